@@ -1,0 +1,51 @@
+"""ipywidgets forms, one module per step. Each button calls the same step function the headless
+path calls and shows the result, or the error with its advice, in an Output widget under the form.
+
+Shared pieces live here: text and password fields, and ``run_into`` which runs a step into an
+Output widget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from ..display import Panel, error_panel
+from ..errors import RunbookError
+
+_LAYOUT = {"description_width": "initial"}
+
+
+def text_field(description: str, value: str = "", placeholder: str = "") -> widgets.Text:
+    return widgets.Text(
+        value=value,
+        description=description,
+        placeholder=placeholder,
+        style=_LAYOUT,
+        layout=widgets.Layout(width="34em"),
+    )
+
+
+def password_field(description: str, placeholder: str = "") -> widgets.Password:
+    return widgets.Password(
+        description=description,
+        placeholder=placeholder,
+        style=_LAYOUT,
+        layout=widgets.Layout(width="34em"),
+    )
+
+
+def run_into(
+    output: widgets.Output, action: Callable[[], Any], on_success: Callable[[Any], Panel]
+) -> Any:
+    """Run a step from a button: clear the output, then show the result or the error."""
+    output.clear_output()
+    with output:
+        try:
+            result = action()
+        except RunbookError as err:
+            output.append_display_data(error_panel(err))
+            return None
+        output.append_display_data(on_success(result))
+        return result

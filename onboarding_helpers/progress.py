@@ -1,0 +1,181 @@
+"""The progress record: each step's non-secret results, and an append-only journal of actions.
+
+Lives in the state folder (default ``.runbook/``). The next notebook reads what the last one
+found here. Nothing secret is ever written: every write is checked for secret-looking values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .errors import StateLocked
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str  # notebook file stem, e.g. "01_account_sid"
+    title: str
+    optional: bool = False
+
+
+# The runbook's steps in the order they are done. 04a (buying a number) is optional and comes
+# before 04 on purpose: the guide puts the number in the sender pool before the alpha sender.
+STEPS: tuple[Step, ...] = (
+    Step("00_start_here", "Start here: prerequisites and mode"),
+    Step("01_account_sid", "Account SID"),
+    Step("02_api_key", "API key SID"),
+    Step("03_secret_key", "Secret key"),
+    Step("04a_buy_phone_number", "Phone number for foreign recipients", optional=True),
+    Step("04_messaging_service", "Messaging Service SID"),
+    Step("05_send_test_message", "Test message"),
+    Step("06_postman_handoff", "Hand-off to Postman"),
+)
+STEP_NAMES = tuple(s.name for s in STEPS)
+
+# Twilio secrets are 32 letters/digits; SIDs are 34 (two-letter prefix). Refuse the former.
+_SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _check_no_secret(data: Any, where: str) -> None:
+    text = json.dumps(data, ensure_ascii=False)
+    if _SECRET_LIKE.search(text):
+        raise ValueError(f"refusing to write a secret-looking value into the {where}")
+
+
+def _atomic_write_json(path: Path, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, sort_keys=True)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class ProgressRecord:
+    """Step results in ``progress.json`` and actions in ``journal.jsonl`` under the state folder."""
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.state_dir = Path(state_dir).expanduser().absolute()
+        self.progress_path = self.state_dir / "progress.json"
+        self.journal_path = self.state_dir / "journal.jsonl"
+
+    def _ensure_dir(self) -> None:
+        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    def all_steps(self) -> dict[str, dict[str, Any]]:
+        try:
+            return json.loads(self.progress_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+
+    def step(self, name: str) -> dict[str, Any]:
+        """The last recorded result of a step ({} if it never ran)."""
+        return self.all_steps().get(name, {})
+
+    def record(self, name: str, status: str, /, **results: Any) -> dict[str, Any]:
+        """Record a step's outcome: status is 'done', 'failed', 'blocked' or 'skipped'."""
+        entry = {"status": status, "at": utc_now(), **results}
+        _check_no_secret(entry, "progress record")
+        self._ensure_dir()
+        steps = self.all_steps()
+        steps[name] = entry
+        _atomic_write_json(self.progress_path, steps)
+        return entry
+
+    def journal(self, step: str, action: str, /, **details: Any) -> dict[str, Any]:
+        """Append one Twilio action (or decision) to the journal; flushed to disk at once."""
+        entry = {"at": utc_now(), "step": step, "action": action, **details}
+        _check_no_secret(entry, "journal")
+        self._ensure_dir()
+        line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
+        with open(self.journal_path, "a+b") as out:
+            # A run killed mid-write leaves a torn last line: start ours on a fresh one.
+            if out.tell() > 0:
+                out.seek(-1, os.SEEK_END)
+                if out.read(1) != b"\n":
+                    line = "\n" + line
+            out.write(line.encode("utf-8"))
+            out.flush()
+            os.fsync(out.fileno())
+        return entry
+
+    def journal_entries(self, step: str | None = None) -> list[dict[str, Any]]:
+        try:
+            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        entries = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a torn last line from a killed run; the rest still counts
+            if step is None or entry.get("step") == step:
+                entries.append(entry)
+        return entries
+
+    def board(self) -> list[dict[str, str]]:
+        """One row per step: name, title, status and when."""
+        steps = self.all_steps()
+        rows = []
+        for step in STEPS:
+            entry = steps.get(step.name, {})
+            status = entry.get("status", "optional" if step.optional else "to do")
+            rows.append(
+                {
+                    "step": step.name,
+                    "title": step.title,
+                    "status": status,
+                    "at": entry.get("at", ""),
+                }
+            )
+        return rows
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the state folder for one run; a second run at the same time is refused."""
+        import fcntl
+
+        self._ensure_dir()
+        path = self.state_dir / "run.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StateLocked(
+                    f"Another runbook run is using the state folder {self.state_dir}.",
+                    advice="Wait for it to finish, or stop it, then run again.",
+                ) from None
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            yield
+        finally:
+            os.close(fd)
+
+
+def format_board(rows: list[dict[str, str]]) -> str:
+    width = max(len(r["title"]) for r in rows)
+    lines = [f"{'step':<22} {'what':<{width}}  status"]
+    for r in rows:
+        when = f"  ({r['at']})" if r["at"] else ""
+        lines.append(f"{r['step']:<22} {r['title']:<{width}}  {r['status']}{when}")
+    return "\n".join(lines)

@@ -1,0 +1,113 @@
+"""Sandbox Twilio: a fake Twilio REST API on 127.0.0.1 for training and tests.
+
+It speaks Twilio's wire format (form-encoded requests, JSON answers, Twilio error bodies), so the
+real ``twilio`` SDK runs against it unchanged through an ``http_client`` that rewrites
+``https://api.twilio.com`` and ``https://messaging.twilio.com`` to the sandbox URL. State lives
+in one SQLite file, so every kernel and process sees the same fake accounts, across restarts.
+
+Starting it on its own (trainers)::
+
+    python -m onboarding_helpers.sandbox serve --dir ~/.postman-sandbox            # foreground
+    python -m onboarding_helpers.sandbox provision --dir ~/.postman-sandbox        # new account
+    python -m onboarding_helpers.sandbox provision --dir ~/.postman-sandbox --type Trial
+    python -m onboarding_helpers.sandbox stop --dir ~/.postman-sandbox
+
+``serve`` prints the URL and writes ``<dir>/server.json``; ``provision`` starts a background server
+if none is running and prints the new Account SID and Auth Token. From Python::
+
+    from onboarding_helpers import sandbox
+    url = sandbox.ensure_running("~/.postman-sandbox")
+    acct = sandbox.provision_account(url, type="Full")
+    sandbox.set_account(url, acct["account_sid"], filtered_sender_ids=["MYAGENCY"])
+
+Per-account settings (``set_account``; admin ``POST /_sandbox/accounts/{AC}``):
+
+- ``type``: ``Full`` (default) or ``Trial``.
+- ``status``: ``active`` (default), ``suspended`` or ``closed``.
+- ``protected_sender_ids`` default ``GOVSG, SINGPASS, DBS, OCBC``: adding one of these as an alpha
+  sender fails with 21709 ("belongs to another organisation"), case-insensitively.
+- ``filtered_sender_ids`` default empty: messages sent from one of these Sender IDs end ``failed``
+  with error 30007 (Sender ID not mapped or protected at the carrier). Like the step length, it
+  is read when a message is created and does not change messages already sent.
+- ``message_step_seconds`` default 0.2: a message's status moves one step per interval,
+  ``accepted -> queued -> sending -> sent -> delivered`` (``queued`` first when sent from a number).
+
+Behaviours trainers can trigger:
+
+- Trial account: adding an alpha sender -> 400/21709; sending -> 400/21608; only one number may be
+  bought (a second -> 400/21404).
+- Suspended or closed account: the account fetch still works and shows the status; every other
+  call answers 403 with code 20005 "Account not active".
+- Standard API key on the Accounts or Keys resources -> 401/20003 (auth token needed).
+- Alpha sender: bad format -> 400/21709; protected ID -> 400/21709; second alpha sender in one
+  service -> 400/21714.
+- Number into a service: unknown PN -> 400/21421; already in this service -> 409/21710; in
+  another service -> 409/21712.
+- Sending: no To -> 21604; To not E.164 -> 21211; unknown service -> 21701; no From and no service
+  -> 21603; From not one of your numbers -> 21606; no Body -> 21602; empty sender pool -> 21703;
+  Singapore non-mobile (+65 6xxx xxxx, +65 3xxx xxxx) -> 21614; recipient outside Singapore with
+  only an alpha sender -> 21612 (all 400).
+- After sending: To ending in ``0008`` -> ``undelivered`` with 30008; To ending in ``9999`` ->
+  stays ``sent`` forever; sender in ``filtered_sender_ids`` -> ``failed`` with 30007. Messages to
+  Singapore go out from the alpha sender (``from`` shows it, as a handset would), otherwise from
+  the first number in the pool.
+
+Admin endpoints (no auth, loopback only): ``GET /_sandbox/health``, ``POST /_sandbox/accounts``,
+``POST /_sandbox/accounts/{AC}``, ``GET /_sandbox/accounts/{AC}/snapshot``,
+``GET /_sandbox/requests[?account_sid=AC]``.
+
+Importing this package is cheap: the server and helpers load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .admin import (
+        SandboxError,
+        account_exists,
+        health,
+        provision_account,
+        request_log,
+        set_account,
+        snapshot,
+    )
+    from .process import ensure_running, stop_running
+    from .server import SandboxServer
+
+__all__ = [
+    "SandboxError",
+    "account_exists",
+    "SandboxServer",
+    "ensure_running",
+    "health",
+    "provision_account",
+    "request_log",
+    "set_account",
+    "snapshot",
+    "stop_running",
+]
+
+_LAZY = {
+    "SandboxServer": "server",
+    "ensure_running": "process",
+    "stop_running": "process",
+    "SandboxError": "admin",
+    "account_exists": "admin",
+    "health": "admin",
+    "provision_account": "admin",
+    "request_log": "admin",
+    "set_account": "admin",
+    "snapshot": "admin",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,317 @@
+"""The one way the runbook talks to Twilio.
+
+``make_client`` builds a ``twilio.rest.Client`` for live Twilio, the sandbox, or any base URL
+(``ONBOARDING_TWILIO_BASE_URL``): every Twilio host is rewritten to it and the path picks the
+resource. ``explain`` turns any Twilio error into advice an officer can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import TwilioActionError
+
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
+__all__ = ["make_client", "explain", "call", "ADVICE", "USER_AGENT"]
+
+USER_AGENT = "postman-onboarding-runbook/0.1"
+DEFAULT_TIMEOUT = 15.0
+_RETRY_STATUSES_SAFE = {429, 500, 502, 503, 504}
+_RETRY_STATUSES_UNSAFE = {429, 503}  # Twilio did not act on the request: safe to send again
+_SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_http_client_class: type | None = None
+
+
+def _routed_http_client_class() -> type:
+    """Built on first use so importing this module does not import twilio/requests."""
+    global _http_client_class
+    if _http_client_class is not None:
+        return _http_client_class
+
+    import requests
+    from twilio.http.http_client import TwilioHttpClient
+
+    class RoutedHttpClient(TwilioHttpClient):
+        """TwilioHttpClient with host rewriting and bounded, backed-off retries."""
+
+        def __init__(
+            self,
+            base_url: str | None = None,
+            timeout: float = DEFAULT_TIMEOUT,
+            retries: int = 3,
+            backoff: float = 0.5,
+        ) -> None:
+            super().__init__(timeout=timeout)
+            # Proxy variables must not send loopback (sandbox) traffic elsewhere.
+            if self.session is not None and base_url:
+                self.session.trust_env = False
+            self.base_url = base_url.rstrip("/") if base_url else None
+            self.retries = retries
+            self.backoff = backoff
+
+        def rewrite(self, url: str) -> str:
+            if not self.base_url:
+                return url
+            parts = urlsplit(url)
+            if not (parts.hostname or "").endswith("twilio.com"):
+                return url
+            base = urlsplit(self.base_url)
+            return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
+
+        def _pause(self, attempt: int, retry_after: str | None) -> None:
+            delay = self.backoff * (2**attempt) * (0.5 + random.random())
+            if retry_after:
+                try:
+                    delay = max(delay, float(retry_after))
+                except ValueError:
+                    pass
+            time.sleep(min(delay, 10.0))
+
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            url = self.rewrite(url)
+            safe = method.upper() in _SAFE_METHODS
+            attempt = 0
+            while True:
+                try:
+                    response = super().request(method, url, *args, **kwargs)
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    # A create whose answer was lost may have happened: the caller reconciles.
+                    if not safe or attempt >= self.retries:
+                        raise
+                    log.info("retrying %s %s after %s", method, urlsplit(url).path, type(exc))
+                    self._pause(attempt, None)
+                    attempt += 1
+                    continue
+                statuses = _RETRY_STATUSES_SAFE if safe else _RETRY_STATUSES_UNSAFE
+                if response.status_code in statuses and attempt < self.retries:
+                    log.info(
+                        "retrying %s %s after %s", method, urlsplit(url).path, response.status_code
+                    )
+                    self._pause(attempt, (response.headers or {}).get("Retry-After"))
+                    attempt += 1
+                    continue
+                return response
+
+    _http_client_class = RoutedHttpClient
+    return RoutedHttpClient
+
+
+def make_client(
+    account_sid: str,
+    *,
+    auth_token: str | None = None,
+    api_key_sid: str | None = None,
+    api_secret: str | None = None,
+    base_url: str | None = None,
+    step: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    retries: int = 3,
+) -> Client:
+    """A Twilio client authenticated by Auth Token, or by API key scoped to ``account_sid``.
+
+    ``base_url`` (the sandbox, or any Twilio-compatible server) replaces every Twilio host.
+    """
+    from twilio.rest import Client
+
+    if api_key_sid:
+        username, password = api_key_sid, api_secret
+    else:
+        username, password = account_sid, auth_token
+    if not password:
+        raise ValueError("make_client needs an auth_token or an api_key_sid with its api_secret")
+    http_client = _routed_http_client_class()(base_url=base_url, timeout=timeout, retries=retries)
+    extensions = [USER_AGENT] + ([f"step/{step}"] if step else [])
+    # environment={} stops the SDK from reading TWILIO_* variables behind our back.
+    return Client(
+        username,
+        password,
+        account_sid,
+        http_client=http_client,
+        environment={},
+        user_agent_extensions=extensions,
+    )
+
+
+# code -> (what happened, field to fix or None, what to do)
+ADVICE: dict[int, tuple[str, str | None, str]] = {
+    20003: (
+        "Twilio did not accept these credentials.",
+        None,
+        "Check the SID and its secret or token: copy them again from the Twilio console.",
+    ),
+    20005: (
+        "This Twilio account is not active.",
+        "Account SID",
+        "Ask your Twilio account owner or Twilio support to reactivate it.",
+    ),
+    20404: (
+        "Twilio could not find this resource.",
+        None,
+        "Check the SID you entered belongs to this account.",
+    ),
+    20429: ("Twilio is limiting how fast requests are made.", None, "Wait a minute and run again."),
+    21211: ("The phone number is not valid.", "test_phone", "Write it with +65 and 8 digits."),
+    21408: (
+        "Your account cannot send to this country yet.",
+        "test_phone",
+        "Enable the country in Messaging > Settings > Geo permissions, or use a Singapore number.",
+    ),
+    21421: ("That phone number is not valid for this account.", None, "Pick another number."),
+    21606: (
+        "The sender is not able to send messages.",
+        "messaging_service",
+        "Add the Sender ID (and a number for foreign recipients) to the service's sender pool.",
+    ),
+    21608: (
+        "Trial accounts can only send to verified numbers.",
+        "Account SID",
+        "Upgrade the account (Billing > Upgrade) as the onboarding guide asks.",
+    ),
+    21610: (
+        "This recipient has replied STOP to your sender.",
+        "test_phone",
+        "Use another phone, or reply START from it.",
+    ),
+    21612: (
+        "Twilio cannot send from this sender to this number.",
+        "test_phone",
+        "Alphanumeric Sender IDs do not reach some countries: buy a phone number (step 04a).",
+    ),
+    21614: (
+        "The number is not a mobile number.",
+        "test_phone",
+        "Use a mobile number (Singapore mobiles start with 8 or 9).",
+    ),
+    21701: (
+        "The Messaging Service does not exist.",
+        "Messaging Service SID",
+        "Copy the MG... SID from the service's Properties page, or run step 04 again.",
+    ),
+    21703: (
+        "The Messaging Service has no senders.",
+        "Messaging Service SID",
+        "Add the Sender ID to the sender pool (step 04).",
+    ),
+    21705: ("The Messaging Service settings are invalid.", None, "Check the use case and name."),
+    21709: (
+        "Twilio refused this alphanumeric Sender ID.",
+        "Sender ID",
+        "Check it equals the ID registered with SGNIC. If it is registered to another agency it"
+        " is protected and you cannot use it; contact SGNIC or choose your agency's own ID.",
+    ),
+    21711: ("That sender is not in this Messaging Service.", None, "Add it in step 04."),
+    21712: (
+        "That phone number already belongs to another Messaging Service.",
+        None,
+        "Remove it from the other service in the console, or buy another number.",
+    ),
+    21714: (
+        "The sender pool is full or already has an alpha sender.",
+        "Sender ID",
+        "A service holds one Sender ID: keep the one there or remove it in the console first.",
+    ),
+    21715: ("That phone number cannot send SMS.", None, "Buy a number with SMS capability."),
+    30007: (
+        "The message was filtered by the carrier.",
+        "Sender ID",
+        "In Singapore this usually means the Sender ID is not registered with SGNIC, not yet"
+        " mapped to your account by Twilio, or owned by another agency. Check your SSIR approval"
+        " and Twilio's Sender ID mapping.",
+    ),
+    30008: ("The message could not be delivered (unknown error).", None, "Try again later."),
+}
+_STATUS_ADVICE = {
+    401: ADVICE[20003],
+    404: ADVICE[20404],
+    429: ADVICE[20429],
+}
+
+
+def _error_body(text: str | None) -> dict[str, Any]:
+    try:
+        body = json.loads(text or "")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def explain(exc: BaseException, *, action: str, field: str | None = None) -> TwilioActionError:
+    """Turn a Twilio SDK or network error into a message with advice.
+
+    Handles TwilioRestException (fetch/create/delete), the plain TwilioException that list calls
+    raise with the HTTP response attached, and connection failures.
+    """
+    import requests
+    from twilio.base.exceptions import TwilioException, TwilioRestException
+
+    code: int | None = None
+    status: int | None = None
+    twilio_text = ""
+    if isinstance(exc, TwilioRestException):
+        code, status, twilio_text = exc.code, exc.status, exc.msg or ""
+    elif isinstance(exc, TwilioException) and len(exc.args) > 1:
+        response = exc.args[1]
+        status = getattr(response, "status_code", None)
+        body = _error_body(getattr(response, "text", None))
+        code, twilio_text = body.get("code"), body.get("message", "")
+    elif isinstance(exc, requests.Timeout):
+        return TwilioActionError(
+            f"Could not {action}: Twilio did not answer in time.",
+            advice="Check your network connection and run the step again; it is safe to re-run.",
+        )
+    elif isinstance(exc, requests.ConnectionError):
+        return TwilioActionError(
+            f"Could not {action}: Twilio could not be reached.",
+            advice="Check your network connection (or that the sandbox is running) and run again.",
+        )
+    else:
+        return TwilioActionError(f"Could not {action}: {type(exc).__name__}.", advice="Run again.")
+
+    known = ADVICE.get(code or 0) or _STATUS_ADVICE.get(status or 0)
+    if known:
+        what, known_field, fix = known
+    elif status and status >= 500:
+        what, known_field, fix = "Twilio had a problem on its side.", None, "Wait and run again."
+    else:
+        what, known_field, fix = (
+            "Twilio refused the request.",
+            None,
+            "Check the inputs of this step.",
+        )
+    message = f"Could not {action}: {what}"
+    if twilio_text and twilio_text not in message:
+        message += f" Twilio said: {twilio_text.rstrip('.')}."
+    more_info = f"https://www.twilio.com/docs/errors/{code}" if code else None
+    return TwilioActionError(
+        message,
+        advice=fix,
+        field=field or known_field,
+        code=code,
+        status=status,
+        more_info=more_info,
+    )
+
+
+def call(
+    action: str, fn: Callable[..., T], *args: Any, field: str | None = None, **kwargs: Any
+) -> T:
+    """Run one SDK call; any Twilio or network error comes out as a TwilioActionError."""
+    import requests
+    from twilio.base.exceptions import TwilioException
+
+    try:
+        return fn(*args, **kwargs)
+    except (TwilioException, requests.RequestException) as exc:
+        raise explain(exc, action=action, field=field) from None

@@ -1,0 +1,44 @@
+"""Search everything a run wrote for the secrets it knew. Used by every notebook test."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import quote
+
+
+def _forms(secret: str) -> set[bytes]:
+    # The plain value, and the shapes it would take in a URL or a base64 blob.
+    return {
+        secret.encode(),
+        quote(secret).encode(),
+        base64.b64encode(secret.encode()).rstrip(b"="),
+    }
+
+
+def files_under(*roots: Path) -> list[Path]:
+    found: list[Path] = []
+    for root in roots:
+        root = Path(root)
+        if root.is_file():
+            found.append(root)
+        elif root.is_dir():
+            found.extend(p for p in root.rglob("*") if p.is_file())
+    return found
+
+
+def leaks(secrets: Iterable[str], roots: Iterable[Path], texts: Iterable[str] = ()) -> list[str]:
+    """Where any secret appears: file paths, or '<text N>' for captured output. Empty = clean."""
+    secrets = [s for s in secrets if s]
+    assert secrets, "an audit with no secret to look for proves nothing"
+    found = []
+    for path in files_under(*roots):
+        data = path.read_bytes()
+        if any(form in data for s in secrets for form in _forms(s)):
+            found.append(str(path))
+    for index, text in enumerate(texts):
+        data = text.encode()
+        if any(form in data for s in secrets for form in _forms(s)):
+            found.append(f"<text {index}>")
+    return found
