@@ -30,6 +30,8 @@ def _describe_hidden(value: str) -> str | None:
     if value != value.strip():
         return "it starts or ends with a space or line break (often picked up when copying)"
     for ch in value:
+        if ch == " ":
+            return "it contains a space"
         if ch in _INVISIBLE or unicodedata.category(ch) in ("Cf", "Zs", "Cc"):
             return f"it contains an invisible character ({unicodedata.name(ch, hex(ord(ch)))})"
         if not ch.isascii():
