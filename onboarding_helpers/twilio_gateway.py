@@ -168,7 +168,17 @@ ADVICE: dict[int, tuple[str, str | None, str]] = {
         "test_phone",
         "Enable the country in Messaging > Settings > Geo permissions, or use a Singapore number.",
     ),
+    21404: (
+        "Trial accounts cannot do this (for example, own more than one phone number).",
+        "Account SID",
+        "Upgrade the account (Billing > Manage Billing > Upgrade) as the onboarding guide asks.",
+    ),
     21421: ("That phone number is not valid for this account.", None, "Pick another number."),
+    21422: (
+        "That phone number is no longer available to buy.",
+        "phone_number",
+        "Run the step again: it searches again and offers other numbers. Nothing was bought.",
+    ),
     21606: (
         "The sender is not able to send messages.",
         "messaging_service",
@@ -210,6 +220,11 @@ ADVICE: dict[int, tuple[str, str | None, str]] = {
         "Sender ID",
         "Check it equals the ID registered with SGNIC. If it is registered to another agency it"
         " is protected and you cannot use it; contact SGNIC or choose your agency's own ID.",
+    ),
+    21710: (
+        "That phone number is already in this Messaging Service.",
+        None,
+        "Nothing to do: the number is in the sender pool.",
     ),
     21711: ("That sender is not in this Messaging Service.", None, "Add it in step 04."),
     21712: (

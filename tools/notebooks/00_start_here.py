@@ -80,7 +80,8 @@ If **every** recipient has a Singapore number, skip step 04a: your Sender ID is 
 
 If you also send to **foreign numbers**, take the optional step **04a** (buy a phone number, about
 USD 1.15 a month for a US number) *before* step 04. Alphanumeric Sender IDs are not delivered to
-some countries, so those messages go out from the bought number instead.
+some countries, so those messages go out from the bought number instead. Nothing is bought until
+you confirm the cost (headless: `-p buy_phone_number True -p confirm_purchase True`).
 """,
     ),
     (

@@ -1,0 +1,281 @@
+"""Step 04 against the sandbox: create, reuse, refusals explained, nothing duplicated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
+from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.runbook import Runbook, Settings
+from onboarding_helpers.sandbox import provision_account, request_log, set_account, snapshot
+from onboarding_helpers.steps.messaging_service import STEP, set_up_messaging_service
+from onboarding_helpers.validation import validate_messaging_service_sid
+from onboarding_helpers.views.messaging_service import messaging_service_panel, sender_id_panel
+
+from .secret_audit import leaks
+
+
+def make_runbook(root: Path, url: str, account_type: str = "Full") -> Runbook:
+    """A runbook on fresh folders whose env file names a new sandbox account."""
+    rb = Runbook(Settings("sandbox", root / "creds" / ".env", root / "state", root / "sb", url))
+    account = provision_account(url, type=account_type)
+    rb.store.save({ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]})
+    return rb
+
+
+def account_of(rb: Runbook) -> str:
+    return rb.saved_account()[0]
+
+
+def state(rb: Runbook) -> dict[str, Any]:
+    return snapshot(rb.base_url, account_of(rb))
+
+
+def requests(rb: Runbook, method: str | None = None) -> list[dict[str, Any]]:
+    rows = request_log(rb.base_url, account_of(rb))
+    return [r for r in rows if method is None or r["method"] == method]
+
+
+@pytest.fixture
+def rb(tmp_path: Path, sandbox) -> Runbook:
+    return make_runbook(tmp_path, sandbox.url)
+
+
+def test_first_run_creates_service_and_sender_and_saves_the_sid(rb):
+    result = set_up_messaging_service(rb, "GOVTECH", "Postman SMS – GovTech")
+
+    assert validate_messaging_service_sid(result.service_sid) == result.service_sid
+    assert rb.store.get(MESSAGING_SERVICE_SID) == result.service_sid
+    assert result.created_service and result.created_alpha_sender
+    [service] = state(rb)["services"]
+    assert service["sid"] == result.service_sid
+    assert service["friendly_name"] == "Postman SMS – GovTech"
+    assert service["usecase"] == "notifications"
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
+    # list services, create the service, add the alpha sender: no more
+    assert [(r["method"], r["path"].split("/")[-1]) for r in requests(rb)] == [
+        ("GET", "Services"),
+        ("POST", "Services"),
+        ("POST", "AlphaSenders"),
+    ]
+    assert all("step/04_messaging_service" in r["user_agent"] for r in requests(rb))
+    record = rb.progress.step(STEP)
+    assert record["status"] == "done" and record["service_sid"] == result.service_sid
+    actions = [e["action"] for e in rb.progress.journal_entries(STEP)]
+    assert actions == ["created messaging service", "added alpha sender"]
+
+    panel = str(messaging_service_panel(result))
+    assert "Messaging Service SID" in panel and result.service_sid in panel
+    assert "Alpha Sender  GOVTECH" in panel and "character for character" in panel
+    assert leaks(rb.store.secrets(), [rb.settings.state_dir], [panel]) == []
+
+
+def test_second_run_creates_nothing_and_costs_three_requests(rb):
+    first = set_up_messaging_service(rb, "GOVTECH")
+    before, posts = state(rb), len(requests(rb, "POST"))
+    count = len(requests(rb))
+
+    again = set_up_messaging_service(rb)  # empty inputs: the Sender ID and name used before
+
+    assert again.service_sid == first.service_sid and again.sender_id == "GOVTECH"
+    assert not again.created_service and not again.created_alpha_sender
+    assert state(rb) == before
+    assert len(requests(rb, "POST")) == posts
+    assert len(requests(rb)) - count == 3  # fetch service, list numbers, list alpha senders
+    assert "nothing was created" in str(messaging_service_panel(again))
+
+
+def test_service_made_in_the_console_is_found_by_name(rb):
+    client = rb.auth_token_client("test")
+    console = client.messaging.v1.services.create(friendly_name="Postman SMS", usecase="marketing")
+
+    result = set_up_messaging_service(rb, "GOVTECH", "Postman SMS")
+
+    assert result.service_sid == console.sid and not result.created_service
+    assert result.usecase == "marketing"
+    assert any("use case is 'marketing'" in n for n in result.notes)
+    assert len(state(rb)["services"]) == 1
+
+
+def test_service_deleted_since_the_last_run_is_said_and_replaced(rb):
+    first = set_up_messaging_service(rb, "GOVTECH")
+    rb.auth_token_client("test").messaging.v1.services(first.service_sid).delete()
+
+    again = set_up_messaging_service(rb, "GOVTECH")
+
+    assert again.service_sid != first.service_sid and again.created_service
+    assert any("no longer in the account" in n for n in again.notes)
+    assert any(first.service_sid in n for n in again.notes)  # the env file held the old SID
+    assert rb.store.get(MESSAGING_SERVICE_SID) == again.service_sid
+
+
+def test_deleted_service_is_said_once_and_a_namesake_reused(rb):
+    first = set_up_messaging_service(rb, "GOVTECH")
+    client = rb.auth_token_client("test")
+    client.messaging.v1.services(first.service_sid).delete()
+    console = client.messaging.v1.services.create(
+        friendly_name="Postman SMS", usecase="notifications"
+    )
+
+    again = set_up_messaging_service(rb, "GOVTECH")
+    third = set_up_messaging_service(rb, "GOVTECH")
+
+    assert again.service_sid == third.service_sid == console.sid
+    assert any("no longer in the account" in n for n in again.notes)
+    assert third.notes == ()
+    assert len(state(rb)["services"]) == 1
+
+
+def test_two_services_with_the_same_name_block_without_change(rb):
+    client = rb.auth_token_client("test")
+    for _ in range(2):
+        client.messaging.v1.services.create(friendly_name="Postman SMS")
+    before = state(rb)
+
+    with pytest.raises(StepBlocked) as caught:
+        set_up_messaging_service(rb, "GOVTECH", "Postman SMS")
+
+    assert "2 Messaging Services are called 'Postman SMS'" in caught.value.message
+    assert state(rb) == before
+    assert rb.store.get(MESSAGING_SERVICE_SID) is None
+
+
+@pytest.mark.parametrize(
+    ("there", "how"), [("MOH", "differs"), ("govtech", "differs only in letter case")]
+)
+def test_different_alpha_sender_in_the_service_is_explained_not_replaced(rb, there, how):
+    client = rb.auth_token_client("test")
+    svc = client.messaging.v1.services.create(friendly_name="Postman SMS")
+    client.messaging.v1.services(svc.sid).alpha_senders.create(alpha_sender=there)
+    before = state(rb)
+
+    with pytest.raises(StepBlocked) as caught:
+        set_up_messaging_service(rb, "GOVTECH")
+
+    err = caught.value
+    assert f"'{there}', which {how} from 'GOVTECH'" in err.message
+    assert "one alpha sender" in err.message and "Sender Pool" in err.advice
+    assert err.field == "sender_id"
+    assert state(rb) == before
+    assert rb.store.get(MESSAGING_SERVICE_SID) is None
+    assert rb.progress.step(STEP)["status"] == "failed"
+
+
+def test_protected_sender_id_is_explained_and_the_kept_service_is_reused(rb):
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_messaging_service(rb, "GOVSG")
+
+    err = caught.value
+    assert err.code == 21709 and err.field == "Sender ID"
+    assert "protected" in err.message and "registered to another organisation" in err.message
+    assert "SGNIC" in err.advice and "next run of this step reuses it" in err.advice
+    [kept] = state(rb)["services"]
+    assert kept["alpha_senders"] == []
+    assert rb.store.get(MESSAGING_SERVICE_SID) is None
+    assert rb.progress.step(STEP)["service_sid"] == kept["sid"]
+
+    fixed = set_up_messaging_service(rb, "GOVTECH")
+
+    assert fixed.service_sid == kept["sid"] and not fixed.created_service
+    [service] = state(rb)["services"]
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
+
+
+def test_trial_account_refusal_says_upgrade(tmp_path, sandbox):
+    rb = make_runbook(tmp_path, sandbox.url, account_type="Trial")  # step 01 was skipped
+
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_messaging_service(rb, "GOVTECH")
+
+    err = caught.value
+    assert err.code == 21709 and "Trial account" in err.message
+    assert "Upgrade billing" in err.advice and err.field == "Account SID"
+    assert rb.store.get(MESSAGING_SERVICE_SID) is None
+
+
+def test_trial_seen_by_step_01_stops_before_any_request(rb):
+    set_account(rb.base_url, account_of(rb), type="Trial")
+    rb.progress.record("01_account_sid", "blocked", type="Trial")
+
+    with pytest.raises(StepBlocked) as caught:
+        set_up_messaging_service(rb, "GOVTECH")
+
+    assert "Trial" in caught.value.message and "Nothing was created" in caught.value.advice
+    assert requests(rb) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"sender_id": "GOV-TECH"}, "Sender ID"),
+        ({"sender_id": "OTP"}, "Sender ID"),
+        ({"sender_id": ""}, "Sender ID"),
+        ({"sender_id": "GOVTECH", "messaging_service_name": "x" * 65}, "messaging_service_name"),
+        ({"sender_id": "GOVTECH", "usecase": "spam"}, "use case"),
+    ],
+)
+def test_bad_input_sends_nothing_and_writes_nothing(rb, kwargs, field):
+    env_before = rb.store.path.read_bytes()
+
+    with pytest.raises(InputError) as caught:
+        set_up_messaging_service(rb, **kwargs)
+
+    assert caught.value.field == field
+    assert requests(rb) == []
+    assert rb.store.path.read_bytes() == env_before
+    assert rb.progress.step(STEP) == {}
+
+
+def test_number_bought_earlier_goes_in_before_the_alpha_sender(rb):
+    from onboarding_helpers.steps.phone_number import buy_phone_number
+
+    bought = buy_phone_number(rb, buy=True, confirm=True)
+    client = rb.auth_token_client("test")
+    # Someone took it out of the pool in the console since.
+    client.messaging.v1.services(bought.service_sid).phone_numbers(bought.phone_number_sid).delete()
+    start = len(requests(rb))
+
+    result = set_up_messaging_service(rb, "GOVTECH")
+
+    assert result.attached_number == bought.phone_number
+    assert result.phone_numbers == (bought.phone_number,)
+    posts = [r["path"].split("/")[-1] for r in requests(rb, "POST")[-2:]]
+    assert posts == ["PhoneNumbers", "AlphaSenders"]  # the guide's order
+    assert len(requests(rb)) - start == 5  # fetch, list numbers, attach, list alphas, add alpha
+
+
+def test_released_number_is_noted_and_the_sender_id_still_added(rb):
+    from onboarding_helpers.steps.phone_number import buy_phone_number
+
+    bought = buy_phone_number(rb, buy=True, confirm=True)
+    rb.auth_token_client("test").incoming_phone_numbers(bought.phone_number_sid).delete()
+
+    result = set_up_messaging_service(rb, "GOVTECH")
+
+    assert result.phone_numbers == () and result.attached_number is None
+    assert any("no longer on this account" in n for n in result.notes)
+    again = set_up_messaging_service(rb)
+    assert again.notes == ()  # the gone number is not tried again
+
+
+def test_sender_id_panel_lists_each_broken_rule():
+    bad = str(sender_id_panel(" 1-"))
+    assert "breaks 3 rule(s)" in bad and bad.count("\n    ✖ ") == 3
+    assert "character for character" in bad
+    assert "follows Twilio's and SGNIC's rules" in str(sender_id_panel("GOVTECH"))
+
+
+def test_form_button_runs_the_step(rb):
+    from onboarding_helpers.forms.messaging_service import messaging_service_form
+
+    form = messaging_service_form(rb, "GOV-TECH")
+    name, purpose, sender, check, button, output = form.children
+    assert "'-'" in str(check.outputs)  # checked as the officer types
+    sender.value = "GOVTECH"
+    assert "follows" in str(check.outputs)
+    button.click()
+    assert "Messaging Service ready" in str(output.outputs)
+    assert rb.store.get(MESSAGING_SERVICE_SID)

@@ -1,0 +1,174 @@
+"""Step 04a against the sandbox: nothing bought without confirmation, never bought twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.runbook import Runbook
+from onboarding_helpers.steps.messaging_service import set_up_messaging_service
+from onboarding_helpers.steps.phone_number import STEP, buy_phone_number
+from onboarding_helpers.views.phone_number import phone_number_panel
+
+from .test_messaging_service import make_runbook, requests, state
+
+
+@pytest.fixture
+def rb(tmp_path: Path, sandbox) -> Runbook:
+    return make_runbook(tmp_path, sandbox.url)
+
+
+def test_without_buy_it_lists_candidates_and_creates_nothing(rb):
+    result = buy_phone_number(rb)
+
+    assert result.phone_number is None and result.service_sid is None
+    assert len(result.candidates) == 5
+    assert all(c.phone_number.startswith("+1") for c in result.candidates)
+    snap = state(rb)
+    assert snap["incoming_phone_numbers"] == [] and snap["services"] == []
+    assert requests(rb, "POST") == []
+    assert rb.progress.step(STEP)["status"] == "skipped"
+    panel = str(phone_number_panel(result))
+    assert "USD 1.15" in panel and result.candidates[0].phone_number in panel
+
+
+def test_buy_without_confirmation_buys_nothing(rb):
+    with pytest.raises(StepBlocked) as caught:
+        buy_phone_number(rb, buy=True)
+
+    err = caught.value
+    assert err.field == "confirm_purchase" and "Nothing was bought" in err.message
+    assert "USD 1.15" in err.message and "+1" in err.message  # cost and what is on offer
+    assert "confirm_purchase True" in err.advice
+    snap = state(rb)
+    assert snap["incoming_phone_numbers"] == [] and snap["services"] == []
+    assert requests(rb, "POST") == []
+    assert rb.progress.step(STEP)["status"] == "blocked"
+
+
+@pytest.mark.parametrize(("buy", "confirm"), [("True", True), (True, "yes"), (1, True)])
+def test_flags_must_be_real_booleans(rb, buy, confirm):
+    with pytest.raises(InputError):
+        buy_phone_number(rb, buy=buy, confirm=confirm)
+    assert requests(rb) == []
+
+
+def test_bad_phone_number_is_refused_before_any_request(rb):
+    with pytest.raises(InputError) as caught:
+        buy_phone_number(rb, buy=True, confirm=True, phone_number="+6591234567")
+    assert caught.value.field == "phone_number"
+    assert requests(rb) == []
+
+
+def test_confirmed_purchase_buys_one_number_into_the_service(rb):
+    result = buy_phone_number(rb, "Postman SMS – MOH", buy=True, confirm=True)
+
+    assert result.bought and result.attached
+    snap = state(rb)
+    [number] = snap["incoming_phone_numbers"]
+    [service] = snap["services"]
+    assert number["sid"] == result.phone_number_sid == service["phone_numbers"][0]["sid"]
+    assert service["friendly_name"] == "Postman SMS – MOH" and service["alpha_senders"] == []
+    actions = [e["action"] for e in rb.progress.journal_entries(STEP)]
+    assert actions == [
+        "buying phone number",
+        "bought phone number",
+        "created messaging service",
+        "attached phone number",
+    ]
+    assert "Bought" in str(phone_number_panel(result))
+
+    # Step 04 with an empty name finds the same service and adds the Sender ID after the number.
+    done = set_up_messaging_service(rb, "MOH")
+    assert done.service_sid == result.service_sid and not done.created_service
+    assert done.phone_numbers == (result.phone_number,) and done.attached_number is None
+    [service] = state(rb)["services"]
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["MOH"]
+
+
+def test_chosen_number_is_bought_without_a_search(rb):
+    offered = buy_phone_number(rb).candidates[2].phone_number
+    result = buy_phone_number(rb, buy=True, confirm=True, phone_number=offered)
+    assert result.phone_number == offered
+    assert not any("AvailablePhoneNumbers" in r["path"] for r in requests(rb)[1:])
+
+
+def test_rerun_buys_nothing_and_needs_no_confirmation(rb):
+    first = buy_phone_number(rb, buy=True, confirm=True)
+    before, posts = state(rb), len(requests(rb, "POST"))
+
+    again = buy_phone_number(rb, buy=True, confirm=False)  # nothing to buy: no cost to confirm
+    also = buy_phone_number(rb, buy=True, confirm=True)
+
+    for result in (again, also):
+        assert result.phone_number_sid == first.phone_number_sid
+        assert not result.bought and not result.attached
+    assert state(rb) == before
+    assert len(requests(rb, "POST")) == posts
+    assert "nothing was bought" in str(phone_number_panel(again))
+    listed = buy_phone_number(rb)  # without buy: shows the number already owned
+    assert listed.phone_number == first.phone_number and listed.candidates == ()
+
+
+def test_purchase_whose_answer_was_lost_is_found_not_repeated(rb):
+    # As if the POST reached Twilio but the answer never came back: intent journalled, number
+    # bought, no "bought" entry.
+    number = buy_phone_number(rb).candidates[0].phone_number
+    rb.progress.journal(
+        STEP, "buying phone number", phone_number=number, account_sid=rb.saved_account()[0]
+    )
+    rb.auth_token_client("test").incoming_phone_numbers.create(phone_number=number)
+
+    result = buy_phone_number(rb, buy=True, confirm=True)
+
+    assert result.phone_number == number and not result.bought
+    assert len(state(rb)["incoming_phone_numbers"]) == 1
+    assert rb.progress.journal_entries(STEP)[-3]["recovered"] is True
+
+
+def test_refused_purchase_is_settled_and_not_looked_for_again(rb):
+    taken = buy_phone_number(rb).candidates[0].phone_number
+    rb.auth_token_client("test").incoming_phone_numbers.create(phone_number=taken)
+
+    with pytest.raises(TwilioActionError) as caught:
+        buy_phone_number(rb, buy=True, confirm=True, phone_number=taken)
+    assert caught.value.code == 21422 and "searches again" in caught.value.advice
+    assert state(rb)["services"] == []  # bought first, service second: nothing left behind
+
+    start = len(requests(rb))
+    buy_phone_number(rb)
+    assert len(requests(rb)) - start == 1  # just the search: no hunt for the refused purchase
+
+
+def test_released_number_is_said_and_a_new_one_bought_only_when_confirmed(rb):
+    first = buy_phone_number(rb, buy=True, confirm=True)
+    rb.auth_token_client("test").incoming_phone_numbers(first.phone_number_sid).delete()
+
+    listed = buy_phone_number(rb)
+    assert listed.phone_number is None
+    assert any("no longer on the account" in n for n in listed.notes)
+
+    second = buy_phone_number(rb, buy=True, confirm=True)
+    assert second.bought and second.phone_number_sid != first.phone_number_sid
+    assert second.service_sid == first.service_sid
+    assert len(state(rb)["incoming_phone_numbers"]) == 1
+
+
+def test_form_buys_only_after_the_tick(rb):
+    from onboarding_helpers.forms.phone_number import phone_number_form
+
+    form = phone_number_form(rb)
+    name, purpose, search, choice, confirm, buy, output = form.children
+    search.click()
+    assert len(choice.options) == 5
+    choice.value = choice.options[3][1]
+    buy.click()
+    assert "Nothing was bought" in str(output.outputs)
+    assert state(rb)["incoming_phone_numbers"] == []
+    confirm.value = True
+    buy.click()
+    assert "Phone number ready" in str(output.outputs)
+    assert confirm.value is False  # one tick, one purchase
+    assert [n["phone_number"] for n in state(rb)["incoming_phone_numbers"]] == [choice.value]
