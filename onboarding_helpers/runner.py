@@ -56,24 +56,68 @@ def notebook_path(step: Step, notebooks_dir: Path) -> Path:
     return notebooks_dir / f"{step.name}.ipynb"
 
 
+def _step_ids(step: Step) -> set[str]:
+    """What --only accepts for a step: its full name or its number ("04a", "04")."""
+    return {step.name, step.name.split("_")[0]}
+
+
 def plan(
     notebooks_dir: Path, only: Iterable[str] = (), include_optional: bool = False
 ) -> list[Step]:
     """The steps to run, in order: those whose notebook exists, optional ones only on request."""
     wanted = set(only)
-    unknown = wanted - {s.name for s in STEPS} - {s.name[:3].rstrip("_") for s in STEPS}
+    known = set().union(*(_step_ids(s) for s in STEPS))
+    unknown = wanted - known
     if unknown:
         names = ", ".join(s.name for s in STEPS)
         raise InputError("--only", f"unknown step {sorted(unknown)}.", f"Choose from: {names}.")
     chosen = []
     for step in STEPS:
-        if wanted and step.name not in wanted and step.name.split("_")[0] not in wanted:
+        named = bool(wanted & _step_ids(step))
+        if wanted and not named:
             continue
-        if step.optional and not include_optional and step.name not in wanted:
+        if step.optional and not include_optional and not named:
             continue
         if notebook_path(step, notebooks_dir).exists():
             chosen.append(step)
     return chosen
+
+
+_PARAMETER_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]*)?=", re.M)
+
+
+def notebook_parameters(path: Path) -> set[str]:
+    """Names assigned in the notebook's cell tagged ``parameters``."""
+    import json
+
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell.get("source", ""))
+            return set(_PARAMETER_LINE.findall(source))
+    return set()
+
+
+def parameters_for(step: Step, notebooks_dir: Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Only the parameters this notebook declares (papermill warns about the others)."""
+    declared = notebook_parameters(notebook_path(step, notebooks_dir))
+    chosen = {name: value for name, value in parameters.items() if name in declared}
+    return {"headless": True, **chosen}
+
+
+def check_parameters_known(steps: list[Step], notebooks_dir: Path, names: Iterable[str]) -> None:
+    """A parameter no notebook of this run declares is most likely a typo: refuse it."""
+    declared: set[str] = set()
+    for step in steps:
+        declared |= notebook_parameters(notebook_path(step, notebooks_dir))
+    unknown = sorted(set(names) - declared)
+    if unknown:
+        raise InputError(
+            f"parameter {unknown[0]}",
+            "is not a parameter of any notebook in this run.",
+            "Check the spelling; each notebook's parameters cell lists what it takes: "
+            + ", ".join(sorted(declared)),
+        )
 
 
 def _kernel_manager_class() -> type:
@@ -86,6 +130,249 @@ def _kernel_manager_class() -> type:
             super().__init__(*args, **kwargs)
 
     return IPCKernelManager
+
+
+# How many kernels boot ahead of the notebook that runs. A kernel takes most of a second to
+# start, longer than most steps' cells; two booting at once keep both cores of a small machine
+# busy without starving the running notebook.
+_PRESTART = 2
+# SDK modules every Twilio step loads on its first request. A kernel whose notebook imports the
+# gateway loads them while it waits for its turn.
+_TWILIO_MODULES = (
+    "requests",
+    "twilio.rest",
+    "twilio.http.http_client",
+    "twilio.rest.api.v2010.account",
+)
+
+
+def _import_papermill() -> Any:
+    """papermill, without the ~1.6 s that ``rfc3987_syntax`` costs at import.
+
+    jsonschema (through nbformat) imports ``rfc3987_syntax`` when it is installed, as in a
+    JupyterLab environment, and that module builds a Lark grammar at import time, for the "iri"
+    format checks that notebook validation never uses. A stand-in loads it on first use instead.
+    """
+    name = "rfc3987_syntax"
+    if name not in sys.modules and "jsonschema" not in sys.modules:
+        import importlib
+        import importlib.util
+        import types
+
+        if importlib.util.find_spec(name) is not None:
+            stand_in = types.ModuleType(name)
+
+            def load() -> Any:
+                if sys.modules.get(name) is stand_in:
+                    del sys.modules[name]
+                return importlib.import_module(name)
+
+            def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
+                return load().is_valid_syntax(*args, **kwargs)
+
+            stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+            stand_in.__getattr__ = lambda attr: getattr(load(), attr)  # type: ignore[method-assign]
+            sys.modules[name] = stand_in
+    import papermill
+
+    return papermill
+
+
+def _notebook_imports(path: Path) -> list[str]:
+    """Modules the notebook imports at the top level of its code cells, in order."""
+    import ast
+    import json
+
+    modules: list[str] = []
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("".join(cell.get("source", "")))
+        except SyntaxError:  # IPython magics: the kernel will say what is wrong
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                modules += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules.append(node.module)
+    return list(dict.fromkeys(modules))
+
+
+def _preload_line(path: Path) -> str:
+    """An IPython exec line that imports what the notebook will need, while the kernel waits.
+
+    It runs through ``exec`` with a throwaway namespace and evaluates to None: nothing lands in
+    the notebook's namespace, nothing is displayed, the execution count stays at 0. A failing
+    import is left for the notebook's own cell to report.
+    """
+    code = (
+        "import importlib, sys\n"
+        "def load(names):\n"
+        "    for name in names:\n"
+        "        try:\n"
+        "            importlib.import_module(name)\n"
+        "        except Exception:\n"
+        "            pass\n"
+        f"load({_notebook_imports(path)!r})\n"
+        "if 'onboarding_helpers.twilio_gateway' in sys.modules:\n"
+        f"    load({list(_TWILIO_MODULES)!r})\n"
+    )
+    return f"exec({code!r}, {{}})"
+
+
+def _quick_ready_client_class() -> type:
+    """A kernel client that is ready as soon as IOPub carries its kernel_info request's status.
+
+    jupyter_client's ``wait_for_ready`` ends by draining IOPub until it has been silent for
+    0.2 s, a fixed cost per notebook. What the drain guards against is an IOPub subscription
+    not yet live (outputs of the first cell lost); the 'idle' status of our own request proves
+    it is live.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class QuickReadyClient(AsyncKernelClient):
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (60.0 if timeout is None else timeout)
+            while time.monotonic() < deadline:
+                msg_id = self.kernel_info()
+                try:
+                    while True:  # skip replies to earlier attempts
+                        reply = await self.shell_channel.get_msg(timeout=1)
+                        if reply["parent_header"].get("msg_id") == msg_id:
+                            break
+                    while True:
+                        msg = await self.iopub_channel.get_msg(timeout=0.5)
+                        if (
+                            msg["parent_header"].get("msg_id") == msg_id
+                            and msg["msg_type"] == "status"
+                            and msg["content"].get("execution_state") == "idle"
+                        ):
+                            self._handle_kernel_info_reply(reply)
+                            return
+                except Empty:  # no answer yet, or IOPub not subscribed yet: ask again
+                    if not await self.is_alive():
+                        raise RuntimeError("Kernel died before replying to kernel_info") from None
+            raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+    return QuickReadyClient
+
+
+def _blocking(coroutine_function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a kernel manager coroutine from the runner's synchronous code, as nbclient does."""
+    from jupyter_core.utils import run_sync
+
+    return run_sync(coroutine_function)(*args, **kwargs)
+
+
+class _KernelPool:
+    """One fresh kernel per notebook, as under plain papermill, started ahead of its turn.
+
+    Kernels start after the runner has set the ONBOARDING_* variables (they inherit them), in
+    a private 0700 directory holding their connection files and IPC sockets. A used kernel is
+    asked to shut down and reaped later, off the critical path; ``close`` reaps the rest, kills
+    kernels never used, and runs on failure and Ctrl-C too.
+    """
+
+    def __init__(self, notebooks: list[Path], cwd: Path) -> None:
+        import tempfile
+
+        self._notebooks = notebooks
+        self._cwd = cwd
+        self._dir = Path(tempfile.mkdtemp(prefix="onboarding-kernels-"))
+        self._manager = _pooled_manager_class()
+        self._started: list[Any] = []
+        self._unused: set[int] = set()
+        self._stopping: list[Any] = []
+
+    def __enter__(self) -> _KernelPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def fill(self, upto: int) -> None:
+        """Start kernels for every notebook up to index ``upto`` (bounded by their number)."""
+        while len(self._started) <= min(upto, len(self._notebooks) - 1):
+            index = len(self._started)
+            km = self._manager(
+                kernel_name="python3",
+                connection_file=str(self._dir / f"kernel-{index}.json"),
+                ip=str(self._dir / f"kernel-{index}-ipc"),
+            )
+            self._started.append(km)
+            self._unused.add(index)
+            arguments = [
+                "--HistoryManager.hist_file=:memory:",  # as nbclient starts kernels
+                f"--IPKernelApp.exec_lines={_preload_line(self._notebooks[index])}",
+            ]
+            _blocking(km.start_kernel, extra_arguments=arguments, cwd=str(self._cwd))
+
+    def take(self, index: int) -> Any:
+        """The kernel for notebook ``index``; kernels for the next notebooks start booting."""
+        self.fill(index + _PRESTART)
+        self._unused.discard(index)
+        self._reap(wait=False)
+        return self._started[index]
+
+    def release(self, km: Any) -> None:
+        """Close the notebook's client and ask its kernel to shut down, without waiting."""
+        for client in km.clients:
+            client.stop_channels()
+        km.clients.clear()
+        try:
+            if _blocking(km.is_alive):
+                # request_shutdown, not shutdown_kernel: that one interrupts the kernel first.
+                _blocking(km.request_shutdown)
+        finally:
+            self._stopping.append(km)
+
+    def _reap(self, wait: bool) -> None:
+        for km in list(self._stopping):
+            if wait:
+                _blocking(km.finish_shutdown, waittime=3.0, pollinterval=0.02)
+            elif _blocking(km.is_alive):
+                continue
+            _blocking(km.cleanup_resources)
+            self._stopping.remove(km)
+
+    def close(self) -> None:
+        import shutil
+
+        try:
+            for index in sorted(self._unused):
+                # Never ran a notebook's cells: nothing to lose by stopping it now.
+                _blocking(self._started[index].shutdown_kernel, now=True)
+            self._unused.clear()
+            self._reap(wait=True)
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
+def _pooled_manager_class() -> type:
+    """The IPC kernel manager, with the quick-ready client, remembering the clients it made.
+
+    nbclient leaves its client's channels open on a kernel manager it did not create; the pool
+    closes them.
+    """
+    base = _kernel_manager_class()
+    client_class = _quick_ready_client_class()
+
+    class PooledKernelManager(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("client_factory", client_class)
+            super().__init__(*args, **kwargs)
+            self.clients: list[Any] = []
+
+        def client(self, **kwargs: Any) -> Any:
+            kc = super().client(**kwargs)
+            self.clients.append(kc)
+            return kc
+
+    return PooledKernelManager
 
 
 @dataclass
@@ -128,40 +415,52 @@ def run_notebooks(
     *,
     on_step: Callable[[str, Step, StepOutcome | None], None] | None = None,
 ) -> RunReport:
-    """Execute each step's notebook in order; stop at the first failure."""
-    import papermill
+    """Execute each step's notebook in order with papermill; stop at the first failure.
 
+    Each notebook gets a fresh kernel as under plain papermill, but kernels boot ahead of their
+    turn (preloading their notebook's imports) and shut down in the background, so a run costs
+    less than papermill starting and stopping one kernel after another.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     report = RunReport(out_dir)
-    manager = _kernel_manager_class()
-    for step in steps:
-        if on_step:
-            on_step("start", step, None)
-        output = out_dir / f"{step.name}.ipynb"
-        started = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(notebook_path(step, notebooks_dir)),
-                str(output),
-                parameters={"headless": True, **parameters},
-                kernel_name="python3",
-                kernel_manager_class=manager,
-                cwd=str(notebooks_dir),
-                progress_bar=False,
-                log_output=False,
-                store_widget_state=False,
-            )
-        except Exception as exc:  # papermill wraps every failure; we report and stop
-            outcome = StepOutcome(step.name, False, time.perf_counter() - started, output)
-            outcome.error = _error_text(exc)
+    if not steps:
+        return report
+    with _KernelPool([notebook_path(s, notebooks_dir) for s in steps], notebooks_dir) as pool:
+        pool.fill(_PRESTART - 1)  # the first kernels boot while papermill imports
+        papermill = _import_papermill()
+        for index, step in enumerate(steps):
+            if on_step:
+                on_step("start", step, None)
+            output = out_dir / f"{step.name}.ipynb"
+            started = time.perf_counter()
+            km = None
+            try:
+                km = pool.take(index)
+                papermill.execute_notebook(
+                    str(notebook_path(step, notebooks_dir)),
+                    str(output),
+                    parameters=parameters_for(step, notebooks_dir, parameters),
+                    kernel_name="python3",
+                    km=km,
+                    cwd=str(notebooks_dir),
+                    progress_bar=False,
+                    log_output=False,
+                    store_widget_state=False,
+                )
+            except Exception as exc:  # papermill wraps every failure; we report and stop
+                outcome = StepOutcome(step.name, False, time.perf_counter() - started, output)
+                outcome.error = _error_text(exc)
+                report.outcomes.append(outcome)
+                if on_step:
+                    on_step("end", step, outcome)
+                break
+            finally:
+                if km is not None:
+                    pool.release(km)
+            outcome = StepOutcome(step.name, True, time.perf_counter() - started, output)
             report.outcomes.append(outcome)
             if on_step:
                 on_step("end", step, outcome)
-            break
-        outcome = StepOutcome(step.name, True, time.perf_counter() - started, output)
-        report.outcomes.append(outcome)
-        if on_step:
-            on_step("end", step, outcome)
     return report
 
 
@@ -203,6 +502,7 @@ def run(
     os.environ.update(env)
     rb = Runbook(settings)
     steps = plan(notebooks_dir, only, include_optional or bool(parameters.get("buy_phone_number")))
+    check_parameters_known(steps, notebooks_dir, parameters)
     out = Path(out_dir).absolute() if out_dir else default_out_dir(root)
 
     server = None
