@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format lab sandbox status notebooks clean
+.PHONY: demo test lint format lab voila sandbox status notebooks clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 ## Run the whole runbook headless against the built-in sandbox Twilio.
+# Sample values: GOVTECH stands for your SGNIC-registered Sender ID, +6581234567 for your own
+# Singapore mobile (the sandbox delivers to it; in live mode use your real ones). -r keeps the
+# number as text (-p would turn it into an integer). Override: make demo DEMO_ARGS="..."
+DEMO_ARGS ?= -p sender_id GOVTECH -r test_phone +6581234567
 demo: $(STAMP)
 	$(BIN)/python -m onboarding_helpers run --sandbox $(DEMO_ARGS)
 
@@ -33,6 +37,11 @@ format: $(STAMP)
 ## JupyterLab on the first notebook, in sandbox mode unless ONBOARDING_MODE=live.
 lab: $(STAMP)
 	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+## Voila: the runbook as an app, forms and results only, code hidden (trainees). Sandbox mode
+## unless ONBOARDING_MODE=live. Opens http://127.0.0.1:8866/ (with a token) listing the notebooks.
+voila: $(STAMP)
+	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/voila notebooks --Voila.ip=127.0.0.1 --token
 
 ## The sandbox Twilio on its own, in the foreground (for trainers).
 sandbox: $(STAMP)

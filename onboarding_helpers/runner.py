@@ -170,8 +170,13 @@ def _import_papermill() -> Any:
             def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
                 return load().is_valid_syntax(*args, **kwargs)
 
+            def attribute(attr: str) -> Any:
+                if attr.startswith("__"):  # the import system probing (__path__ ...): not us
+                    raise AttributeError(attr)
+                return getattr(load(), attr)
+
             stand_in.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
-            stand_in.__getattr__ = lambda attr: getattr(load(), attr)  # type: ignore[method-assign]
+            stand_in.__getattr__ = attribute  # type: ignore[method-assign]
             sys.modules[name] = stand_in
     import papermill
 
@@ -533,6 +538,12 @@ def run(
 
             echo(f"mode: {mode}   output: {out}")
             report = run_notebooks(steps, notebooks_dir, out, parameters, on_step=progress)
+            if any(o.step == "06_postman_handoff" and o.ok for o in report.outcomes):
+                from .report import handoff_summary
+
+                echo("")
+                for line in handoff_summary(settings.env_file, settings.state_dir):
+                    echo(line)
         finally:
             if server is not None:
                 server.stop()

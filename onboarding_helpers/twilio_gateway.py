@@ -238,6 +238,26 @@ ADVICE: dict[int, tuple[str, str | None, str]] = {
         "A service holds one Sender ID: keep the one there or remove it in the console first.",
     ),
     21715: ("That phone number cannot send SMS.", None, "Buy a number with SMS capability."),
+    30003: (
+        "The phone could not be reached (switched off or out of coverage).",
+        "test_phone",
+        "Check the phone is on and has signal, then send the test again.",
+    ),
+    30004: (
+        "The message was blocked: the recipient's phone or network refuses it.",
+        "test_phone",
+        "Check the phone does not block unknown senders, or test with another phone.",
+    ),
+    30005: (
+        "The number does not exist or is no longer in service.",
+        "test_phone",
+        "Check the number; use your own mobile.",
+    ),
+    30006: (
+        "The number is a landline or its network cannot receive SMS.",
+        "test_phone",
+        "Use a mobile number (Singapore mobiles start with 8 or 9).",
+    ),
     30007: (
         "The message was filtered by the carrier.",
         "Sender ID",

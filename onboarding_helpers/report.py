@@ -1,0 +1,177 @@
+"""The run report: a short Markdown file of what was checked and created, to attach to a ticket.
+
+Written by step 06 to ``<state_dir>/report-<UTC stamp>.md``. It holds SIDs, statuses, timestamps
+and the journal's actions, never a secret: the values come from the progress record and journal
+(which refuse secret-looking values) and the SIDs in the env file, and the text is scrubbed once
+more of every secret the env file holds before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    MESSAGING_SERVICE_SID,
+    CredentialStore,
+    mask,
+)
+from .progress import STEPS, ProgressRecord
+from .runbook import Runbook
+
+HANDOFF_STEP = "06_postman_handoff"
+_SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+
+
+def report_path(state_dir: Path, when: datetime | None = None) -> Path:
+    stamp = (when or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    return Path(state_dir) / f"report-{stamp}.md"
+
+
+def _cell(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(str(v) for v in value) or "-"
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    else:
+        text = str(value)
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _details(entry: dict[str, Any], skip: tuple[str, ...]) -> str:
+    parts = [f"{k}: {_cell(v)}" for k, v in sorted(entry.items()) if k not in skip]
+    return "; ".join(parts) or "-"
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """Replace every known secret, and anything shaped like one, by its masked form."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask(secret))
+    return _SECRET_LIKE.sub(lambda m: mask(m.group(0)), text)
+
+
+def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
+    """The report's Markdown text (no secret)."""
+    generated = generated or datetime.now(timezone.utc)
+    values = rb.store.values()
+    steps = rb.progress.all_steps()
+    handoff = steps.get(HANDOFF_STEP, {})
+    lines = [
+        "# Postman SMS onboarding: run report",
+        "",
+        f"- Generated: {generated.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"- Mode: {rb.settings.mode}",
+        f"- Credential store: `{rb.store.path}` (the API secret and Auth Token stay there)",
+        "",
+        "## The values for Postman",
+        "",
+        "| Postman field | Value |",
+        "|---|---|",
+        f"| Account SID | `{_cell(values.get(ACCOUNT_SID))}` |",
+        f"| API Key SID | `{_cell(values.get(API_KEY_SID))}` |",
+        "| API Secret | not in this report: it is in the credential store only |",
+        f"| Messaging Service ID | `{_cell(values.get(MESSAGING_SERVICE_SID))}` |",
+        f"| Credential label (suggested) | `{_cell(handoff.get('credential_label'))}` |",
+        "",
+        f"Postman-equivalent check: **{_cell(handoff.get('postman_check', 'not run yet'))}**",
+    ]
+    if handoff.get("postman_message_sid"):
+        lines.append(
+            f"(message {handoff['postman_message_sid']}, API-key authentication, `From` = the"
+            f" Messaging Service SID; delivery: {_cell(handoff.get('delivery'))})"
+        )
+    lines += [
+        "",
+        "## Steps",
+        "",
+        "| Step | Status | When (UTC) | Results |",
+        "|---|---|---|---|",
+    ]
+    for step in STEPS:
+        entry = steps.get(step.name)
+        if entry is None:
+            status = "optional, not taken" if step.optional else "not run"
+            lines.append(f"| {step.name} | {status} | - | - |")
+            continue
+        details = _details(entry, ("status", "at"))
+        lines.append(
+            f"| {step.name} | {entry.get('status', '-')} | {entry.get('at', '-')} | {details} |"
+        )
+    lines += [
+        "",
+        "## Actions (journal)",
+        "",
+        "| When (UTC) | Step | Action | Details |",
+        "|---|---|---|---|",
+    ]
+    for entry in rb.progress.journal_entries():
+        details = _details(entry, ("at", "step", "action"))
+        lines.append(
+            f"| {_cell(entry.get('at'))} | {_cell(entry.get('step'))} |"
+            f" {_cell(entry.get('action'))} | {details} |"
+        )
+    lines += [
+        "",
+        "This report holds identifiers (SIDs) and outcomes only. It contains no Auth Token and no",
+        "API secret, and phone numbers appear with their last four digits only.",
+        "",
+    ]
+    return scrub("\n".join(lines), rb.store.secrets())
+
+
+def write_report(rb: Runbook, path: Path | None = None) -> Path:
+    """Write the report (atomically) and return its path."""
+    path = Path(path) if path else report_path(rb.settings.state_dir)
+    text = build_report(rb)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)  # meant to be attached to a ticket; it holds no secret
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def handoff_summary(
+    env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]
+) -> list[str]:
+    """Lines for a terminal after a run: the masked hand-off card and the report's path.
+
+    Empty when step 06 has not run. For the runner's closing output (``make demo``).
+    """
+    record = ProgressRecord(state_dir).step(HANDOFF_STEP)
+    if not record:
+        return []
+    store = CredentialStore(env_file)
+    values = store.values()
+    rows = [
+        ("Credential label", record.get("credential_label") or "-"),
+        ("Account SID", values.get(ACCOUNT_SID, "(not set)")),
+        ("API Key SID", values.get(API_KEY_SID, "(not set)")),
+        ("API Secret", mask(values.get(API_KEY_SECRET))),
+        ("Messaging Service ID", values.get(MESSAGING_SERVICE_SID, "(not set)")),
+    ]
+    width = max(len(k) for k, _ in rows)
+    lines = ["Hand-off card for Postman (Settings > Credentials > SMS):"]
+    lines += [f"    {k:<{width}}  {v}" for k, v in rows]
+    lines.append(f"Postman-equivalent check: {record.get('postman_check', 'not run')}")
+    if record.get("report_path"):
+        lines.append(f"Run report: {record['report_path']}")
+    return [scrub(line, store.secrets()) for line in lines]

@@ -1,0 +1,245 @@
+"""Step 05 against the sandbox: each outcome, and each failure ending with the guide's advice."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from onboarding_helpers.credentials import MESSAGING_SERVICE_SID
+from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.sandbox import request_log, set_account, snapshot
+from onboarding_helpers.steps.test_message import (
+    STEP,
+    follow_message,
+    send_and_follow,
+    send_test_message,
+)
+from onboarding_helpers.views.test_message import (
+    before_send_panel,
+    message_check_panel,
+    status_panel,
+)
+
+from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
+from .secret_audit import leaks
+
+
+def _messages(f):
+    return snapshot(f.url, f.account_sid)["messages"]
+
+
+def _posts(f, step=STEP):
+    return [
+        r
+        for r in request_log(f.url, f.account_sid)
+        if r["method"] == "POST" and r["path"].endswith("/Messages.json")
+        and f"step/{step}" in (r["user_agent"] or "")
+    ]  # fmt: skip
+
+
+def test_delivered_shows_each_status_and_the_registered_sender(flow):
+    f = flow(step_seconds=0.05)
+    seen = []
+    result = send_test_message(f.rb, SG_MOBILE, wait_seconds=10, on_status=seen.append)
+
+    assert result.outcome == "delivered" and result.shown_from == "GOVTECH"
+    assert result.sender_id == "GOVTECH" and not result.warnings
+    assert [u.status for u in seen] == [u.status for u in result.statuses]
+    assert seen[0].status == "accepted" and seen[-1].status == "delivered"
+    assert any("your registered ID" in n for n in result.notes)
+    # Sent the console's way (MessagingServiceSid), with the Auth Token, and few fetches.
+    (post,) = _posts(f)
+    assert post["auth_kind"] == "auth_token"
+    assert post["form"]["MessagingServiceSid"] == f.service_sid and "From" not in post["form"]
+    fetches = [r for r in request_log(f.url, f.account_sid) if r["method"] == "GET"]
+    assert 1 <= len(fetches) <= 6
+
+    record = f.rb.progress.step(STEP)
+    assert record["status"] == "done" and record["outcome"] == "delivered"
+    assert record["to"] == "+65 ••••4567" and record["message_sid"] == result.message_sid
+    journal = json.dumps(f.rb.progress.journal_entries(STEP))
+    assert "81234567" not in journal and "sent test message" in journal
+    text = str(message_check_panel(result))
+    assert "Test message delivered" in text and "accepted →" in text
+    assert leaks(f.secrets, [f.rb.settings.state_dir], [text]) == []
+
+
+def test_filtered_sender_id_ends_with_the_singapore_30007_advice(flow):
+    f = flow()
+    set_account(f.url, f.account_sid, filtered_sender_ids=["GOVTECH"])
+    seen = []
+    with pytest.raises(TwilioActionError) as caught:
+        send_test_message(f.rb, SG_MOBILE, wait_seconds=10, on_status=seen.append)
+    err = caught.value
+    assert err.code == 30007 and err.field == "Sender ID"
+    assert "'GOVTECH'" in err.message and "30007" in err.message
+    for fragment in ("not registered with SGNIC", "mapped to your account", "another agency"):
+        assert fragment in err.advice
+    assert seen[-1].status == "failed" and seen[-1].error_code == 30007
+    assert "error 30007" in str(status_panel(seen[-1]))
+    record = f.rb.progress.step(STEP)
+    assert record["status"] == "failed" and record["error_code"] == 30007
+
+
+def test_undelivered_30008(flow):
+    f = flow()
+    with pytest.raises(TwilioActionError) as caught:
+        send_test_message(f.rb, "+6581230008", wait_seconds=10)
+    assert caught.value.code == 30008 and "undelivered" in caught.value.message
+    assert caught.value.advice and caught.value.more_info.endswith("/30008")
+
+
+def test_message_that_stays_sent_is_reported_as_not_confirmed(flow):
+    f = flow()
+    result = send_test_message(f.rb, "+6581239999", wait_seconds=0.5)
+    assert result.outcome == "sent-not-confirmed" and result.statuses[-1].status == "sent"
+    assert any("no delivery receipt came within 0.5 s" in w for w in result.warnings)
+    panel = str(message_check_panel(result))
+    assert "delivery not confirmed" in panel and "delivered" not in panel.split("\n")[0].lower()
+    assert f.rb.progress.step(STEP)["outcome"] == "sent-not-confirmed"
+
+
+def test_foreign_number_without_a_bought_number_is_refused_before_sending(flow):
+    f = flow()
+    with pytest.raises(InputError) as caught:
+        send_test_message(f.rb, "+447911123456", wait_seconds=1)
+    assert caught.value.field == "test_phone"
+    assert "21612" in str(caught.value) and "04a" in str(caught.value)
+    assert _messages(f) == []  # nothing sent
+    assert f.rb.progress.step(STEP) == {}  # a refused input writes nothing
+
+
+def test_sandbox_21612_gets_the_destination_advice(flow):
+    # The record says 04a was taken, but the pool has no number: Twilio itself refuses.
+    f = flow()
+    f.rb.progress.record("04a_buy_phone_number", "done")
+    with pytest.raises(TwilioActionError) as caught:
+        send_test_message(f.rb, "+447911123456", wait_seconds=1)
+    err = caught.value
+    assert err.code == 21612 and err.field == "test_phone"
+    assert "not possible from this sender" in err.message
+    assert "04a" in err.advice and "Singapore mobile" in err.advice
+
+
+def test_foreign_number_with_a_bought_number_goes_out_from_it(flow):
+    f = flow(buy_number=True)
+    result = send_test_message(f.rb, "+447911123456", wait_seconds=10)
+    assert result.outcome == "delivered" and result.shown_from == f.phone_number
+    assert any("go out from the number in your sender pool" in n for n in result.notes)
+
+
+def test_sandbox_21614_for_a_landline_gets_the_mobile_advice(flow):
+    # parse_phone refuses landlines first; this proves the advice when Twilio is the one to say it.
+    f = flow()
+    landline = SimpleNamespace(
+        e164="+6561234567", country="Singapore", is_singapore=True, masked="+65 ••••4567"
+    )
+    client = f.rb.auth_token_client(STEP)
+    with pytest.raises(TwilioActionError) as caught:
+        send_and_follow(
+            f.rb, client, STEP, landline, f.service_sid, body="x", postman_style=False,
+            wait_seconds=1,
+        )  # fmt: skip
+    assert caught.value.code == 21614 and "not a mobile number" in caught.value.message
+    assert "8 or 9" in caught.value.advice
+    with pytest.raises(InputError, match="landline"):
+        send_test_message(f.rb, "+6561234567")
+
+
+def test_trial_account_21608_says_upgrade(flow):
+    f = flow(account_type="Trial")
+    with pytest.raises(TwilioActionError) as caught:
+        send_test_message(f.rb, SG_MOBILE, wait_seconds=1)
+    err = caught.value
+    assert err.code == 21608 and err.field == "Account SID"
+    assert "Trial" in err.message and "Upgrade billing" in err.advice
+    assert f.rb.progress.step(STEP)["status"] == "failed"
+
+
+def test_sender_shown_differs_from_the_registered_id_warns(flow):
+    f = flow()
+    record = f.rb.progress.step("04_messaging_service")
+    f.rb.progress.record("04_messaging_service", "done", **{**record, "sender_id": "GOVTECHSG"})
+    result = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
+    assert result.outcome == "delivered"
+    assert any("not your registered Sender ID 'GOVTECHSG'" in w for w in result.warnings)
+    assert "with a warning" in str(message_check_panel(result))
+
+
+def test_without_a_progress_record_the_sender_id_is_read_from_the_service(flow):
+    f = flow(record_steps=False)
+    result = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
+    assert result.sender_id == "GOVTECH" and not result.warnings
+
+
+def test_no_test_phone_skips_and_sends_nothing(flow):
+    f = flow()
+    result = send_test_message(f.rb, "", wait_seconds=1)
+    assert result.outcome == "skipped" and "No test_phone" in result.reason
+    assert f.rb.progress.step(STEP)["status"] == "skipped"
+    assert _messages(f) == []
+    assert "nothing will be sent" in str(before_send_panel(f.rb, ""))
+    with pytest.raises(InputError, match="is empty"):
+        send_test_message(f.rb, "", allow_skip=False)
+
+
+def test_missing_messaging_service_blocks(flow):
+    f = flow()
+    f.rb.store.remove(MESSAGING_SERVICE_SID)
+    with pytest.raises(StepBlocked, match="04_messaging_service"):
+        send_test_message(f.rb, SG_MOBILE)
+
+
+@pytest.mark.parametrize("wait", [-1, 601, "60", True])
+def test_bad_wait_seconds_is_refused(flow, wait):
+    f = flow()
+    with pytest.raises(InputError, match="wait_seconds"):
+        send_test_message(f.rb, SG_MOBILE, wait_seconds=wait)
+
+
+def test_polling_backs_off_and_stops_at_the_limit():
+    """A fake clock: waits grow 0.2, 0.3, 0.45, ... up to 3 s, and stop at wait_seconds."""
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(round(seconds, 4))
+        now[0] += seconds
+
+    statuses = iter(["queued", "sending", "sent"] + ["sent"] * 100)
+
+    def fetch():
+        return SimpleNamespace(
+            sid="SM1", status=next(statuses), from_="GOVTECH", error_code=None, error_message=None
+        )
+
+    first = SimpleNamespace(
+        sid="SM1", status="accepted", from_=None, error_code=None, error_message=None
+    )
+    seen = []
+    delivery = follow_message(
+        fetch, first, wait_seconds=20, on_status=seen.append, sleep=sleep, clock=lambda: now[0]
+    )
+    assert sleeps[:6] == [0.2, 0.3, 0.45, 0.675, 1.0125, 1.5188]
+    assert max(sleeps) == 3.0 and sum(sleeps) == pytest.approx(20)
+    assert delivery.timed_out and delivery.outcome == "sent-not-confirmed"
+    assert [u.status for u in seen] == ["accepted", "queued", "sending", "sent"]
+    assert delivery.fetches == len(sleeps) < 15  # few requests for a 20 s wait
+
+
+def test_form_sends_and_shows_statuses_in_its_output(flow):
+    from onboarding_helpers.forms.test_message import message_check_form
+
+    f = flow()
+    form = message_check_form(f.rb, wait_seconds=10)
+    notice, phone, button, output = form.children
+    button.click()  # empty number: refused, nothing sent
+    assert "is empty" in str(output.outputs[-1]["data"]["text/plain"])
+    assert _messages(f) == []
+    phone.value = SG_MOBILE
+    button.click()
+    texts = [o["data"]["text/plain"] for o in output.outputs]
+    assert any("Message status: accepted" in t for t in texts)
+    assert "Test message delivered" in texts[-1] and not button.disabled
