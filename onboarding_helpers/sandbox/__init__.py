@@ -54,7 +54,9 @@ Behaviours trainers can trigger:
 
 Admin endpoints (no auth, loopback only): ``GET /_sandbox/health``, ``POST /_sandbox/accounts``,
 ``POST /_sandbox/accounts/{AC}``, ``GET /_sandbox/accounts/{AC}/snapshot``,
-``GET /_sandbox/requests[?account_sid=AC]``.
+``GET /_sandbox/requests[?account_sid=AC]``, and injected faults ``POST|GET|DELETE
+/_sandbox/faults`` (``set_faults``, ``list_faults``, ``clear_faults``; see ``faults.py``): e.g. fail
+the first request after an API key was created, or create a key and lose the answer.
 
 Importing this package is cheap: the server and helpers load on first use.
 """
@@ -68,10 +70,13 @@ if TYPE_CHECKING:
     from .admin import (
         SandboxError,
         account_exists,
+        clear_faults,
         health,
+        list_faults,
         provision_account,
         request_log,
         set_account,
+        set_faults,
         snapshot,
     )
     from .process import ensure_running, stop_running
@@ -80,6 +85,9 @@ if TYPE_CHECKING:
 __all__ = [
     "SandboxError",
     "account_exists",
+    "clear_faults",
+    "list_faults",
+    "set_faults",
     "SandboxServer",
     "ensure_running",
     "health",
@@ -96,6 +104,9 @@ _LAZY = {
     "stop_running": "process",
     "SandboxError": "admin",
     "account_exists": "admin",
+    "clear_faults": "admin",
+    "list_faults": "admin",
+    "set_faults": "admin",
     "health": "admin",
     "provision_account": "admin",
     "request_log": "admin",

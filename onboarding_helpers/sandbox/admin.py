@@ -104,3 +104,44 @@ def account_exists(url: str, account_sid: str) -> bool:
             return False
         raise
     return True
+
+
+def set_faults(
+    url: str,
+    match: str = "* .",
+    *,
+    status: int = 500,
+    code: int | None = None,
+    message: str | None = None,
+    times: int = 1,
+    after: str | None = None,
+    phase: str = "before",
+) -> dict[str, Any]:
+    """Add one injected fault (see ``faults.py``); returns it as the sandbox stored it.
+
+    ``match`` and ``after`` are ``"METHOD PATH-REGEX"`` (method ``*`` for any). Example, the
+    first request after an API key was created answers 401/20003::
+
+        set_faults(url, "* .", status=401, code=20003, after=r"POST /Keys\\.json$")
+    """
+    form = {"match": match, "status": str(status), "times": str(times), "phase": phase}
+    if code is not None:
+        form["code"] = str(code)
+    if message:
+        form["message"] = message
+    if after:
+        form["after"] = after
+    result: dict[str, Any] = _call("POST", f"{_base(url)}/_sandbox/faults", form)
+    return result
+
+
+def clear_faults(url: str) -> int:
+    """Remove every injected fault; returns how many there were."""
+    result: dict[str, int] = _call("DELETE", f"{_base(url)}/_sandbox/faults")
+    return result["cleared"]
+
+
+def list_faults(url: str) -> list[dict[str, Any]]:
+    """The injected faults not used up yet."""
+    result: list[dict[str, Any]] = _call("GET", f"{_base(url)}/_sandbox/faults")
+    return result

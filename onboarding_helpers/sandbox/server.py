@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import _api, _db
+from . import _api, _db, faults
 
 ADMIN_PREFIX = "/_sandbox/"
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -239,6 +239,11 @@ def admin_requests(conn: sqlite3.Connection, account_sid: str | None) -> list[di
     return result
 
 
+def _fault_response(fault: faults.Fault) -> _api.Response:
+    error = _api.ApiError(fault.status, fault.code, fault.message)
+    return _api.Response(fault.status, error.body(), fault.code)
+
+
 # ---------------------------------------------------------------- HTTP plumbing
 
 
@@ -314,16 +319,25 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple[_api.Response, _api.Identity]:
         # One write transaction per request: the log row lands with the change it records.
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("SAVEPOINT handler")
-        try:
-            resp, ident = _api.handle(conn, req)
-        except Exception:
-            traceback.print_exc()
-            error = _api.ApiError(500, 20500, "Internal Server Error")
-            resp, ident = _api.Response(500, error.body(), 20500), _api.Identity("bad")
-        if resp.status >= 400:
-            conn.execute("ROLLBACK TO handler")
-        conn.execute("RELEASE handler")
+        # Injected faults (faults.py) are bookkept outside the savepoint, so a refused request
+        # still uses one up.
+        fault = faults.before_request(conn, req.method, req.path)
+        if fault is not None:
+            resp, ident = _fault_response(fault), _api.authenticate(conn, req.authorization)
+        else:
+            conn.execute("SAVEPOINT handler")
+            try:
+                resp, ident = _api.handle(conn, req)
+            except Exception:
+                traceback.print_exc()
+                error = _api.ApiError(500, 20500, "Internal Server Error")
+                resp, ident = _api.Response(500, error.body(), 20500), _api.Identity("bad")
+            if resp.status >= 400:
+                conn.execute("ROLLBACK TO handler")
+            conn.execute("RELEASE handler")
+            fault = faults.after_request(conn, req.method, req.path, resp.status)
+            if fault is not None:  # carried out, but the answer is "lost": an error instead
+                resp = _fault_response(fault)
         logged_form = {k: ("***" if _SECRET_FIELD.search(k) else v) for k, v in form.items()}
         conn.execute(
             "INSERT INTO request_log (time, method, path, query, form, auth_kind,"
@@ -392,6 +406,16 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, admin_snapshot(conn, segments[1])
         if segments == ["requests"] and method == "GET":
             return 200, admin_requests(conn, query.get("account_sid"))
+        if segments == ["faults"]:  # see faults.py
+            try:
+                if method == "POST":
+                    return 201, faults.add_fault(conn, form)
+                if method == "GET":
+                    return 200, faults.list_faults(conn)
+                if method == "DELETE":
+                    return 200, {"cleared": faults.clear_faults(conn)}
+            except faults.FaultError as err:
+                raise AdminError(400, str(err)) from None
         raise AdminError(
             404, f"No sandbox admin endpoint {method} {ADMIN_PREFIX}{'/'.join(segments)}"
         )

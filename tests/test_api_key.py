@@ -1,0 +1,690 @@
+"""Steps 02 and 03 against the sandbox: the key is created once, its secret is never lost or
+leaked, re-runs reuse it, orphans are reported, and the sandbox's injected faults work."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import sys
+import types
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from onboarding_helpers.credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    AUTH_TOKEN,
+    CredentialStore,
+)
+from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.runbook import Runbook, Settings
+from onboarding_helpers.sandbox import (
+    SandboxError,
+    clear_faults,
+    list_faults,
+    provision_account,
+    request_log,
+    set_faults,
+    snapshot,
+)
+from onboarding_helpers.steps import api_key as steps
+from onboarding_helpers.steps.api_key import (
+    SECRET_STEP,
+    STEP,
+    SecretNotSaved,
+    check_secret,
+    default_key_name,
+    keyring_status,
+    revoke_orphans,
+    set_up_api_key,
+)
+from onboarding_helpers.twilio_gateway import make_client
+from onboarding_helpers.views.api_key import (
+    api_key_panel,
+    keys_panel,
+    revoked_panel,
+    secret_panel,
+)
+
+from .secret_audit import leaks
+
+KEYS_PATH = r"POST /Keys\.json$"
+
+
+def make_runbook(root: Path, url: str) -> Runbook:
+    rb = Runbook(Settings("sandbox", root / "creds" / ".env", root / "state", root / "sb", url))
+    account = provision_account(url, friendly_name="Ministry of Examples")
+    rb.store.save({ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]})
+    rb.progress.record("01_account_sid", "done", friendly_name="Ministry of Examples")
+    return rb
+
+
+@pytest.fixture
+def rb(tmp_path: Path, sandbox) -> Runbook:
+    return make_runbook(tmp_path, sandbox.url)
+
+
+def account(rb: Runbook) -> str:
+    return rb.store.values()[ACCOUNT_SID]
+
+
+def keys(rb: Runbook) -> list[str]:
+    return [k["sid"] for k in snapshot(rb.base_url, account(rb))["keys"]]
+
+
+def log_mark(rb: Runbook) -> int:
+    return len(request_log(rb.base_url))
+
+
+def requests_since(rb: Runbook, mark: int) -> list[dict[str, Any]]:
+    return request_log(rb.base_url)[mark:]
+
+
+def actions(rb: Runbook, step: str = STEP) -> list[str]:
+    return [e["action"] for e in rb.progress.journal_entries(step)]
+
+
+def pair(rb: Runbook) -> tuple[str | None, str | None]:
+    values = rb.store.values()
+    return values.get(API_KEY_SID), values.get(API_KEY_SECRET)
+
+
+def authenticates(rb: Runbook, key_sid: str, secret: str) -> bool:
+    client = make_client(account(rb), api_key_sid=key_sid, api_secret=secret, base_url=rb.base_url)
+    try:
+        client.messaging.v1.services.list(limit=1)
+    except Exception:
+        return False
+    return True
+
+
+def audit(rb: Runbook, texts: list[str] = ()) -> list[str]:
+    return leaks(rb.store.secrets(), [rb.settings.state_dir], texts)
+
+
+# ---------------------------------------------------------------- create, reuse, check
+
+
+def test_fresh_run_lists_then_creates_one_key_and_saves_the_secret(rb):
+    mark = log_mark(rb)
+    result = set_up_api_key(rb)
+
+    sent = requests_since(rb, mark)
+    assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in sent] == [
+        ("GET", "Keys.json"),
+        ("POST", "Keys.json"),
+    ]
+    assert all(r["auth_kind"] == "auth_token" for r in sent)
+    assert "step/02_api_key" in sent[0]["user_agent"]
+    sid, secret = pair(rb)
+    assert result.key_sid == sid and keys(rb) == [sid]
+    assert result.how == "created" and result.verified is False and result.secret_saved
+    assert result.keys_listed and result.existing_keys == ()
+    assert result.friendly_name == f"Postman SMS - Ministry of Examples - {date.today()}"
+    assert stat.S_IMODE(os.stat(rb.store.path).st_mode) == 0o600
+    assert authenticates(rb, sid, secret)
+    assert actions(rb) == ["created key"]
+    assert rb.progress.step(STEP)["status"] == "done"
+    panel = str(api_key_panel(result))
+    assert sid in panel and "step 03 checks" in panel and secret not in panel
+    assert audit(rb, [panel, repr(result)]) == []
+
+
+def test_second_run_reuses_the_pair_with_one_request_and_creates_nothing(rb):
+    first = set_up_api_key(rb)
+    mark = log_mark(rb)
+
+    again = set_up_api_key(rb)
+
+    sent = requests_since(rb, mark)
+    assert len(sent) == 1
+    assert sent[0]["auth_kind"] == "api_key" and "/Keys" not in sent[0]["path"]
+    assert again.how == "reused" and again.key_sid == first.key_sid and again.verified
+    assert again.friendly_name == first.friendly_name
+    assert keys(rb) == [first.key_sid]
+    assert actions(rb) == ["created key", "reused key"]
+
+
+def test_existing_keys_are_listed_before_creating(rb):
+    other = rb.auth_token_client(STEP).new_keys.create(friendly_name="Someone else's key")
+
+    result = set_up_api_key(rb, api_key_name="Postman key")
+
+    assert [k.sid for k in result.existing_keys] == [other.sid]
+    assert other.sid in str(api_key_panel(result))
+    assert "Someone else's key" in str(keys_panel(result.existing_keys))
+    assert sorted(keys(rb)) == sorted([other.sid, result.key_sid])
+
+
+def test_step_03_verifies_with_a_call_a_standard_key_may_make(rb):
+    set_up_api_key(rb)
+    sid, secret = pair(rb)
+    mark = log_mark(rb)
+
+    result = check_secret(rb)
+
+    (sent,) = requests_since(rb, mark)
+    assert sent["auth_kind"] == "api_key" and sent["auth_username"] == sid
+    assert "/Accounts/" in sent["path"] and sent["path"].endswith("/IncomingPhoneNumbers.json")
+    assert sent["status"] == 200
+    assert result.verified and result.masked_secret == "••••" + secret[-4:]
+    assert result.mode == "0o600"
+    panel = str(secret_panel(result))
+    assert str(rb.store.path) in panel and secret not in panel
+    assert rb.progress.step(SECRET_STEP)["verified"] is True
+    assert audit(rb, [panel, repr(result)]) == []
+
+
+def test_step_03_restores_0600_if_the_env_file_was_loosened(rb):
+    set_up_api_key(rb)
+    os.chmod(rb.store.path, 0o644)
+
+    result = check_secret(rb)
+
+    assert stat.S_IMODE(os.stat(rb.store.path).st_mode) == 0o600
+    assert any("0o644" in n for n in result.notes)
+
+
+def test_step_03_never_reports_a_pair_that_fails_as_good(rb):
+    set_up_api_key(rb)
+    sid, _ = pair(rb)
+    wrong = "Z" * 32
+    rb.store.save({API_KEY_SECRET: wrong})
+
+    with pytest.raises(TwilioActionError) as caught:
+        check_secret(rb)
+
+    err = caught.value
+    assert err.code == 20003 and "NOT accepted" in err.message and "replace_key" in err.advice
+    assert wrong not in str(err)
+    step = rb.progress.step(SECRET_STEP)
+    assert step["status"] == "failed" and step["verified"] is False
+    assert pair(rb) == (sid, wrong)  # a created key's secret is never deleted by the runbook
+
+
+def test_step_03_without_a_saved_secret_says_to_run_02(rb):
+    with pytest.raises(StepBlocked, match="Run 02_api_key first"):
+        check_secret(rb)
+
+
+# ---------------------------------------------------------------- console path
+
+
+def _console_key(rb: Runbook) -> tuple[str, str]:
+    key = rb.auth_token_client(STEP).new_keys.create(friendly_name="made in the console")
+    return key.sid, key.secret
+
+
+def test_console_pair_is_checked_then_saved(rb):
+    sid, secret = _console_key(rb)
+    mark = log_mark(rb)
+
+    result = set_up_api_key(rb, "console", key_sid=sid, secret=secret)
+
+    assert len(requests_since(rb, mark)) == 1
+    assert result.how == "console" and result.verified and pair(rb) == (sid, secret)
+    assert actions(rb) == ["recorded console key"]
+    assert keys(rb) == [sid]
+    # Headless: the pair is read from the env file, never from a parameter.
+    assert set_up_api_key(rb, "console").how == "reused"
+
+
+def test_console_pair_that_fails_is_not_saved(rb):
+    sid, _ = _console_key(rb)
+    before = rb.store.path.read_bytes()
+    wrong = "Q" * 32
+
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_api_key(rb, "console", key_sid=sid, secret=wrong)
+
+    err = caught.value
+    assert err.code == 20003 and "Nothing was saved" in err.advice
+    assert "secret may be wrong" in err.advice and wrong not in str(err)
+    assert rb.store.path.read_bytes() == before
+    assert rb.progress.step(STEP)["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"key_sid": "SK123", "secret": "a" * 32}, "has 5 characters"),
+        ({"key_sid": "AC" + "0" * 32, "secret": "a" * 32}, "Account SID"),
+        ({"key_sid": "SK" + "0" * 32, "secret": "short"}, "API secret"),
+        ({}, "never on the command line"),
+    ],
+)
+def test_console_inputs_are_validated_before_any_request(rb, kwargs, fragment):
+    mark = log_mark(rb)
+    with pytest.raises(InputError, match=fragment):
+        set_up_api_key(rb, "console", **kwargs)
+    assert requests_since(rb, mark) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"replace_key": "False"}, "replace_key: must be True or False"),
+        ({"revoke_orphan_keys": "True"}, "revoke_orphan_keys: must be True or False"),
+        ({"revoke_old_key": 1}, "revoke_old_key"),
+        ({"api_key_source": "console", "replace_key": True}, "goes with api_key_source"),
+        ({"api_key_source": "dashboard"}, "Use 'create' or 'console'"),
+        ({"api_key_name": "x" * 65}, "Twilio allows 64"),
+        ({"api_key_name": "a1" * 16}, "looks like a secret"),
+    ],
+)
+def test_bad_parameters_are_refused_before_anything_is_created(rb, kwargs, fragment):
+    mark = log_mark(rb)
+    with pytest.raises(InputError, match=fragment):
+        set_up_api_key(rb, **kwargs)
+    assert requests_since(rb, mark) == [] and keys(rb) == []
+
+
+def test_step_02_without_step_01_is_blocked(tmp_path, sandbox):
+    rb = Runbook(
+        Settings("sandbox", tmp_path / ".env", tmp_path / "st", tmp_path / "sb", sandbox.url)
+    )
+    with pytest.raises(StepBlocked, match="Run 01_account_sid first"):
+        set_up_api_key(rb)
+
+
+def test_default_name_fits_twilio_limit(rb):
+    rb.progress.record("01_account_sid", "done", friendly_name="A" * 80)
+    name = default_key_name(rb, date(2026, 1, 2))
+    assert len(name) <= 64 and name.endswith(" - 2026-01-02")
+
+
+# ---------------------------------------------------------------- the secret cannot be lost
+
+
+def _fail_saves(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
+    attempts: list[dict[str, str]] = []
+
+    def refuse(self: CredentialStore, values: dict[str, str]) -> None:
+        attempts.append(values)
+        raise OSError(errno.ENOSPC, "No space left on device", str(self.path))
+
+    monkeypatch.setattr(CredentialStore, "save", refuse)
+    return attempts
+
+
+def test_write_failure_keeps_the_secret_in_a_rescue_file_and_says_so_loudly(rb, monkeypatch):
+    attempts = _fail_saves(monkeypatch)
+
+    with pytest.raises(SecretNotSaved) as caught:
+        set_up_api_key(rb)
+
+    err = caught.value
+    secret = attempts[0][API_KEY_SECRET]
+    assert "THE API SECRET WAS NOT SAVED" in err.message and "No space left" in err.message
+    assert err.rescue_file is not None and err.rescue_file.parent == rb.store.path.parent
+    assert str(err.rescue_file) in err.advice and "By hand" in err.advice
+    assert stat.S_IMODE(os.stat(err.rescue_file).st_mode) == 0o600
+    assert f"{API_KEY_SECRET}={secret}" in err.rescue_file.read_text()
+    assert keys(rb) == [err.key_sid] and not err.revoked
+    step = rb.progress.step(STEP)
+    assert step["status"] == "failed" and step["secret_saved"] is False
+    assert step["key_sid"] == err.key_sid
+    created = rb.progress.journal_entries(STEP)[0]
+    assert created["action"] == "created key" and created["secret_saved"] is False
+    # The secret is nowhere but the rescue file: not in the error, its repr or the state folder.
+    texts = [str(err), repr(err), err.advice, str(err.args)]
+    assert leaks([secret], [rb.settings.state_dir], texts) == []
+
+    # Once the env file can be written, a re-run moves the secret into place and creates nothing.
+    monkeypatch.undo()
+    mark = log_mark(rb)
+    again = set_up_api_key(rb)
+    assert pair(rb) == (err.key_sid, secret) and not err.rescue_file.exists()
+    assert again.how == "reused" and keys(rb) == [err.key_sid]
+    assert len(requests_since(rb, mark)) == 1
+    assert actions(rb)[-2:] == ["restored secret", "reused key"]
+    assert again.orphans == ()
+
+
+def test_write_failure_with_nowhere_to_keep_the_secret_revokes_the_key(rb, monkeypatch, tmp_path):
+    _fail_saves(monkeypatch)
+    nowhere = tmp_path / "not-a-dir"
+    nowhere.write_text("a file, so nothing can be created under it")
+    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [nowhere / "x"])
+
+    with pytest.raises(SecretNotSaved) as caught:
+        set_up_api_key(rb)
+
+    err = caught.value
+    assert err.revoked and err.rescue_file is None and "revoked the key" in err.advice
+    assert keys(rb) == []
+    assert actions(rb) == ["created key", "revoked key"]
+    assert rb.progress.step(STEP)["key_revoked"] is True
+
+
+def test_write_failure_in_a_form_shows_the_secret_once_through_the_callback(rb, monkeypatch):
+    attempts = _fail_saves(monkeypatch)
+    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [])
+    shown: list[tuple[str, str]] = []
+
+    with pytest.raises(SecretNotSaved) as caught:
+        set_up_api_key(rb, on_unsaved_secret=lambda sid, s: shown.append((sid, s)) or True)
+
+    err = caught.value
+    assert shown == [(err.key_sid, attempts[0][API_KEY_SECRET])]
+    assert err.shown and not err.revoked and "shown ONCE" in err.advice
+    assert keys(rb) == [err.key_sid]  # someone holds the secret: the key is kept
+    assert leaks([shown[0][1]], [rb.settings.state_dir], [str(err)]) == []
+
+
+# ---------------------------------------------------------------- orphans, replacement
+
+
+def test_orphan_is_reported_then_revoked_on_request(rb):
+    first = set_up_api_key(rb)
+    rb.store.remove(API_KEY_SECRET)  # the secret was lost from the env file
+
+    second = set_up_api_key(rb)
+
+    assert second.how == "created" and second.key_sid != first.key_sid
+    assert [k.sid for k in second.orphans] == [first.key_sid]
+    assert any("Orphan keys" in n for n in second.notes)
+    assert "orphan key" in str(api_key_panel(second))
+    assert sorted(keys(rb)) == sorted([first.key_sid, second.key_sid])
+
+    mark = log_mark(rb)
+    third = revoke_orphans(rb)
+
+    assert third.revoked == (first.key_sid,) and third.orphans == ()
+    assert [r["method"] for r in requests_since(rb, mark)] == ["GET", "DELETE"]
+    assert "Revoked 1 orphan key" in str(revoked_panel(third))
+    assert keys(rb) == [second.key_sid]
+    assert "revoked key" in actions(rb)
+    # Once revoked, a re-run has nothing to look for: one request again.
+    mark = log_mark(rb)
+    assert set_up_api_key(rb).orphans == ()
+    assert len(requests_since(rb, mark)) == 1
+
+
+def test_saved_secret_that_does_not_match_an_existing_key_blocks_without_creating(rb):
+    first = set_up_api_key(rb)
+    rb.store.save({API_KEY_SECRET: "W" * 32})
+
+    with pytest.raises(StepBlocked) as caught:
+        set_up_api_key(rb)
+
+    assert "replace_key True" in caught.value.advice and "W" * 32 not in str(caught.value)
+    assert keys(rb) == [first.key_sid]
+
+
+def test_saved_key_deleted_in_the_console_is_replaced_by_a_new_one(rb):
+    first = set_up_api_key(rb)
+    rb.auth_token_client(STEP).keys(first.key_sid).delete()
+
+    second = set_up_api_key(rb)
+
+    assert second.how == "created" and keys(rb) == [second.key_sid]
+    assert any("no longer in the account" in n for n in second.notes)
+    assert "key gone" in actions(rb) and second.orphans == ()
+
+
+def test_replace_keeps_the_old_key_until_revoke_old_key_is_set_on_purpose(rb):
+    first = set_up_api_key(rb)
+
+    replaced = set_up_api_key(rb, replace_key=True)
+
+    assert replaced.how == "replaced" and replaced.verified
+    assert pair(rb)[0] == replaced.key_sid != first.key_sid
+    assert [k.sid for k in replaced.old_keys] == [first.key_sid] and replaced.orphans == ()
+    assert sorted(keys(rb)) == sorted([first.key_sid, replaced.key_sid])
+
+    done = set_up_api_key(rb, revoke_old_key=True)
+
+    assert done.how == "reused" and done.revoked == (first.key_sid,)
+    assert keys(rb) == [replaced.key_sid]
+    assert "replaced key" in actions(rb)
+
+
+def test_replace_and_revoke_in_one_run_revokes_only_after_the_new_pair_works(rb):
+    first = set_up_api_key(rb)
+    result = set_up_api_key(rb, replace_key=True, revoke_old_key=True)
+    assert result.revoked == (first.key_sid,) and keys(rb) == [result.key_sid]
+    assert authenticates(rb, *pair(rb))
+
+
+def test_replace_whose_check_fails_revokes_nothing(rb):
+    first = set_up_api_key(rb)
+    set_faults(rb.base_url, "* .", status=401, code=20003, after=KEYS_PATH)
+
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_api_key(rb, replace_key=True, revoke_old_key=True)
+
+    assert "IS saved" in caught.value.message and "WITHOUT replace_key" in caught.value.advice
+    new_sid = pair(rb)[0]
+    assert sorted(keys(rb)) == sorted([first.key_sid, new_sid])
+    # A plain re-run reuses the new key; nothing more is created.
+    assert set_up_api_key(rb).key_sid == new_sid and len(keys(rb)) == 2
+
+
+def test_create_whose_answer_was_lost_is_found_and_offered_for_revoking(rb):
+    set_faults(rb.base_url, KEYS_PATH, status=500, phase="after")
+
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_api_key(rb, api_key_name="Postman key")
+
+    assert "next run reports it" in caught.value.advice
+    (lost,) = keys(rb)  # Twilio made it, but its secret never arrived
+    assert pair(rb) == (None, None)
+
+    result = set_up_api_key(rb, api_key_name="Postman key")
+
+    assert [k.sid for k in result.orphans] == [lost] and result.key_sid != lost
+    assert revoke_orphans(rb).revoked == (lost,)
+    assert keys(rb) == [result.key_sid]
+    mark = log_mark(rb)
+    set_up_api_key(rb)
+    assert len(requests_since(rb, mark)) == 1  # nothing left to look for
+
+
+# ---------------------------------------------------------------- OS keyring
+
+
+class _MemoryKeyring:
+    priority = 5
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], str] = {}
+
+
+def _fake_keyring(monkeypatch: pytest.MonkeyPatch, priority: float) -> _MemoryKeyring:
+    backend = _MemoryKeyring()
+    backend.priority = priority
+    module = types.ModuleType("keyring")
+    module.__spec__ = types.SimpleNamespace(name="keyring")  # type: ignore[assignment]
+    module.get_keyring = lambda: backend  # type: ignore[attr-defined]
+    module.set_password = lambda s, u, p: backend.data.__setitem__((s, u), p)  # type: ignore[attr-defined]
+    module.get_password = lambda s, u: backend.data.get((s, u))  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", module)
+    monkeypatch.setattr(steps.importlib.util, "find_spec", lambda name: object())
+    return backend
+
+
+def test_keyring_is_offered_only_where_usable(monkeypatch):
+    monkeypatch.setattr(steps.importlib.util, "find_spec", lambda name: None)
+    assert not keyring_status().available
+    assert "not installed" in keyring_status().reason
+    _fake_keyring(monkeypatch, priority=0)  # keyring's fail backend on a headless machine
+    status = keyring_status()
+    assert not status.available and "no OS keyring" in status.reason
+    _fake_keyring(monkeypatch, priority=5)
+    assert keyring_status().available
+
+
+def test_copy_to_an_unusable_keyring_is_refused(rb, monkeypatch):
+    set_up_api_key(rb)
+    _fake_keyring(monkeypatch, priority=0)
+    with pytest.raises(InputError, match="copy_to_keyring"):
+        check_secret(rb, copy_to_keyring=True)
+    with pytest.raises(InputError, match="must be True or False"):
+        check_secret(rb, copy_to_keyring="True")
+
+
+def test_keyring_copy_restores_a_secret_the_env_file_lost(rb, monkeypatch):
+    backend = _fake_keyring(monkeypatch, priority=5)
+    first = set_up_api_key(rb)
+    sid, secret = pair(rb)
+
+    result = check_secret(rb, copy_to_keyring=True)
+
+    assert result.copied_to_keyring and list(backend.data.values()) == [secret]
+    assert "copied secret to OS keyring" in actions(rb, SECRET_STEP)
+    rb.store.remove(API_KEY_SECRET)
+    again = set_up_api_key(rb)
+    assert again.how == "reused" and pair(rb) == (sid, secret) and keys(rb) == [first.key_sid]
+    assert "restored secret" in actions(rb)
+
+
+# ---------------------------------------------------------------- sandbox faults
+
+
+def test_sandbox_faults_refuse_arm_and_clear(sandbox):
+    url = sandbox.url
+    acct = provision_account(url)
+    client = make_client(acct["account_sid"], auth_token=acct["auth_token"], base_url=url)
+    with pytest.raises(SandboxError, match="400"):
+        set_faults(url, "GET [", status=500)
+    with pytest.raises(SandboxError, match="400"):
+        set_faults(url, "GET .", phase="sometimes")
+
+    fault = set_faults(url, r"GET /Keys\.json", status=403, code=20005, times=2)
+    assert fault["armed"] and fault["times"] == 2
+    for _ in range(2):
+        with pytest.raises(Exception, match="Unable to fetch page"):
+            client.keys.list()
+    assert client.keys.list() == [] and list_faults(url) == []
+
+    set_faults(url, "* .", status=401, code=20003, after=KEYS_PATH)
+    assert list_faults(url)[0]["armed"] is False
+    client.keys.list()  # does not arm it: only a successful create does
+    key = client.new_keys.create(friendly_name="k")
+    assert key.secret
+    with pytest.raises(Exception, match="Unable to fetch page"):
+        client.keys.list()
+    assert [k.sid for k in client.keys.list()] == [key.sid]
+    log = request_log(url, acct["account_sid"])
+    assert [r["status"] for r in log] == [403, 403, 200, 200, 201, 401, 200]
+    assert log[5]["error_code"] == 20003
+
+    set_faults(url, "GET .")
+    assert clear_faults(url) == 1 and list_faults(url) == []
+
+
+# ---------------------------------------------------------------- forms
+
+
+def _text(output: Any) -> str:
+    return "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in output.outputs)
+
+
+def _api_key_form(rb: Runbook) -> dict[str, Any]:
+    from onboarding_helpers.forms.api_key import api_key_form
+
+    form = api_key_form(rb)
+    source, create_box, console_box, buttons, output, secret_out, saved_it = form.children
+    name, list_button, replace, revoke_old = create_box.children
+    key_sid, secret = console_box.children
+    go, revoke = buttons.children
+    return locals()
+
+
+def test_form_lists_keys_then_creates_and_reuses(rb):
+    f = _api_key_form(rb)
+    assert f["console_box"].layout.display == "none"
+    f["list_button"].click()
+    assert "no API keys yet" in _text(f["output"])
+
+    f["go"].click()
+
+    sid, secret = pair(rb)
+    assert sid in _text(f["output"]) and "API key created" in _text(f["output"])
+    f["go"].click()
+    assert "reused, nothing created" in _text(f["output"]) and keys(rb) == [sid]
+    assert secret not in _text(f["output"])
+
+
+def test_form_console_path_clears_the_typed_secret(rb):
+    sid, secret = _console_key(rb)
+    f = _api_key_form(rb)
+    f["source"].value = "console"
+    assert f["console_box"].layout.display is None and f["create_box"].layout.display == "none"
+    f["key_sid"].value, f["secret"].value = sid, secret
+
+    f["go"].click()
+
+    assert f["secret"].value == "" and pair(rb) == (sid, secret)
+    assert "console key and secret work" in _text(f["output"])
+
+
+def test_form_shows_an_unsaved_secret_once_and_clears_it(rb, monkeypatch):
+    attempts = _fail_saves(monkeypatch)
+    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [])
+    f = _api_key_form(rb)
+    assert f["saved_it"].layout.display == "none"
+
+    f["go"].click()
+
+    secret = attempts[0][API_KEY_SECRET]
+    assert "NOT SAVED" in _text(f["output"]) and secret not in _text(f["output"])
+    assert secret in _text(f["secret_out"]) and f["saved_it"].layout.display is None
+    f["saved_it"].click()
+    assert f["secret_out"].outputs == () and f["saved_it"].layout.display == "none"
+    assert len(keys(rb)) == 1  # an officer saw the secret: the key is kept
+
+
+def test_form_revoke_orphans_button(rb):
+    first = set_up_api_key(rb)
+    rb.store.remove(API_KEY_SECRET)
+    set_up_api_key(rb)
+    f = _api_key_form(rb)
+
+    f["revoke"].click()
+
+    assert first.key_sid in _text(f["output"]) and first.key_sid not in keys(rb)
+
+
+def test_secret_form_checks_and_reveals_briefly(rb, monkeypatch):
+    import time
+
+    from onboarding_helpers.forms import api_key as form_module
+
+    set_up_api_key(rb)
+    secret = pair(rb)[1]
+    form = form_module.secret_form(rb)
+    (check, keyring_button, reveal), output, reveal_out = (
+        form.children[0].children,
+        form.children[1],
+        form.children[2],
+    )
+    assert keyring_button.disabled  # no usable keyring on this machine
+    check.click()
+    assert "work, and the secret is stored safely" in _text(output)
+    assert secret not in _text(output)
+
+    reveal.value = True
+    assert secret in _text(reveal_out)
+    reveal.value = False
+    assert reveal_out.outputs == ()
+
+    monkeypatch.setattr(form_module, "REVEAL_SECONDS", 0.05)
+    reveal.value = True
+    deadline = time.monotonic() + 5
+    while reveal_out.outputs and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert reveal_out.outputs == () and reveal.value is False
+
+
+def test_revoke_orphans_with_nothing_to_revoke_creates_nothing(rb):
+    mark = log_mark(rb)
+    result = revoke_orphans(rb)
+    assert result.revoked == () and "no orphan keys" in result.notes[0]
+    assert requests_since(rb, mark) == [] and keys(rb) == []

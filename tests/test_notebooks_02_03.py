@@ -1,0 +1,116 @@
+"""Notebooks 02 and 03 run headless through the real runner and papermill, against the sandbox."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from onboarding_helpers.credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    CredentialStore,
+)
+from onboarding_helpers.progress import ProgressRecord
+from onboarding_helpers.sandbox import SandboxServer, set_faults, snapshot
+from onboarding_helpers.twilio_gateway import make_client
+
+from .secret_audit import leaks
+
+pytestmark = pytest.mark.notebook
+
+STEPS_00_03 = ("--only", "00", "--only", "01", "--only", "02", "--only", "03")
+
+
+def _sandbox(workspace) -> SandboxServer:
+    """A second server on the database the runner's server used (it stops with each run)."""
+    return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
+
+
+def _keys(workspace) -> list[str]:
+    account = CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
+    with _sandbox(workspace) as server:
+        return [k["sid"] for k in snapshot(server.url, account)["keys"]]
+
+
+def _pair_authenticates(workspace) -> bool:
+    values = CredentialStore(workspace.env_file).values()
+    with _sandbox(workspace) as server:
+        client = make_client(
+            values[ACCOUNT_SID],
+            api_key_sid=values[API_KEY_SID],
+            api_secret=values[API_KEY_SECRET],
+            base_url=server.url,
+        )
+        client.messaging.v1.services.list(limit=1)  # raises if the pair is refused
+    return True
+
+
+def _audit(workspace, *texts: str) -> list[str]:
+    secrets = CredentialStore(workspace.env_file).secrets()
+    assert len(secrets) == 2  # the Auth Token and the API secret
+    return leaks(secrets, [workspace.out_dir, workspace.state_dir], texts)
+
+
+def _journal(workspace, step: str = "02_api_key") -> list[str]:
+    return [e["action"] for e in ProgressRecord(workspace.state_dir).journal_entries(step)]
+
+
+def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
+    done = workspace.cli(*STEPS_00_03)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "02_api_key" in done.stdout and "03_secret_key" in done.stdout
+
+    values = CredentialStore(workspace.env_file).values()
+    assert values[API_KEY_SID].startswith("SK") and len(values[API_KEY_SECRET]) == 32
+    assert stat.S_IMODE(os.stat(workspace.env_file).st_mode) == 0o600
+    assert _pair_authenticates(workspace)
+    progress = ProgressRecord(workspace.state_dir)
+    assert progress.step("02_api_key")["how"] == "created"
+    assert progress.step("03_secret_key")["verified"] is True
+    executed = (workspace.out_dir / "03_secret_key.ipynb").read_text()
+    assert "stored safely" in executed and "••••" + values[API_KEY_SECRET][-4:] in executed
+    assert _keys(workspace) == [values[API_KEY_SID]]
+
+    again = workspace.cli("--only", "02")
+    assert again.returncode == 0, again.stderr
+    assert _keys(workspace) == [values[API_KEY_SID]]
+    assert _journal(workspace) == ["created key", "reused key"]
+    assert CredentialStore(workspace.env_file).values() == values
+
+    # A yes/no parameter passed as text is refused, not read as True.
+    refused = workspace.cli("--only", "02", "-r", "replace_key", "False")
+    assert refused.returncode == 1
+    assert "replace_key: must be True or False" in refused.stderr
+    assert _keys(workspace) == [values[API_KEY_SID]]
+
+    texts = [done.stdout, done.stderr, again.stdout, again.stderr, refused.stderr]
+    assert _audit(workspace, *texts) == []
+
+
+def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(workspace):
+    assert workspace.cli("--only", "00").returncode == 0
+    with _sandbox(workspace) as server:
+        # The first request after the key is created (step 03's check) is refused.
+        set_faults(server.url, "* .", status=401, code=20003, after=r"POST /Keys\.json$")
+
+    failed = workspace.cli(*STEPS_00_03)
+
+    assert failed.returncode == 1
+    assert "Stopped at step 03_secret_key" in failed.stderr and "NOT accepted" in failed.stderr
+    saved = CredentialStore(workspace.env_file).values()
+    assert saved[API_KEY_SID] and saved[API_KEY_SECRET]  # saved before the failure
+    assert _keys(workspace) == [saved[API_KEY_SID]]
+    assert ProgressRecord(workspace.state_dir).step("03_secret_key")["verified"] is False
+
+    rerun = workspace.cli(*STEPS_00_03)
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert CredentialStore(workspace.env_file).values() == saved
+    assert _keys(workspace) == [saved[API_KEY_SID]]
+    assert _journal(workspace) == ["created key", "reused key"]
+    assert ProgressRecord(workspace.state_dir).step("02_api_key")["orphans"] == []
+    assert _pair_authenticates(workspace)
+    assert _audit(workspace, failed.stdout, failed.stderr, rerun.stdout, rerun.stderr) == []
