@@ -40,7 +40,9 @@ def run_into(
     output: widgets.Output, action: Callable[[], Any], on_success: Callable[[Any], Panel]
 ) -> Any:
     """Run a step from a button: clear the output, then show the result or the error."""
-    output.clear_output()
+    # Reset the model itself: clear_output() is only a message to the browser, which can arrive
+    # after the new result was drawn and wipe it.
+    output.outputs = ()
     with output:
         try:
             result = action()
@@ -49,3 +51,9 @@ def run_into(
             return None
         output.append_display_data(on_success(result))
         return result
+
+
+def wide_button(**kwargs: Any) -> widgets.Button:
+    """A Button as wide as its label (the default width cuts longer labels off)."""
+    kwargs.setdefault("layout", widgets.Layout(width="auto"))
+    return widgets.Button(**kwargs)

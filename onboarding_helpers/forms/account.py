@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..runbook import Runbook
-from . import password_field, run_into, text_field
+from . import password_field, run_into, text_field, wide_button
 
 
 def account_form(rb: Runbook, on_done: Callable[[Any], None] | None = None) -> widgets.VBox:
@@ -23,16 +23,13 @@ def account_form(rb: Runbook, on_done: Callable[[Any], None] | None = None) -> w
         "Auth Token",
         "leave empty to use the saved one" if has_token else "click 'Show' on the dashboard",
     )
-    button = widgets.Button(description="Check account", button_style="primary", icon="check")
+    button = wide_button(description="Check account", button_style="primary", icon="check")
     output = widgets.Output()
 
     def on_click(_: widgets.Button) -> None:
-        result = run_into(
-            output,
-            lambda: check_account(rb, sid.value, token.value),
-            account_panel,
-        )
-        token.value = ""  # the token now lives in the env file; don't keep it in the widget
+        # Take the token out of the widget before the check: it must not linger in widget state.
+        typed, token.value = token.value, ""
+        result = run_into(output, lambda: check_account(rb, sid.value, typed), account_panel)
         if result is not None and on_done:
             on_done(result)
 

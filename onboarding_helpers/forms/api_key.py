@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..runbook import Runbook
-from . import password_field, run_into, text_field
+from . import password_field, run_into, text_field, wide_button
 
 REVEAL_SECONDS = 30.0
 
@@ -47,7 +47,7 @@ def api_key_form(
         style={"description_width": "initial"},
     )
     name = text_field("Key name", api_key_name or default_key_name(rb), "at most 64 characters")
-    list_button = widgets.Button(description="Show existing keys", icon="list")
+    list_button = wide_button(description="Show existing keys", icon="list")
     key_sid = text_field("API key SID", "", "SK followed by 32 characters")
     secret = password_field("API secret", "the secret Twilio showed once")
     replace = widgets.Checkbox(
@@ -57,13 +57,13 @@ def api_key_form(
         description="Also revoke the replaced key (only once Postman no longer uses it)",
         indent=False,
     )
-    go = widgets.Button(description="Set up API key", button_style="primary", icon="key")
-    revoke_orphans_button = widgets.Button(
+    go = wide_button(description="Set up API key", button_style="primary", icon="key")
+    revoke_orphans_button = wide_button(
         description="Revoke orphan keys", button_style="danger", icon="trash"
     )
     output = widgets.Output()
     secret_out = widgets.Output()
-    saved_it = widgets.Button(description="I have saved it: clear", button_style="warning")
+    saved_it = wide_button(description="I have saved it: clear", button_style="warning")
     create_box = widgets.VBox([name, list_button, replace, revoke_old])
     console_box = widgets.VBox([key_sid, secret])
 
@@ -137,8 +137,8 @@ def secret_form(rb: Runbook, on_done: Callable[[Any], None] | None = None) -> wi
     from ..views.api_key import secret_panel
 
     ring = keyring_status()
-    check = widgets.Button(description="Check key and secret", button_style="primary", icon="check")
-    keyring_button = widgets.Button(
+    check = wide_button(description="Check key and secret", button_style="primary", icon="check")
+    keyring_button = wide_button(
         description="Also keep a copy in the OS keyring",
         icon="lock",
         disabled=not ring.available,

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 
 from ..credentials import API_KEY_SECRET
 from ..runbook import Runbook
-from . import run_into, text_field
+from . import run_into, text_field, wide_button
 
 DEFAULT_REVEAL_SECONDS = 20.0
 
@@ -28,7 +28,7 @@ def secret_reveal(
 ) -> tuple[widgets.Button, widgets.HTML]:
     """A button that shows the saved API secret for ``reveal_seconds``, then hides it again."""
     label = f"Show API Secret for {reveal_seconds:g} s"
-    button = widgets.Button(description=label, icon="eye", layout=widgets.Layout(width="auto"))
+    button = wide_button(description=label, icon="eye", layout=widgets.Layout(width="auto"))
     view = widgets.HTML("")
     state: dict[str, threading.Timer | None] = {"timer": None}
 
@@ -75,7 +75,7 @@ def handoff_form(
     notice = widgets.HTML(before_send_panel(rb, "your number", "Postman's check SMS")._repr_html_())
     phone = text_field("Your mobile number", "", "+65 8123 4567; empty: no SMS, card only")
     label = text_field("Credential label", default_label(rb), "lowercase letters, digits, '-'")
-    button = widgets.Button(description="Check like Postman", button_style="primary", icon="check")
+    button = wide_button(description="Check like Postman", button_style="primary", icon="check")
     output = widgets.Output()
     reveal, view = secret_reveal(rb, reveal_seconds)
 

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from ..runbook import Runbook
 from ..validation import USECASES
-from . import run_into, text_field
+from . import run_into, text_field, wide_button
 
 
 def usecase_dropdown(value: str) -> widgets.Dropdown:
@@ -50,13 +50,13 @@ def messaging_service_form(
         "Sender ID", resolve_sender_id(rb, sender_id), "exactly as registered with SGNIC"
     )
     check = widgets.Output()
-    button = widgets.Button(
+    button = wide_button(
         description="Set up Messaging Service", button_style="primary", icon="check"
     )
     output = widgets.Output()
 
     def on_sender(_: object = None) -> None:
-        check.clear_output()
+        check.outputs = ()  # reset the model; clear_output() can wipe the new result
         if sender.value:
             check.append_display_data(sender_id_panel(sender.value))
 

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..runbook import Runbook
-from . import run_into, text_field
+from . import run_into, text_field, wide_button
 
 
 def phone_number_form(
@@ -29,7 +29,7 @@ def phone_number_form(
         "the same name you will use in step 04",
     )
     purpose = usecase_dropdown(usecase or DEFAULT_USECASE)
-    search = widgets.Button(description="Show available numbers", icon="search")
+    search = wide_button(description="Show available numbers", icon="search")
     choice = widgets.Dropdown(
         options=[], description="Number to buy", style={"description_width": "initial"}
     )
@@ -39,7 +39,7 @@ def phone_number_form(
         indent=False,
         layout=widgets.Layout(width="40em"),
     )
-    buy = widgets.Button(
+    buy = wide_button(
         description="Buy and add to service", button_style="warning", icon="cart-plus"
     )
     output = widgets.Output()

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from ..runbook import Runbook
-from . import run_into, text_field
+from . import run_into, text_field, wide_button
 
 
 def message_check_form(
@@ -25,7 +25,7 @@ def message_check_form(
 
     phone = text_field("Your mobile number", "", "+65 8123 4567")
     notice = widgets.HTML(before_send_panel(rb, "your number")._repr_html_())
-    button = widgets.Button(description="Send test SMS", button_style="primary", icon="paper-plane")
+    button = wide_button(description="Send test SMS", button_style="primary", icon="paper-plane")
     output = widgets.Output()
 
     def on_click(_: widgets.Button) -> None:
