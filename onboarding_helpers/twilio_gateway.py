@@ -3,12 +3,20 @@
 ``make_client`` builds a ``twilio.rest.Client`` for live Twilio, the sandbox, or any base URL
 (``ONBOARDING_TWILIO_BASE_URL``): every Twilio host is rewritten to it and the path picks the
 resource. ``explain`` turns any Twilio error into advice an officer can act on.
+
+Retries (bounded, exponential backoff with jitter, ``Retry-After`` honoured up to 10 s): requests
+that change nothing (GET, and DELETE, which a repeat cannot do twice) on connection errors,
+timeouts, 429 and 5xx; creates (POST) only when Twilio certainly did not act: 429, 503, or a
+connection that never opened. A POST whose answer was lost (timeout, dropped connection, other
+5xx) is never blindly sent again: ``create_once`` looks the resource up first, so it is not made
+twice. ``ONBOARDING_TWILIO_TIMEOUT`` (seconds) overrides the 15 s timeout, e.g. for fault soaks.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Callable
@@ -20,10 +28,22 @@ from .errors import TwilioActionError
 if TYPE_CHECKING:
     from twilio.rest import Client
 
-__all__ = ["make_client", "explain", "call", "ADVICE", "USER_AGENT"]
+__all__ = [
+    "make_client",
+    "explain",
+    "call",
+    "create_once",
+    "outcome_unknown",
+    "ADVICE",
+    "USER_AGENT",
+]
 
 USER_AGENT = "postman-onboarding-runbook/0.1"
 DEFAULT_TIMEOUT = 15.0
+# Tries after the first. Five tries in all ride out a burst of failures on a poor network; with
+# a dead one the officer hears so after about a minute (backoff 0.5, 1, 2, 4 s plus timeouts).
+DEFAULT_RETRIES = 4
+TIMEOUT_ENV = "ONBOARDING_TWILIO_TIMEOUT"
 _RETRY_STATUSES_SAFE = {429, 500, 502, 503, 504}
 _RETRY_STATUSES_UNSAFE = {429, 503}  # Twilio did not act on the request: safe to send again
 _SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "DELETE"}
@@ -50,7 +70,7 @@ def _routed_http_client_class() -> type:
             self,
             base_url: str | None = None,
             timeout: float = DEFAULT_TIMEOUT,
-            retries: int = 3,
+            retries: int = DEFAULT_RETRIES,
             backoff: float = 0.5,
         ) -> None:
             super().__init__(timeout=timeout)
@@ -88,7 +108,8 @@ def _routed_http_client_class() -> type:
                     response = super().request(method, url, *args, **kwargs)
                 except (requests.ConnectionError, requests.Timeout) as exc:
                     # A create whose answer was lost may have happened: the caller reconciles.
-                    if not safe or attempt >= self.retries:
+                    # One whose connection never opened did not: sending it again is safe.
+                    if not (safe or _never_sent(exc)) or attempt >= self.retries:
                         raise
                     log.info("retrying %s %s after %s", method, urlsplit(url).path, type(exc))
                     self._pause(attempt, None)
@@ -108,6 +129,26 @@ def _routed_http_client_class() -> type:
     return RoutedHttpClient
 
 
+def _never_sent(exc: BaseException) -> bool:
+    """Whether the request surely never reached the server (the connection did not open)."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+def _default_timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV, "")
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if 0 < value <= 300 else DEFAULT_TIMEOUT
+
+
 def make_client(
     account_sid: str,
     *,
@@ -116,13 +157,16 @@ def make_client(
     api_secret: str | None = None,
     base_url: str | None = None,
     step: str | None = None,
-    timeout: float = DEFAULT_TIMEOUT,
-    retries: int = 3,
+    timeout: float | None = None,
+    retries: int = DEFAULT_RETRIES,
 ) -> Client:
     """A Twilio client authenticated by Auth Token, or by API key scoped to ``account_sid``.
 
     ``base_url`` (the sandbox, or any Twilio-compatible server) replaces every Twilio host.
+    ``timeout`` defaults to ``ONBOARDING_TWILIO_TIMEOUT`` seconds if set, else 15.
     """
+    if timeout is None:
+        timeout = _default_timeout()
     from twilio.rest import Client
 
     if api_key_sid:
@@ -332,7 +376,8 @@ def explain(exc: BaseException, *, action: str, field: str | None = None) -> Twi
     return TwilioActionError(
         message,
         advice=fix,
-        field=field or known_field,
+        # Rate limits and server errors are nobody's typing: name no field to fix.
+        field=None if status and (status == 429 or status >= 500) else field or known_field,
         code=code,
         status=status,
         more_info=more_info,
@@ -350,3 +395,58 @@ def call(
         return fn(*args, **kwargs)
     except (TwilioException, requests.RequestException) as exc:
         raise explain(exc, action=action, field=field) from None
+
+
+def outcome_unknown(err: TwilioActionError) -> bool:
+    """Whether a failed create may have happened all the same: no answer came (connection lost,
+    timeout), or a server error other than 503 (which Twilio sends only when it did not act)."""
+    return err.status is None or (err.status >= 500 and err.status != 503)
+
+
+# Seconds before a create is tried again after its lookup found nothing; doubled each time.
+CREATE_PAUSE = 0.5
+
+
+def create_once(
+    create: Callable[[], T],
+    find: Callable[[], T | None],
+    *,
+    attempts: int = 3,
+    on_unknown: Callable[[TwilioActionError], None] | None = None,
+) -> tuple[T, bool]:
+    """Make one resource even when answers get lost: returns (resource, found_after_lost_answer).
+
+    ``create`` makes one request through ``call``. When its outcome is unknown
+    (``outcome_unknown``), ``find`` looks the resource up (friendly name, journalled intent)
+    before anything is sent again: found, it is returned as the create's result; not found,
+    Twilio did not make it and the create is tried again, ``attempts`` times in all. Any other
+    failure is raised at once. If a lookup itself fails, the original error is raised with
+    advice that the next run looks again before creating.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return create(), False
+        except TwilioActionError as err:
+            if not outcome_unknown(err):
+                raise
+            if on_unknown is not None:
+                on_unknown(err)
+            try:
+                found = find()
+            except TwilioActionError:
+                err.advice = (
+                    f"{err.advice} Twilio may have acted before the answer was lost, and looking"
+                    " it up failed too; running the step again looks for it before making"
+                    " anything, so nothing is made twice."
+                ).strip()
+                raise err from None
+            if found is not None:
+                log.info("create answer lost; found the resource (attempt %d)", attempt)
+                return found, True
+            if attempt == attempts:
+                err.advice = (
+                    f"Twilio has no record of it, so nothing was made. {err.advice}"
+                ).strip()
+                raise
+            time.sleep(CREATE_PAUSE * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")  # pragma: no cover

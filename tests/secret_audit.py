@@ -10,11 +10,20 @@ from urllib.parse import quote
 
 def _forms(secret: str) -> set[bytes]:
     # The plain value, and the shapes it would take in a URL or a base64 blob.
-    return {
+    forms = {
         secret.encode(),
         quote(secret).encode(),
         base64.b64encode(secret.encode()).rstrip(b"="),
     }
+    # Inside a longer base64 blob ("AC...:token" in a Basic auth header) the secret's encoding
+    # depends on where it starts modulo 3 bytes: keep the characters only the secret decides.
+    raw = secret.encode()
+    for shift in (1, 2):
+        encoded = base64.b64encode(b"\0" * shift + raw)
+        first, end = -(-8 * shift // 6), 8 * (shift + len(raw)) // 6
+        if end - first >= 8:
+            forms.add(encoded[first:end])
+    return forms
 
 
 def files_under(*roots: Path) -> list[Path]:

@@ -178,3 +178,292 @@ def test_secret_validators_never_echo_the_value(value):
     except InputError as err:
         if len(value) >= 6:
             assert value not in str(err)
+
+
+# ---------------------------------------------------------------- fields outside validation.py
+
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from onboarding_helpers import phone as ph  # noqa: E402
+from onboarding_helpers.runner import check_parameter  # noqa: E402
+from onboarding_helpers.steps.api_key import validate_key_name  # noqa: E402
+from onboarding_helpers.steps.handoff import LABEL_RULE, suggest_label, validate_label  # noqa: E402
+from onboarding_helpers.steps.phone_number import validate_us_number  # noqa: E402
+from onboarding_helpers.steps.test_message import check_wait_seconds  # noqa: E402
+
+
+def _service_name(value: object) -> str:
+    return v.validate_friendly_name(value, "messaging_service_name")
+
+
+def _foreign_without_04a(value: object) -> ph.PhoneNumber:
+    return ph.validate_test_phone(value, foreign_allowed=False)
+
+
+def _parameter(name: str) -> Callable[[object], None]:
+    return lambda value: check_parameter(name, value)
+
+
+# (validator, bad value, field named, fragment expected in the message)
+FIELD_CASES: list[tuple[Callable[[Any], Any], object, str, str]] = [
+    # test_phone (steps 05 and 06): not a number, wrong length, landline, extension, abroad...
+    (ph.parse_phone, "", "test_phone", "is empty"),
+    (ph.parse_phone, "   ", "test_phone", "is empty"),
+    (ph.parse_phone, "abc", "test_phone", "is not a phone number"),
+    (ph.parse_phone, "+", "test_phone", "is not a phone number"),
+    (ph.parse_phone, "+999 1234567", "test_phone", "is not a phone number"),
+    (ph.parse_phone, "+6581234", "test_phone", "has 5 digits"),
+    (ph.parse_phone, "1234", "test_phone", "Singapore numbers have 8"),
+    (ph.parse_phone, "812345678", "test_phone", "must start with + and its country code"),
+    (ph.parse_phone, "65812345678", "test_phone", "has 11 digits"),
+    (ph.parse_phone, "+65812345670000", "test_phone", "has 12 digits"),
+    (ph.parse_phone, "+65 7123 4567", "test_phone", "not a number Singapore has given out"),
+    (ph.parse_phone, "+65 8000 0000", "test_phone", "not every range is in use"),
+    (ph.parse_phone, "+65 6123 4567", "test_phone", "Singapore landline"),
+    (ph.parse_phone, "61234567", "test_phone", "Landlines cannot receive SMS"),
+    (ph.parse_phone, "+65 3123 4567", "test_phone", "not a mobile"),
+    (ph.parse_phone, "+65 1800 123 4567", "test_phone", "toll-free"),
+    (ph.parse_phone, "+44 20 7946 0018", "test_phone", "landline number, which cannot receive"),
+    (ph.parse_phone, "+65 8123 4567 ext. 12", "test_phone", "has an extension"),
+    (ph.parse_phone, "+1 555 0100", "test_phone", "not a valid number for country code +1"),
+    (ph.parse_phone, None, "test_phone", "expected text"),
+    (ph.parse_phone, True, "test_phone", "expected text"),
+    (ph.parse_phone, 3.5, "test_phone", "expected text"),
+    (_foreign_without_04a, "+1 201 555 0123", "test_phone", "United States number"),
+    (_foreign_without_04a, "+60 12 345 6789", "test_phone", "Malaysia number"),
+    (_foreign_without_04a, "+447911123456", "test_phone", "error 21612"),
+    # API key name (step 02)
+    (validate_key_name, "", "api_key_name", "is empty"),
+    (validate_key_name, "\t ", "api_key_name", "is empty"),
+    (validate_key_name, "k" * 65, "api_key_name", "has 65 characters"),
+    (validate_key_name, "Postman\u200bkey", "api_key_name", "invisible"),
+    (validate_key_name, "Postman\nkey", "api_key_name", "control"),
+    (validate_key_name, "Ab3" * 10 + "xy", "api_key_name", "looks like a secret"),
+    (validate_key_name, 12, "api_key_name", "expected text"),
+    # Messaging Service name (steps 04 and 04a)
+    (_service_name, "", "messaging_service_name", "is empty"),
+    (_service_name, "n" * 70, "messaging_service_name", "has 70 characters"),
+    (_service_name, "Postman\x00SMS", "messaging_service_name", "control"),
+    (_service_name, ["Postman"], "messaging_service_name", "expected text"),
+    # US number to buy (step 04a)
+    (validate_us_number, "+6581234567", "phone_number", "not a US number"),
+    (validate_us_number, "2015550123", "phone_number", "not a US number"),
+    (validate_us_number, "+1 201 555 0123", "phone_number", "not a US number"),
+    (validate_us_number, "+11015550123", "phone_number", "not a US number"),
+    (validate_us_number, 12015550123, "phone_number", "not a US number"),
+    # Postman credential label (step 06)
+    (validate_label, "", "credential_label", "is empty"),
+    (validate_label, "Twilio SMS", "credential_label", "characters Postman refuses"),
+    (validate_label, "twilio_sms", "credential_label", "'_'"),
+    (validate_label, "sms.moh", "credential_label", "'.'"),
+    (validate_label, "café-sms", "credential_label", "'é'"),
+    (validate_label, "a" * 51, "credential_label", "Postman allows 50"),
+    (validate_label, 7, "credential_label", "expected text"),
+    # wait_seconds (steps 05 and 06)
+    (check_wait_seconds, "60", "wait_seconds", "must be a number"),
+    (check_wait_seconds, True, "wait_seconds", "must be a number"),
+    (check_wait_seconds, -1, "wait_seconds", "allowed is 0 to 600"),
+    (check_wait_seconds, 601, "wait_seconds", "allowed is 0 to 600"),
+    # Runner parameters that look like secrets (papermill would copy them into the notebook)
+    (_parameter("auth_token"), "x", "parameter auth_token", "looks like a secret"),
+    (_parameter("api_secret"), "x", "parameter api_secret", "looks like a secret"),
+    (_parameter("account_sid"), "a1B2" * 8, "parameter account_sid", "shaped like a Twilio"),
+]
+
+
+@pytest.mark.parametrize(
+    ("validator", "value", "field", "fragment"),
+    FIELD_CASES,
+    ids=[f"{c[2].replace(' ', '_')}-{i}" for i, c in enumerate(FIELD_CASES)],
+)
+def test_bad_field_is_refused_naming_it_and_the_fix(validator, value, field, fragment):
+    with pytest.raises(InputError) as caught:
+        validator(value)
+    err = caught.value
+    text = str(err)
+    assert err.field == field and text.startswith(field), text
+    assert fragment.lower() in text.lower(), text
+    assert err.advice and err.advice in text
+
+
+def test_the_whole_matrix_is_big_enough():
+    assert len(CASES) + len(FLAG_CASES) + len(FIELD_CASES) >= 120
+
+
+@given(st.text(max_size=24))
+def test_phone_parser_accepts_only_textable_numbers(value):
+    try:
+        number = ph.parse_phone(value)
+    except InputError as err:
+        assert err.field == "test_phone" and err.advice
+    else:
+        import re
+
+        assert re.fullmatch(r"\+[1-9]\d{6,14}", number.e164)
+        assert number.kind in ("mobile", "mobile or landline")
+        if number.is_singapore:
+            assert ph.POSTMAN_SG_MOBILE.match(number.e164)
+
+
+@given(st.from_regex(r"[89][0-9]{7}", fullmatch=True))
+def test_every_singapore_mobile_pattern_is_judged_consistently(digits):
+    try:
+        number = ph.parse_phone(f"+65{digits}")
+    except InputError as err:  # a range not given out yet: said so, with the fix
+        assert "Singapore" in str(err) and err.advice
+    else:
+        assert number.e164 == f"+65{digits}" and number.masked.endswith(digits[-4:])
+
+
+@given(st.text(max_size=60))
+def test_label_validator_accepts_exactly_postmans_rule(value):
+    ok = LABEL_RULE.match(value) is not None and 1 <= len(value) <= 50
+    try:
+        validate_label(value)
+    except InputError as err:
+        assert not ok and err.field == "credential_label"
+        assert LABEL_RULE.match(err.advice.split("'")[1])  # the suggestion itself is valid
+    else:
+        assert ok
+    assert validate_label(suggest_label(value)) == suggest_label(value)
+
+
+@given(st.text(max_size=80))
+def test_friendly_name_validator_keeps_what_twilio_accepts(value):
+    try:
+        name = v.validate_friendly_name(value, "messaging_service_name")
+    except InputError as err:
+        assert err.field == "messaging_service_name" and err.advice
+    else:
+        assert name == value.strip() and 1 <= len(name) <= 64
+
+
+# ---------------------------------------------------------------- nothing written, nothing sent
+
+
+STEP_CASES: list[tuple[str, Callable[[Any], Any], str]] = [
+    ("01 bad SID", lambda rb: _step("account").check_account(rb, "AC123"), "Account SID"),
+    (
+        "01 bad token",
+        lambda rb: _step("account").check_account(rb, "", "t" * 31),
+        "Auth Token",
+    ),
+    (
+        "02 long name",
+        lambda rb: _step("api_key").set_up_api_key(rb, api_key_name="k" * 65),
+        "api_key_name",
+    ),
+    (
+        "02 bad source",
+        lambda rb: _step("api_key").set_up_api_key(rb, api_key_source="both"),
+        "api_key_source",
+    ),
+    (
+        "02 flag as text",
+        lambda rb: _step("api_key").set_up_api_key(rb, revoke_orphan_keys="False"),
+        "revoke_orphan_keys",
+    ),
+    (
+        "03 flag as text",
+        lambda rb: _step("api_key").check_secret(rb, copy_to_keyring="yes"),
+        "copy_to_keyring",
+    ),
+    (
+        "04a flag as text",
+        lambda rb: _step("phone_number").buy_phone_number(rb, buy="True", confirm=True),
+        "buy_phone_number",
+    ),
+    (
+        "04a SG number",
+        lambda rb: _step("phone_number").buy_phone_number(
+            rb, buy=True, confirm=True, phone_number="+6581234567"
+        ),
+        "phone_number",
+    ),
+    (
+        "04 bad sender",
+        lambda rb: _step("messaging_service").set_up_messaging_service(rb, "GOV-TECH"),
+        "Sender ID",
+    ),
+    (
+        "04 bad usecase",
+        lambda rb: _step("messaging_service").set_up_messaging_service(
+            rb, "GOVTECH", usecase="spam"
+        ),
+        "use case",
+    ),
+    (
+        "04 long name",
+        lambda rb: _step("messaging_service").set_up_messaging_service(rb, "GOVTECH", "n" * 65),
+        "messaging_service_name",
+    ),
+    (
+        "05 landline",
+        lambda rb: _step("test_message").send_test_message(rb, "+65 6123 4567"),
+        "test_phone",
+    ),
+    (
+        "05 abroad",
+        lambda rb: _step("test_message").send_test_message(rb, "+1 201 555 0123"),
+        "test_phone",
+    ),
+    (
+        "05 wait",
+        lambda rb: _step("test_message").send_test_message(rb, "+6581234567", wait_seconds=601),
+        "wait_seconds",
+    ),
+    (
+        "06 label",
+        lambda rb: _step("handoff").hand_off(rb, "+6581234567", credential_label="Bad Label"),
+        "credential_label",
+    ),
+    ("06 phone", lambda rb: _step("handoff").hand_off(rb, "12"), "test_phone"),
+]
+
+
+def _step(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(f"onboarding_helpers.steps.{name}")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """Steps 01-04 done on one sandbox, shared by the step cases (each proves it changed
+    nothing, so they cannot disturb each other)."""
+    from onboarding_helpers.sandbox import SandboxServer
+
+    from .fixtures_flow import prepare_flow
+
+    root = tmp_path_factory.mktemp("bad-inputs")
+    with SandboxServer(root / "sandbox.sqlite3") as server:
+        yield prepare_flow(server.url, root / "creds" / ".env", root / "state")
+
+
+@pytest.mark.parametrize(
+    ("case", "action", "field"), STEP_CASES, ids=[c[0].replace(" ", "-") for c in STEP_CASES]
+)
+def test_bad_input_to_a_step_writes_nothing_and_sends_nothing(prepared, case, action, field):
+    from onboarding_helpers.sandbox import request_log, snapshot
+
+    rb = prepared.rb
+    env_before = rb.settings.env_file.read_bytes()
+    state_before = _files(rb.settings.state_dir)
+    requests_before = len(request_log(prepared.url, prepared.account_sid))
+    twilio_before = snapshot(prepared.url, prepared.account_sid)
+
+    with pytest.raises(InputError) as caught:
+        action(rb)
+
+    assert field in str(caught.value) and caught.value.advice
+    assert rb.settings.env_file.read_bytes() == env_before
+    assert _files(rb.settings.state_dir) == state_before
+    new = request_log(prepared.url, prepared.account_sid)[requests_before:]
+    assert [r for r in new if r["method"] != "GET"] == []  # nothing created, nothing sent
+    assert snapshot(prepared.url, prepared.account_sid) == twilio_before

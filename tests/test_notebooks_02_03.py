@@ -77,7 +77,7 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
     again = workspace.cli("--only", "02")
     assert again.returncode == 0, again.stderr
     assert _keys(workspace) == [values[API_KEY_SID]]
-    assert _journal(workspace) == ["created key", "reused key"]
+    assert _journal(workspace) == ["creating key", "created key", "reused key"]
     assert CredentialStore(workspace.env_file).values() == values
 
     # A yes/no parameter passed as text is refused, not read as True.
@@ -110,7 +110,7 @@ def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(w
     assert rerun.returncode == 0, rerun.stderr
     assert CredentialStore(workspace.env_file).values() == saved
     assert _keys(workspace) == [saved[API_KEY_SID]]
-    assert _journal(workspace) == ["created key", "reused key"]
+    assert _journal(workspace) == ["creating key", "created key", "reused key"]
     assert ProgressRecord(workspace.state_dir).step("02_api_key")["orphans"] == []
     assert _pair_authenticates(workspace)
     assert _audit(workspace, failed.stdout, failed.stderr, rerun.stdout, rerun.stderr) == []

@@ -56,7 +56,10 @@ Admin endpoints (no auth, loopback only): ``GET /_sandbox/health``, ``POST /_san
 ``POST /_sandbox/accounts/{AC}``, ``GET /_sandbox/accounts/{AC}/snapshot``,
 ``GET /_sandbox/requests[?account_sid=AC]``, and injected faults ``POST|GET|DELETE
 /_sandbox/faults`` (``set_faults``, ``list_faults``, ``clear_faults``; see ``faults.py``): e.g. fail
-the first request after an API key was created, or create a key and lose the answer.
+the first request after an API key was created, or create a key and lose the answer. Chaos, a
+random share of requests answered 429/500/503, slow, dropped or lost after the work: ``POST|GET|
+DELETE /_sandbox/chaos`` (``set_chaos``, ``chaos_status``, ``clear_chaos``), or at server start
+``ONBOARDING_SANDBOX_CHAOS="rate=0.2;kinds=429,500,503,slow,drop,lost;seed=7"`` (``faults.py``).
 
 Importing this package is cheap: the server and helpers load on first use.
 """
@@ -70,12 +73,15 @@ if TYPE_CHECKING:
     from .admin import (
         SandboxError,
         account_exists,
+        chaos_status,
+        clear_chaos,
         clear_faults,
         health,
         list_faults,
         provision_account,
         request_log,
         set_account,
+        set_chaos,
         set_faults,
         snapshot,
     )
@@ -85,7 +91,10 @@ if TYPE_CHECKING:
 __all__ = [
     "SandboxError",
     "account_exists",
+    "chaos_status",
+    "clear_chaos",
     "clear_faults",
+    "set_chaos",
     "list_faults",
     "set_faults",
     "SandboxServer",
@@ -104,6 +113,9 @@ _LAZY = {
     "stop_running": "process",
     "SandboxError": "admin",
     "account_exists": "admin",
+    "chaos_status": "admin",
+    "clear_chaos": "admin",
+    "set_chaos": "admin",
     "clear_faults": "admin",
     "list_faults": "admin",
     "set_faults": "admin",

@@ -119,8 +119,9 @@ def set_faults(
 ) -> dict[str, Any]:
     """Add one injected fault (see ``faults.py``); returns it as the sandbox stored it.
 
-    ``match`` and ``after`` are ``"METHOD PATH-REGEX"`` (method ``*`` for any). Example, the
-    first request after an API key was created answers 401/20003::
+    ``match`` and ``after`` are ``"METHOD PATH-REGEX"`` (method ``*`` for any). ``status=0``
+    closes the connection without an answer. Example, the first request after an API key was
+    created answers 401/20003::
 
         set_faults(url, "* .", status=401, code=20003, after=r"POST /Keys\\.json$")
     """
@@ -144,4 +145,42 @@ def clear_faults(url: str) -> int:
 def list_faults(url: str) -> list[dict[str, Any]]:
     """The injected faults not used up yet."""
     result: list[dict[str, Any]] = _call("GET", f"{_base(url)}/_sandbox/faults")
+    return result
+
+
+def set_chaos(
+    url: str,
+    rate: float = 0.2,
+    kinds: Iterable[str] = ("429", "500", "503", "slow", "drop", "lost"),
+    *,
+    seed: int | None = None,
+    slow_seconds: float = 20.0,
+    retry_after: int = 1,
+) -> dict[str, Any]:
+    """Fault ``rate`` of all Twilio-API requests with one of ``kinds`` (see ``faults.py``).
+
+    Holds for every server on the sandbox's file until ``clear_chaos``; counting starts afresh.
+    Returns the profile in force and the counts so far.
+    """
+    form = {
+        "rate": str(rate),
+        "kinds": ",".join(str(k) for k in kinds),
+        "slow_seconds": str(slow_seconds),
+        "retry_after": str(retry_after),
+    }
+    if seed is not None:
+        form["seed"] = str(seed)
+    result: dict[str, Any] = _call("POST", f"{_base(url)}/_sandbox/chaos", form)
+    return result
+
+
+def chaos_status(url: str) -> dict[str, Any]:
+    """The chaos profile in force (None if off), its source, and how many requests it faulted."""
+    result: dict[str, Any] = _call("GET", f"{_base(url)}/_sandbox/chaos")
+    return result
+
+
+def clear_chaos(url: str) -> dict[str, Any]:
+    """Switch chaos off, including a profile the server read from the environment."""
+    result: dict[str, Any] = _call("DELETE", f"{_base(url)}/_sandbox/chaos")
     return result

@@ -10,6 +10,12 @@ The secret is the one value Twilio shows once. So:
 - Re-running is safe: a saved pair that Twilio accepts is reused (one request, nothing created).
   Keys the runbook created whose secret the env file does not hold ("orphans"), keys whose create
   answer was lost, and keys replaced by ``replace_key`` are reported, and revoked only on request.
+- Lost answers: every create is journalled as an intent ("creating key") first. If the answer
+  never comes (dropped connection, timeout, 5xx), or the run is killed before the secret is saved,
+  Twilio may have made a key whose secret nobody will ever see. The keys are listed, any key of
+  that name the runbook does not know is journalled as an orphan ("key create answer lost") and
+  offered for revoking, and a new key is made; in the same run when the list succeeds, else on
+  the next run before anything is created.
 - A pair typed in a form is checked with Twilio before it is saved; a pair that fails is never
   reported as saved and good.
 - ``check_secret`` (03) shows where the secret is kept, checks the pair with a call a Standard key
@@ -25,7 +31,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -35,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from ..credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, mask
 from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from ..runbook import Runbook
-from ..twilio_gateway import call
+from ..twilio_gateway import call, create_once, outcome_unknown
 from ..validation import (
     validate_api_key_sid,
     validate_api_secret,
@@ -201,7 +207,12 @@ def list_account_keys(rb: Runbook) -> list[KeyInfo]:
 
 
 def _revoke(rb: Runbook, client: Client, key_sid: str, reason: str) -> None:
-    call("revoke the API key", client.keys(key_sid).delete)
+    try:
+        call("revoke the API key", client.keys(key_sid).delete)
+    except TwilioActionError as err:
+        # A DELETE repeated after a lost answer finds the key already gone: what was wanted.
+        if err.status != 404:
+            raise
     rb.progress.journal(STEP, "revoked key", key_sid=key_sid, reason=reason)
 
 
@@ -213,31 +224,78 @@ class _History:
     created: dict[str, dict[str, Any]]  # key SID -> "created key" entry
     gone: set[str]  # revoked, or found missing
     replaced: dict[str, str]  # old key SID -> new key SID
-    unanswered: set[str]  # friendly names of creates whose answer never came
+    pending: dict[str, int]  # friendly name -> creates begun ("creating key") with no outcome
     rescued: dict[str, str]  # key SID -> rescue file path
+    lost: set[str]  # keys made by a create whose answer was lost: nobody has their secret
+
+    @property
+    def unanswered(self) -> set[str]:
+        """Names of creates that may have made a key nobody knows about."""
+        return {name for name, count in self.pending.items() if count > 0}
+
+    def known(self) -> set[str]:
+        return (
+            set(self.created) | self.gone | set(self.replaced) | set(self.replaced.values())
+        ) | self.lost
 
 
 def _history(rb: Runbook, account_sid: str) -> _History:
-    h = _History({}, set(), {}, set(), {})
+    h = _History({}, set(), {}, {}, {}, set())
     for entry in rb.progress.journal_entries(STEP):
         action, sid = entry.get("action"), entry.get("key_sid")
         if entry.get("account_sid", account_sid) != account_sid:
             continue
-        if action == "created key" and sid:
+        name = entry.get("friendly_name", "")
+        if action == "creating key":
+            h.pending[name] = h.pending.get(name, 0) + 1
+        elif action == "created key" and sid:
             h.created[sid] = entry
+            h.pending[name] = max(0, h.pending.get(name, 0) - 1)
             if entry.get("rescue_file"):
                 h.rescued[sid] = entry["rescue_file"]
+        elif action == "key create refused":
+            h.pending[name] = max(0, h.pending.get(name, 0) - 1)
         elif action in ("revoked key", "key gone") and sid:
             h.gone.add(sid)
         elif action == "replaced key" and entry.get("old_key_sid"):
             h.replaced[entry["old_key_sid"]] = entry["new_key_sid"]
-        elif action == "key create unanswered":
-            h.unanswered.add(entry.get("friendly_name", ""))
+        elif action == "key create answer lost" and sid:
+            h.lost.add(sid)
         elif action == "unanswered create resolved":
-            h.unanswered.discard(entry.get("friendly_name", ""))
+            h.pending.pop(name, None)
         elif action == "restored secret" and sid:
             h.rescued.pop(sid, None)
     return h
+
+
+def _settle_unanswered(
+    rb: Runbook, client: Client, account_sid: str, listing: Sequence[KeyInfo] | None = None
+) -> list[KeyInfo]:
+    """Find the keys that creates with no recorded outcome made, and journal them as orphans.
+
+    A key named as such a create, that the runbook does not know, was made by it: its secret
+    never arrived. Lists the keys (unless ``listing`` is given) only when such a create exists.
+    """
+    history = _history(rb, account_sid)
+    names = history.unanswered
+    if not names:
+        return []
+    keys = list_keys(client) if listing is None else listing
+    known = history.known() | {_stored_pair(rb)[0]}
+    found = [k for k in keys if k.friendly_name in names and k.sid not in known]
+    for key in found:
+        rb.progress.journal(
+            STEP,
+            "key create answer lost",
+            key_sid=key.sid,
+            friendly_name=key.friendly_name,
+            account_sid=account_sid,
+        )
+    for name in sorted(names):
+        rb.progress.journal(
+            STEP, "unanswered create resolved", friendly_name=name, account_sid=account_sid
+        )
+    return found
 
 
 # ---------------------------------------------------------------- the secret, kept at once
@@ -381,22 +439,47 @@ def create_key(
     account_sid: str,
     name: str,
     on_unsaved_secret: UnsavedSecretHandler | None = None,
+    listing: Sequence[KeyInfo] | None = None,
     **journal: Any,
 ) -> KeyInfo:
-    """Create a Standard key and save its secret at once; raises SecretNotSaved if it cannot."""
-    try:
-        key = call(
+    """Create a Standard key and save its secret at once; raises SecretNotSaved if it cannot.
+
+    Creates whose outcome an earlier run never learnt are settled first (``listing``: the keys
+    as just listed, to spare a request). A create whose answer is lost is followed by a listing:
+    a key it made is journalled as an orphan (its secret is gone), then a new key is made.
+    """
+    _settle_unanswered(rb, client, account_sid, listing)
+
+    def create() -> Any:
+        # The intent goes to disk first: a run killed before the secret is saved leaves a trace.
+        rb.progress.journal(STEP, "creating key", friendly_name=name, account_sid=account_sid)
+        return call(
             "create the API key", client.new_keys.create, friendly_name=name, field="api_key_name"
         )
+
+    def find() -> None:
+        # Never adopted: a key made by a lost create has a secret nobody will ever see.
+        _settle_unanswered(rb, client, account_sid)
+        return None
+
+    try:
+        key, _ = create_once(create, find)
     except TwilioActionError as err:
-        if err.status is None or err.status >= 500:
-            # The answer may have been lost after Twilio made the key: the next run looks for a
-            # key of this name and reports it (its secret never arrived).
+        if not outcome_unknown(err):  # Twilio answered: no key was made, nothing to look for
+            rb.progress.journal(
+                STEP, "key create refused", friendly_name=name, account_sid=account_sid,
+                code=err.code,
+            )  # fmt: skip
+        else:
+            # Known only as an intent: the next run lists the keys and reports a key of this
+            # name as an orphan before it creates anything.
             rb.progress.journal(
                 STEP, "key create unanswered", friendly_name=name, account_sid=account_sid
             )
-            err.advice += (
-                " If Twilio made the key anyway, the next run reports it and offers to revoke it."
+            err.advice = (
+                "Check the network (or the sandbox) and run this step again. If Twilio made a"
+                " key anyway, its secret never arrived: the next run reports it as an orphan key"
+                " and offers to revoke it, then makes a new key."
             )
         raise
     try:
@@ -475,6 +558,7 @@ class _Run:
     listing: list[KeyInfo] | None = None
     notes: list[str] = field(default_factory=list)
     _client: Any = None
+    stale: bool = False  # a create ran since the listing: a key may have appeared unseen
 
     @property
     def client(self) -> Client:
@@ -483,8 +567,8 @@ class _Run:
         return self._client
 
     def keys(self) -> list[KeyInfo]:
-        if self.listing is None:
-            self.listing = list_keys(self.client)
+        if self.listing is None or self.stale:
+            self.listing, self.stale = list_keys(self.client), False
         return self.listing
 
 
@@ -688,7 +772,8 @@ def _reuse_or_create(
             f"A key called '{name}' already exists ({', '.join(namesakes)}). Twilio never shows"
             " an existing key's secret again, so the runbook made a new one."
         )
-    key = create_key(rb, run.client, run.account_sid, name, on_unsaved_secret)
+    key = create_key(rb, run.client, run.account_sid, name, on_unsaved_secret, listing=existing)
+    run.stale = True  # keys may have appeared since (a lost answer): list again if needed
     return _result(run, key, "created", False, existing_keys=existing)
 
 
@@ -698,7 +783,10 @@ def _replace_key(
     rb = run.rb
     old_sid = _stored_pair(rb)[0] or rb.progress.step(STEP).get("key_sid")
     existing = tuple(run.keys())
-    key = create_key(rb, run.client, run.account_sid, name, on_unsaved_secret, replaces=old_sid)
+    key = create_key(
+        rb, run.client, run.account_sid, name, on_unsaved_secret, listing=existing, replaces=old_sid
+    )
+    run.stale = True  # keys may have appeared since (a lost answer): list again if needed
     try:
         verify_pair(rb, run.account_sid, key.sid, _stored_pair(rb)[1] or "", STEP)
     except TwilioActionError as err:
@@ -742,21 +830,21 @@ def _leftovers(
     """
     rb = run.rb
     history = _history(rb, run.account_sid)
+    if history.unanswered:  # e.g. a replace_key run killed mid-create: settle it now
+        _settle_unanswered(rb, run.client, run.account_sid, run.keys())
+        history = _history(rb, run.account_sid)
     old = {sid for sid in history.replaced if sid not in history.gone and sid != current}
-    orphan_sids = {
-        sid for sid in history.created if sid not in history.gone and sid != current
-    } - old
-    unanswered = {n for n in history.unanswered if n}
-    if not (old or orphan_sids or unanswered):
+    orphan_sids = (
+        {sid for sid in set(history.created) | history.lost if sid not in history.gone}
+        - old
+        - {current}
+    )
+    if not (old or orphan_sids):
         return Leftovers()
     existing = {k.sid: k for k in run.keys()}  # one list request, only when there is a suspect
     for sid in sorted((old | orphan_sids) - set(existing)):
         rb.progress.journal(STEP, "key gone", key_sid=sid, account_sid=run.account_sid)
-    known = set(history.created) | {current} | set(history.replaced) | history.gone
-    lost_answer = {
-        sid for sid, k in existing.items() if k.friendly_name in unanswered and sid not in known
-    }
-    orphans = [existing[s] for s in sorted((orphan_sids | lost_answer) & set(existing))]
+    orphans = [existing[s] for s in sorted(orphan_sids & set(existing))]
     olds = [existing[s] for s in sorted(old & set(existing))]
     revoked: list[str] = []
     notes: list[str] = []
@@ -771,12 +859,11 @@ def _leftovers(
             " nothing can use them. Revoke them with the 'Revoke orphan keys' button, or headless"
             " with revoke_orphan_keys True."
         )
-    # A lost create is settled once no key of its name is left unrevoked: stop looking for it.
-    still_lost = {existing[s].friendly_name for s in lost_answer if s not in revoked}
-    for lost_name in sorted(unanswered - still_lost):
-        rb.progress.journal(
-            STEP, "unanswered create resolved", friendly_name=lost_name, account_sid=run.account_sid
-        )
+        if any(k.sid in history.lost for k in orphans):
+            notes.append(
+                "Some were made by a create whose answer was lost on the way back (network"
+                " trouble): Twilio made the key, but its secret never reached the runbook."
+            )
     if olds and revoke_old_key and verified:
         for key in olds:
             _revoke(rb, run.client, key.sid, f"replaced by {current}")

@@ -316,6 +316,7 @@ def hand_off(
     warnings: list[str] = []
     if delivery is not None and phone is not None:
         notes, warnings = sender_notes(delivery, phone, sender_id)
+        notes = [*delivery.notes, *notes]
         if delivery.outcome != "delivered":
             warnings.append(
                 f"Postman's check will pass (Twilio accepted the message), but no delivery receipt"

@@ -13,6 +13,10 @@ If Twilio refuses the Sender ID after the service was created, the empty service
 deleted: it is journalled, so the next run (with a corrected Sender ID) reuses it instead of
 making a second one. Deleting it would cost a request and gain nothing.
 
+A create whose answer is lost (dropped connection, timeout, 5xx) is never simply sent again
+(``create_once``): the service is looked up by its exact name, the alpha sender in the service's
+list, a number in the sender pool; only when Twilio has no trace of it is the create repeated.
+
 ``ensure_service`` is shared with step 04a, which runs first when a number is bought.
 """
 
@@ -24,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ..credentials import MESSAGING_SERVICE_SID
 from ..errors import StepBlocked, TwilioActionError
 from ..runbook import Runbook
-from ..twilio_gateway import call
+from ..twilio_gateway import call, create_once
 from ..validation import (
     validate_friendly_name,
     validate_sender_id,
@@ -196,13 +200,26 @@ def ensure_service(
     if same:
         return _reused(rb, step, same[0], usecase, notes, "found by name")
 
-    svc = call(
-        "create the Messaging Service",
-        client.messaging.v1.services.create,
-        friendly_name=name,
-        usecase=usecase,
-        field="messaging_service_name",
-    )
+    def create() -> Any:
+        return call(
+            "create the Messaging Service",
+            client.messaging.v1.services.create,
+            friendly_name=name,
+            usecase=usecase,
+            field="messaging_service_name",
+        )
+
+    def find() -> Any:
+        # The answer was lost: Twilio may have made it. Its exact name tells.
+        listed = call("list the Messaging Services", client.messaging.v1.services.list)
+        return next((s for s in listed if s.friendly_name == name), None)
+
+    svc, recovered = create_once(create, find)
+    if recovered:
+        notes.append(
+            f"Twilio's answer to creating the service was lost; the service '{name}' it made"
+            " was found by name and is used (not created twice)."
+        )
     # Journalled at once: if anything later fails, the next run finds this service again.
     rb.progress.journal(
         step,
@@ -211,6 +228,7 @@ def ensure_service(
         friendly_name=svc.friendly_name,
         usecase=svc.usecase,
         account_sid=account_sid,
+        **({"recovered": True} if recovered else {}),
     )
     return ServiceOutcome(svc.sid, svc.friendly_name, svc.usecase or usecase, True, tuple(notes))
 
@@ -239,12 +257,19 @@ def pool_numbers(client: Client, service_sid: str) -> dict[str, str]:
 def attach_number(
     rb: Runbook, client: Client, step: str, service: ServiceOutcome, pn_sid: str
 ) -> bool:
-    """Put a bought number into the service's sender pool; False if it was already there."""
+    """Put a bought number into the service's sender pool; False if it was already there.
+
+    Adding it twice is harmless (21710, "already in this service"), so a lost answer is checked
+    against the pool and, if it is not there, simply tried again.
+    """
     try:
-        call(
-            "add the phone number to the sender pool",
-            client.messaging.v1.services(service.sid).phone_numbers.create,
-            phone_number_sid=pn_sid,
+        create_once(
+            lambda: call(
+                "add the phone number to the sender pool",
+                client.messaging.v1.services(service.sid).phone_numbers.create,
+                phone_number_sid=pn_sid,
+            ),
+            lambda: True if pn_sid in pool_numbers(client, service.sid) else None,
         )
     except TwilioActionError as err:
         if err.code == 21710:  # already in this service: what we wanted
@@ -338,12 +363,24 @@ def ensure_alpha_sender(
             f" '{there}' is right, run again with sender_id '{there}'.",
             field="sender_id",
         )
+
+    def find() -> Any:
+        # The answer was lost: the service's list shows whether Twilio added it.
+        listed = call(
+            "list the service's alpha senders",
+            client.messaging.v1.services(service.sid).alpha_senders.list,
+        )
+        return next((a for a in listed if a.alpha_sender == sender_id), None)
+
     try:
-        alpha = call(
-            "add the alpha sender",
-            client.messaging.v1.services(service.sid).alpha_senders.create,
-            alpha_sender=sender_id,
-            field="Sender ID",
+        alpha, _ = create_once(
+            lambda: call(
+                "add the alpha sender",
+                client.messaging.v1.services(service.sid).alpha_senders.create,
+                alpha_sender=sender_id,
+                field="Sender ID",
+            ),
+            find,
         )
     except TwilioActionError as err:
         if err.code == 21709:

@@ -7,7 +7,8 @@ guide quotes about USD 1.15 a month for a US number, billed to the agency.
 Buying costs money, so it happens only when both ``buy`` and ``confirm`` are True; otherwise the
 step lists candidate numbers and creates nothing. A number the runbook bought before is reused,
 never bought twice: the purchase is journalled as an intent before the request and as a fact after
-it, so even a purchase whose answer was lost is found again on the next run.
+it, so even a purchase whose answer was lost is found again on the next run. Within a run, a lost
+answer is checked at once (the account's numbers, filtered by the number) before buying again.
 
 This step runs before step 04 (the guide puts the number into the pool before the alpha sender),
 so it creates or reuses the service itself with ``ensure_service``, shared with step 04.
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, StepBlocked, TwilioActionError
 from ..runbook import Runbook
-from ..twilio_gateway import call
+from ..twilio_gateway import call, create_once, outcome_unknown
 from ..validation import validate_flag, validate_friendly_name, validate_usecase
 from .messaging_service import (
     DEFAULT_USECASE,
@@ -257,19 +258,39 @@ def buy_phone_number(
 def _purchase(rb: Runbook, client: Client, account_sid: str, number: str) -> dict[str, Any]:
     # The intent goes to disk first: if the answer is lost, the next run finds the number.
     rb.progress.journal(STEP, "buying phone number", phone_number=number, account_sid=account_sid)
-    try:
-        bought = call(
-            f"buy the phone number {number}",
-            client.incoming_phone_numbers.create,
+    absent = [False]  # the latest lookup proved the number is not on the account
+
+    def find() -> Any:
+        # The answer was lost: the account's numbers say whether Twilio sold it to us.
+        absent[0] = False
+        rows = call(
+            "look for the number just bought",
+            client.incoming_phone_numbers.list,
             phone_number=number,
-            field="phone_number",
+        )
+        absent[0] = not rows
+        return rows[0] if rows else None
+
+    try:
+        bought, recovered = create_once(
+            lambda: call(
+                f"buy the phone number {number}",
+                client.incoming_phone_numbers.create,
+                phone_number=number,
+                field="phone_number",
+            ),
+            find,
         )
     except TwilioActionError as err:
-        if err.status:  # Twilio answered: it did not buy
+        if err.status and err.status < 500:  # Twilio answered: it did not buy
             rb.progress.journal(
                 STEP, "purchase refused", phone_number=number, account_sid=account_sid,
                 code=err.code,
             )  # fmt: skip
+        elif absent[0] or not outcome_unknown(err):  # surely not bought (looked, or 503)
+            rb.progress.journal(
+                STEP, "purchase did not happen", phone_number=number, account_sid=account_sid
+            )
         raise
     return rb.progress.journal(
         STEP,
@@ -277,6 +298,7 @@ def _purchase(rb: Runbook, client: Client, account_sid: str, number: str) -> dic
         phone_number_sid=bought.sid,
         phone_number=bought.phone_number,
         account_sid=account_sid,
+        **({"recovered": True} if recovered else {}),
     )
 
 

@@ -11,6 +11,14 @@ change is passed to ``on_status`` as it is seen. Failures end as ``TwilioActionE
 guide's advice; a message still ``sent`` at the limit is reported as sent but not confirmed, not as
 delivered.
 
+Every SMS is billed, so a send is never repeated blindly. The intent is journalled before the
+request ("sending test message"). If the answer is lost (dropped connection, timeout, 5xx), the
+messages to that number are listed and one with this body, from this service, made in the last
+minutes and unknown to the journal, is taken as the one sent; only if Twilio has none is it sent
+again. A run stopped after sending (or while following) leaves a send with no recorded outcome:
+the next run of the same step, to the same number within an hour, follows that message instead
+of sending another.
+
 The pieces shared with step 06 (``send_and_follow``, ``phone_branch_taken``,
 ``registered_sender_id``, the advice) live here.
 """
@@ -19,14 +27,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from ..credentials import MESSAGING_SERVICE_SID
 from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from ..phone import PhoneNumber, check_reachable, parse_phone
 from ..runbook import Runbook
-from ..twilio_gateway import ADVICE, call
+from ..twilio_gateway import ADVICE, call, create_once, outcome_unknown
 from ..validation import validate_messaging_service_sid
 
 if TYPE_CHECKING:
@@ -45,6 +54,11 @@ FINAL_STATES = frozenset({"delivered", "undelivered", "failed", "canceled", "rea
 FAILED_STATES = frozenset({"undelivered", "failed", "canceled"})
 # What an SMS to Singapore costs per 160-character segment (the guide's figure, May 2023).
 SG_PRICE_PER_SEGMENT = "USD 0.0415"
+# A send with no recorded outcome younger than this is followed by the next run, not repeated.
+RESUME_WINDOW = timedelta(hours=1)
+# How far before the send a lost message may be dated (clock differences with Twilio).
+CLOCK_SLACK = timedelta(minutes=5)
+_SEND_ACTIONS = ("sending test message", "sent test message", "test message status")
 
 TEST_BODY = "Test from the Postman onboarding runbook (step 05): your Twilio Sender ID works."
 
@@ -73,6 +87,7 @@ class Delivery:
     fetches: int
     seconds: float
     timed_out: bool
+    notes: tuple[str, ...] = ()  # how a lost answer or an interrupted run was made good
 
     @property
     def outcome(self) -> str:
@@ -333,29 +348,69 @@ def send_and_follow(
     ``MessagingServiceSid`` (what the console does).
     """
     sender_arg = {"from_": service_sid} if postman_style else {"messaging_service_sid": service_sid}
+    sent_as = "From" if postman_style else "MessagingServiceSid"
     started = clock()
-    try:
-        message = call(
-            "send the test message",
-            client.messages.create,
-            to=phone.e164,
-            body=body,
-            field="test_phone",
-            **sender_arg,
+    notes: list[str] = []
+    message = _resume_earlier_send(rb, client, step, phone, service_sid, body, notes)
+    if message is None:
+        rb.progress.journal(
+            step, "sending test message", service_sid=service_sid, to=phone.masked,
+            sent_as=sent_as,
+        )  # fmt: skip
+        since = datetime.now(timezone.utc) - CLOCK_SLACK
+        absent = [False]  # the latest lookup proved Twilio has no such message
+
+        def find() -> Any:
+            absent[0] = False
+            found = find_sent_message(rb, client, phone, service_sid, body, since)
+            absent[0] = found is None
+            return found
+
+        try:
+            message, recovered = create_once(
+                lambda: call(
+                    "send the test message",
+                    client.messages.create,
+                    to=phone.e164,
+                    body=body,
+                    field="test_phone",
+                    **sender_arg,
+                ),
+                find,
+            )
+        except TwilioActionError as err:
+            if absent[0] or not outcome_unknown(err):  # surely not sent: no later run looks
+                rb.progress.journal(step, "test message not sent", code=err.code)
+            raise explain_send_error(err, phone) from None
+        if recovered:
+            notes.append(
+                f"Twilio's answer to the send was lost on the way back; the message"
+                f" {message.sid} was found in Twilio's log and was not sent a second time."
+            )
+        rb.progress.journal(
+            step,
+            "sent test message",
+            message_sid=message.sid,
+            service_sid=service_sid,
+            to=phone.masked,
+            sent_as=sent_as,
+            **({"recovered": True} if recovered else {}),
         )
-    except TwilioActionError as err:
-        raise explain_send_error(err, phone) from None
-    rb.progress.journal(
-        step,
-        "sent test message",
-        message_sid=message.sid,
-        service_sid=service_sid,
-        to=phone.masked,
-        sent_as="From" if postman_style else "MessagingServiceSid",
-    )
+
+    latest: list[Any] = [message, None]  # the last message seen, the last fetch's error
 
     def fetch() -> Any:
-        return call("check the test message's status", client.messages(message.sid).fetch)
+        # A status check that fails on the way (network, 429, 5xx) is tried again at the next
+        # poll rather than ending the step; only a failure at the deadline counts.
+        try:
+            latest[0] = call("check the test message's status", client.messages(message.sid).fetch)
+        except TwilioActionError as err:
+            if err.status is not None and err.status < 500 and err.status != 429:
+                raise
+            latest[1] = err
+        else:
+            latest[1] = None
+        return latest[0]
 
     try:
         delivery = follow_message(
@@ -367,12 +422,16 @@ def send_and_follow(
             clock=clock,
             started=started,
         )
+        if latest[1] is not None and delivery.status not in FINAL_STATES:
+            raise latest[1]
     except TwilioActionError as err:
         err.advice = (
             f"The message {message.sid} was sent; only following it failed. See it in the console"
-            f" (Monitor > Logs > Messaging) or run the step again. {err.advice}"
+            f" (Monitor > Logs > Messaging) or run the step again: it follows the same message"
+            f" instead of sending another. {err.advice}"
         ).strip()
         raise
+    delivery = replace(delivery, notes=tuple(notes))
     rb.progress.journal(
         step,
         "test message status",
@@ -383,6 +442,101 @@ def send_and_follow(
         fetches=delivery.fetches,
     )
     return delivery
+
+
+def _journal_time(entry: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.strptime(entry["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def find_sent_message(
+    rb: Runbook, client: Client, phone: PhoneNumber, service_sid: str, body: str, since: datetime
+) -> Any:
+    """The message a send whose answer was lost made, or None: to this number, with this body,
+    through this service, dated after ``since``, and not one the journal already knows (one GET).
+    """
+    known = {e.get("message_sid") for e in rb.progress.journal_entries() if e.get("message_sid")}
+    listed = call(
+        "look for a test message whose answer was lost",
+        client.messages.list,
+        to=phone.e164,
+        limit=20,
+    )
+    for message in listed:
+        created = message.date_created
+        if (
+            message.sid not in known
+            and message.body == body
+            and message.messaging_service_sid == service_sid
+            and (created is None or created >= since)
+        ):
+            return message
+    return None
+
+
+def _earlier_send(
+    rb: Runbook, step: str, phone: PhoneNumber, service_sid: str
+) -> dict[str, Any] | None:
+    """The latest send of ``step`` with no recorded outcome, if it was to this number through
+    this service within ``RESUME_WINDOW``: a run stopped mid-send or while following."""
+    for entry in reversed(rb.progress.journal_entries(step)):
+        action = entry.get("action")
+        if action not in _SEND_ACTIONS and action != "test message not sent":
+            continue
+        if action in ("test message status", "test message not sent"):
+            return None
+        if entry.get("to") != phone.masked or entry.get("service_sid") != service_sid:
+            return None
+        when = _journal_time(entry)
+        if when is None or datetime.now(timezone.utc) - when > RESUME_WINDOW:
+            return None
+        return entry
+    return None
+
+
+def _resume_earlier_send(
+    rb: Runbook,
+    client: Client,
+    step: str,
+    phone: PhoneNumber,
+    service_sid: str,
+    body: str,
+    notes: list[str],
+) -> Any:
+    """The message an interrupted run of this step sent, to follow instead of sending another;
+    None when there is none (then this run sends)."""
+    earlier = _earlier_send(rb, step, phone, service_sid)
+    if earlier is None:
+        return None
+    if earlier["action"] == "sent test message":
+        sid = earlier["message_sid"]
+        try:
+            message = call("fetch the earlier test message", client.messages(sid).fetch)
+        except TwilioActionError as err:
+            if err.status != 404:
+                raise
+            message = None
+        if message is None or message.to != phone.e164:  # gone, or another phone after all
+            rb.progress.journal(step, "test message not sent", message_sid=sid)
+            return None
+    else:
+        since = (_journal_time(earlier) or datetime.now(timezone.utc)) - CLOCK_SLACK
+        message = find_sent_message(rb, client, phone, service_sid, body, since)
+        if message is None:  # the stopped run never got its message to Twilio
+            rb.progress.journal(step, "test message not sent", reason="no trace in Twilio")
+            return None
+        rb.progress.journal(
+            step, "sent test message", message_sid=message.sid, service_sid=service_sid,
+            to=phone.masked, sent_as=earlier.get("sent_as"), recovered=True,
+        )  # fmt: skip
+    notes.append(
+        f"An earlier run of this step was stopped after sending the message {message.sid} to"
+        f" {phone.masked}; this run followed that message instead of sending (and billing)"
+        " another."
+    )
+    return message
 
 
 def sender_notes(
@@ -460,6 +614,7 @@ def send_test_message(
         raise
 
     notes, warnings = sender_notes(delivery, phone, sender_id)
+    notes = [*delivery.notes, *notes]
     if delivery.outcome == "sent-not-confirmed":
         warnings.append(
             f"Twilio handed the message to the carrier, but no delivery receipt came within"

@@ -1,0 +1,336 @@
+"""Fault soak (issue 6): nothing lost, duplicated or leaked on a flaky network. Run by hand.
+
+    .venv/bin/python benchmarks/fault_soak.py [--runs 20] [--rate 0.3] [--parallel 2]
+
+Each run is the full headless sandbox flow (``python -m onboarding_helpers run --sandbox``,
+04a included: a number is bought, two test SMS are sent) on a fresh workspace, with the
+sandbox's chaos profile switched on through ``ONBOARDING_SANDBOX_CHAOS``: a share ``--rate`` of
+all Twilio requests is answered 429 (with Retry-After), 500 or 503, answered after the client's
+timeout, dropped without an answer, or carried out and then dropped (a create whose answer is
+lost). The client timeout is shortened (``ONBOARDING_TWILIO_TIMEOUT``) so slow answers cost
+seconds, not minutes. A run that fails is run again on the same workspace with chaos off (the
+"clean re-run"), as an officer would after reading the advice.
+
+Then, with chaos off, every account is audited from the sandbox's side and the run's files:
+
+- resources duplicated: API keys other than the one in use that the runbook did not report as
+  orphans, Messaging Services sharing a name, alpha senders beyond one per service, numbers
+  bought beyond one, and test SMS beyond one per send the runbook meant to make;
+- secrets lost: the run finished but the env file holds no API key pair that Twilio accepts;
+- secrets leaked: the Auth Token or API secret anywhere in the executed notebooks, the state
+  folder (progress, journal, report), or the runner's captured stdout/stderr; and the env file
+  not at mode 0600.
+
+It prints one line per run, the totals, the actual fault rate measured by the sandbox (its
+``chaos_events`` table), and for each failed run the step, the advice, and the clean re-run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import sqlite3
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from onboarding_helpers.credentials import (  # noqa: E402
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    AUTH_TOKEN,
+    CredentialStore,
+)
+from onboarding_helpers.progress import ProgressRecord  # noqa: E402
+from onboarding_helpers.sandbox import (  # noqa: E402
+    SandboxServer,
+    provision_account,
+    set_account,
+    snapshot,
+)
+from onboarding_helpers.sandbox.faults import ENV_VAR, KINDS, chaos_stats  # noqa: E402
+from onboarding_helpers.twilio_gateway import make_client  # noqa: E402
+from tests.secret_audit import leaks  # noqa: E402
+
+PARAMETERS = [
+    ("-p", "sender_id", "GOVTECH"),
+    ("-r", "test_phone", "+6581234567"),
+    ("-p", "buy_phone_number", "True"),
+    ("-p", "confirm_purchase", "True"),
+]
+
+
+@dataclass
+class Outcome:
+    index: int
+    seed: int
+    first_rc: int = -1
+    rerun_rc: int | None = None
+    failed_step: str = ""
+    failure: str = ""
+    seconds: float = 0.0
+    chaos: dict[str, Any] = field(default_factory=dict)
+    duplicates: Counter[str] = field(default_factory=Counter)
+    orphans_reported: int = 0
+    secret_lost: bool = False
+    leaked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def completed(self) -> bool:
+        return self.first_rc == 0 or self.rerun_rc == 0
+
+
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
+
+
+def prepare(ws: Path, step_seconds: float) -> None:
+    """A sandbox account with quick messages, saved in the env file as step 00 would."""
+    (ws / "creds").mkdir(parents=True)
+    (ws / "sandbox").mkdir(mode=0o700)
+    with SandboxServer(ws / "sandbox" / "sandbox.sqlite3") as server:
+        account = provision_account(server.url)
+        set_account(server.url, account["account_sid"], message_step_seconds=step_seconds)
+    CredentialStore(ws / "creds" / ".env").save(
+        {ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]}
+    )
+
+
+def run_cli(ws: Path, env: dict[str, str], extra: list[str], timeout: float) -> Any:
+    cmd = [
+        sys.executable, "-m", "onboarding_helpers", "run", "--sandbox",
+        "--out", str(ws / "out"), "--env-file", str(ws / "creds" / ".env"),
+        "--state-dir", str(ws / "state"), "--sandbox-dir", str(ws / "sandbox"), *extra,
+    ]  # fmt: skip
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+_STOPPED = re.compile(r"Stopped at step (\S+): (.*)")
+
+
+def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
+    """Count duplicates, lost and leaked secrets for one workspace, chaos off."""
+    db = ws / "sandbox" / "sandbox.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    outcome.chaos = chaos_stats(conn)
+    # Creates whose outcome the client could not know, and those Twilio had carried out.
+    rows = (
+        conn.execute(
+            "SELECT kind, COUNT(*) FROM chaos_events WHERE method = 'POST' AND kind IN"
+            " ('500', 'slow', 'drop', 'lost') GROUP BY kind"
+        ).fetchall()
+        if outcome.chaos["seen"]
+        else []
+    )
+    unknown = {kind: n for kind, n in rows}
+    outcome.chaos["unknown_creates"] = sum(unknown.values())
+    outcome.chaos["committed_unanswered"] = unknown.get("slow", 0) + unknown.get("lost", 0)
+    conn.close()
+    store = CredentialStore(ws / "creds" / ".env")
+    values = store.values()
+    progress = ProgressRecord(ws / "state")
+    journal = progress.journal_entries()
+    with SandboxServer(db) as server:  # no ONBOARDING_SANDBOX_CHAOS here: chaos is off
+        snap = snapshot(server.url, values[ACCOUNT_SID])
+        pair_works = False
+        if values.get(API_KEY_SID) and values.get(API_KEY_SECRET):
+            client = make_client(
+                values[ACCOUNT_SID], api_key_sid=values[API_KEY_SID],
+                api_secret=values[API_KEY_SECRET], base_url=server.url,
+            )  # fmt: skip
+            try:
+                client.incoming_phone_numbers.list(limit=1)
+                pair_works = True
+            except Exception:
+                pair_works = False
+
+    # Keys: one in use; the rest must be orphans the runbook reported (and offered to revoke).
+    in_use = values.get(API_KEY_SID)
+    reported = {e["key_sid"] for e in journal if e.get("action") == "key create answer lost"} | set(
+        progress.step("02_api_key").get("orphans") or []
+    )
+    extra_keys = [k["sid"] for k in snap["keys"] if k["sid"] != in_use]
+    outcome.orphans_reported = len([k for k in extra_keys if k in reported])
+    outcome.duplicates["API keys"] = len([k for k in extra_keys if k not in reported])
+    names = Counter(s["friendly_name"] for s in snap["services"])
+    outcome.duplicates["Messaging Services"] = sum(n - 1 for n in names.values())
+    outcome.duplicates["alpha senders"] = sum(
+        max(0, len(s["alpha_senders"]) - 1) for s in snap["services"]
+    )
+    outcome.duplicates["phone numbers"] = max(0, len(snap["incoming_phone_numbers"]) - 1)
+    # One SMS per send the runbook meant: an intent journalled, minus intents proved not sent.
+    intended = sum(1 for e in journal if e.get("action") == "sending test message") - sum(
+        1
+        for e in journal
+        if e.get("action") == "test message not sent" and not e.get("message_sid")
+    )
+    outcome.duplicates["test SMS"] = max(0, len(snap["messages"]) - intended)
+    if outcome.completed:
+        outcome.secret_lost = not pair_works
+    secrets = [values.get(AUTH_TOKEN, ""), values.get(API_KEY_SECRET, "")]
+    outcome.leaked = [
+        str(Path(p).relative_to(ws)) if p.startswith(str(ws)) else p
+        for p in leaks(secrets, [ws / "out", ws / "state"], texts)
+    ]
+    mode = stat.S_IMODE(os.stat(store.path).st_mode)
+    if mode != 0o600:
+        outcome.leaked.append(f"env file mode {oct(mode)}")
+
+
+def one_run(index: int, args: argparse.Namespace, base: Path) -> Outcome:
+    seed = args.seed + index
+    outcome = Outcome(index, seed)
+    ws = base / f"run-{index:02d}"
+    prepare(ws, args.message_step)
+    extra = [x for triple in PARAMETERS for x in triple] + ["-p", "wait_seconds", str(args.wait)]
+    chaos = (
+        f"rate={args.rate};kinds={','.join(args.kinds)};seed={seed};"
+        f"slow_seconds={args.slow_seconds};retry_after={args.retry_after}"
+    )
+    env = {**clean_env(), ENV_VAR: chaos, "ONBOARDING_TWILIO_TIMEOUT": str(args.timeout)}
+    started = time.monotonic()
+    first = run_cli(ws, env, extra, args.run_timeout)
+    outcome.first_rc = first.returncode
+    texts = [first.stdout, first.stderr]
+    if first.returncode != 0:
+        found = _STOPPED.search(first.stderr)
+        outcome.failed_step = found.group(1) if found else "?"
+        outcome.failure = (found.group(2) if found else first.stderr.strip()[-400:]).strip()
+        rerun = run_cli(ws, clean_env(), extra, args.run_timeout)
+        outcome.rerun_rc = rerun.returncode
+        texts += [rerun.stdout, rerun.stderr]
+    outcome.seconds = time.monotonic() - started
+    audit(ws, outcome, texts)
+    if not args.keep:
+        shutil.rmtree(ws, ignore_errors=True)
+    return outcome
+
+
+def describe_kinds(injected: dict[str, int]) -> str:
+    return " ".join(f"{k}x{injected[k]}" for k in KINDS if injected.get(k)) or "-"
+
+
+def report(outcomes: list[Outcome], args: argparse.Namespace, wall: float) -> int:
+    print(f"\n{'run':>3} {'seed':>5} {'result':<22} {'faulted':>9}  {'kinds':<34} dup lost leak")
+    for o in outcomes:
+        if o.first_rc == 0:
+            result = "completed"
+        elif o.rerun_rc == 0:
+            result = f"re-run ok ({o.failed_step[:3]})"
+        else:
+            result = f"FAILED ({o.failed_step[:3]})"
+        faulted = f"{o.chaos['faulted']}/{o.chaos['seen']}"
+        print(
+            f"{o.index:>3} {o.seed:>5} {result:<22} {faulted:>9}  "
+            f"{describe_kinds(o.chaos['injected']):<34} {sum(o.duplicates.values()):>3} "
+            f"{int(o.secret_lost):>4} {len(o.leaked):>4}"
+        )
+    seen = sum(o.chaos["seen"] for o in outcomes)
+    faulted = sum(o.chaos["faulted"] for o in outcomes)
+    kinds: Counter[str] = Counter()
+    for o in outcomes:
+        kinds.update(o.chaos["injected"])
+    duplicates: Counter[str] = Counter()
+    for o in outcomes:
+        duplicates.update(o.duplicates)
+    unknown = sum(o.chaos["unknown_creates"] for o in outcomes)
+    committed = sum(o.chaos["committed_unanswered"] for o in outcomes)
+    completed = sum(o.completed for o in outcomes)
+    first_try = sum(o.first_rc == 0 for o in outcomes)
+    lost = sum(o.secret_lost for o in outcomes)
+    leaked = sum(bool(o.leaked) for o in outcomes)
+    n = len(outcomes)
+    print("\nFault soak totals")
+    print(f"  runs                      {n} (full flow incl. 04a; {args.parallel} at a time)")
+    print(
+        f"  Twilio requests faulted   {faulted} of {seen} ({100 * faulted / max(seen, 1):.1f}%):"
+        f" {describe_kinds(dict(kinds))}"
+    )
+    print(
+        f"  creates, outcome unknown  {unknown} POSTs answered 500, dropped, timed out or lost;"
+        f" {committed} of them carried out by Twilio all the same (slow, lost)"
+    )
+    print(
+        f"  runs completed            {completed}/{n} ({first_try} under chaos,"
+        f" {completed - first_try} after a clean re-run)"
+    )
+    dup_total = sum(duplicates.values())
+    detail = ", ".join(f"{k} {v}" for k, v in duplicates.items())
+    print(f"  resources duplicated      {dup_total} ({detail})")
+    print(f"  secrets lost              {lost}")
+    print(f"  secrets leaked            {leaked}")
+    orphans = sum(o.orphans_reported for o in outcomes)
+    print(
+        f"  orphan keys reported      {orphans} (made by a create whose answer was lost; their"
+        " secret never arrived; reported and offered for revoking, not counted as duplicates)"
+    )
+    print(f"  wall time                 {wall:.0f} s")
+    failures = [o for o in outcomes if o.first_rc != 0]
+    if failures:
+        print("\nRuns that stopped under chaos (step, error and advice as printed, clean re-run):")
+        for o in failures:
+            rerun = "completed" if o.rerun_rc == 0 else f"FAILED (exit {o.rerun_rc})"
+            print(f"  run {o.index}: {o.failed_step}: {o.failure}\n    clean re-run: {rerun}")
+    for o in outcomes:
+        for where in o.leaked:
+            print(f"  LEAK run {o.index}: {where}")
+    print("\ncommand: " + " ".join([Path(sys.executable).name, *sys.argv]))
+    ok = completed == n and dup_total == 0 and lost == 0 and leaked == 0
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=20, help="full runs (default 20)")
+    parser.add_argument("--rate", type=float, default=0.3, help="share of requests faulted")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated fault kinds")
+    parser.add_argument("--seed", type=int, default=1000, help="run i uses seed + i")
+    parser.add_argument("--parallel", type=int, default=2, help="runs at a time (default 2)")
+    parser.add_argument("--timeout", type=float, default=1.5, help="client timeout, seconds")
+    parser.add_argument("--slow-seconds", type=float, default=2.5, help="delay of 'slow' answers")
+    parser.add_argument("--retry-after", type=int, default=1, help="Retry-After of 429/503")
+    parser.add_argument("--message-step", type=float, default=0.05, help="SMS status step, s")
+    parser.add_argument("--wait", type=float, default=30, help="wait_seconds of steps 05/06")
+    parser.add_argument("--run-timeout", type=float, default=600, help="per runner call, s")
+    parser.add_argument("--keep", action="store_true", help="keep the workspaces")
+    args = parser.parse_args(argv)
+    args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if args.slow_seconds <= args.timeout and "slow" in args.kinds:
+        parser.error("--slow-seconds must exceed --timeout, or 'slow' answers are not slow")
+    base = Path(tempfile.mkdtemp(prefix="fault-soak-"))
+    print(
+        f"Fault soak: {args.runs} runs, {ENV_VAR}='rate={args.rate};kinds={','.join(args.kinds)};"
+        f"seed={args.seed}+i;slow_seconds={args.slow_seconds};retry_after={args.retry_after}',"
+        f" ONBOARDING_TWILIO_TIMEOUT={args.timeout}; workspaces in {base}"
+    )
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+        futures = [pool.submit(one_run, i, args, base) for i in range(1, args.runs + 1)]
+        outcomes = []
+        for future in futures:
+            outcome = future.result()
+            outcomes.append(outcome)
+            state = "ok" if outcome.first_rc == 0 else f"stopped at {outcome.failed_step}"
+            print(f"  run {outcome.index:>2}: {state} ({outcome.seconds:.0f} s)", flush=True)
+    code = report(outcomes, args, time.monotonic() - started)
+    if not args.keep:
+        shutil.rmtree(base, ignore_errors=True)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
