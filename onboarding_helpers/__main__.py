@@ -1,4 +1,4 @@
-"""Command line: ``python -m onboarding_helpers run|status``."""
+"""Command line: ``python -m onboarding_helpers run|status|scenarios``."""
 
 from __future__ import annotations
 
@@ -29,12 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="notebook parameter, converted like papermill's -p (never a secret)",
     )  # fmt: skip
     run.add_argument(
+        "--scenario", metavar="NAME",
+        help="sandbox training scenario on a new practice account (list: 'scenarios')",
+    )  # fmt: skip
+    run.add_argument(
         "-r", "--raw-parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
         help="notebook parameter passed as text",
     )  # fmt: skip
 
     status = sub.add_parser("status", help="print the progress board")
     status.add_argument("--state-dir", metavar="DIR")
+    sub.add_parser("scenarios", help="list the sandbox training scenarios (docs/TRAINERS.md)")
     return parser
 
 
@@ -50,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
 
         settings = resolve_settings(state_dir=args.state_dir or "")
         print(format_board(ProgressRecord(settings.state_dir).board()))
+        return 0
+    if args.command == "scenarios":
+        from .sandbox.scenarios import scenario_table
+
+        print(scenario_table())
         return 0
     return 2
 

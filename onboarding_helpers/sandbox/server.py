@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import _api, _db, faults
+from . import _api, _db, console, faults
 
 ADMIN_PREFIX = "/_sandbox/"
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
@@ -241,7 +241,7 @@ def admin_requests(conn: sqlite3.Connection, account_sid: str | None) -> list[di
 
 def _fault_response(fault: faults.Fault) -> _api.Response:
     error = _api.ApiError(fault.status, fault.code, fault.message)
-    return _api.Response(fault.status, error.body(), fault.code)
+    return _api.Response(fault.status, error.body(), fault.code, dict(fault.headers))
 
 
 # ---------------------------------------------------------------- HTTP plumbing
@@ -298,16 +298,28 @@ class _Handler(BaseHTTPRequestHandler):
         if parts.path.startswith(ADMIN_PREFIX) or parts.path == ADMIN_PREFIX.rstrip("/"):
             self._admin(parts.path, query, form)
             return
+        if console.is_console_path(parts.path):
+            self._console(parts.path, query, form)
+            return
         req = _api.Request(self.command, parts.path, query, form, self.headers.get("Authorization"))
         conn = _db.connect(self.server.db_path)
         # SQLite's busy handler sleeps in steps of up to 100 ms when threads collide; queueing on
         # a lock instead keeps latency low. busy_timeout still covers other processes.
+        self.chaos_delay = 0.0
         with self.server.write_lock:
             try:
                 resp, ident = self._api_transaction(conn, req, form, parts.query, started)
             finally:
                 conn.close()
-        self._send(resp.status, resp.body, resp.headers)
+        if resp.status == 0:  # injected "no answer" (faults.py): close without a word
+            self.close_connection = True
+            return
+        try:
+            if self.chaos_delay:  # injected slowness, outside the lock: other requests go on
+                time.sleep(self.chaos_delay)
+            self._send(resp.status, resp.body, resp.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up waiting, as a slow answer expects
 
     def _api_transaction(
         self,
@@ -320,8 +332,10 @@ class _Handler(BaseHTTPRequestHandler):
         # One write transaction per request: the log row lands with the change it records.
         conn.execute("BEGIN IMMEDIATE")
         # Injected faults (faults.py) are bookkept outside the savepoint, so a refused request
-        # still uses one up.
-        fault = faults.before_request(conn, req.method, req.path)
+        # still uses one up. Chaos (a random share of requests) goes first.
+        hit = self.server.chaos.pick(conn, req.method, req.path)
+        fault = hit.fault if hit else None
+        fault = fault or faults.before_request(conn, req.method, req.path)
         if fault is not None:
             resp, ident = _fault_response(fault), _api.authenticate(conn, req.authorization)
         else:
@@ -338,6 +352,9 @@ class _Handler(BaseHTTPRequestHandler):
             fault = faults.after_request(conn, req.method, req.path, resp.status)
             if fault is not None:  # carried out, but the answer is "lost": an error instead
                 resp = _fault_response(fault)
+            if hit and hit.kind == "lost":  # carried out, then no answer at all
+                resp = _api.Response(0)
+            self.chaos_delay = hit.delay if hit else 0.0
         logged_form = {k: ("***" if _SECRET_FIELD.search(k) else v) for k, v in form.items()}
         conn.execute(
             "INSERT INTO request_log (time, method, path, query, form, auth_kind,"
@@ -360,6 +377,19 @@ class _Handler(BaseHTTPRequestHandler):
         )
         conn.execute("COMMIT")
         return resp, ident
+
+    def _console(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
+        """The trainees' console page (console.py): HTML, not the Twilio API; never logged."""
+        page = console.handle(
+            self.server.db_path, self.command, path, query, form, self.headers,
+            self.client_address[0],
+        )  # fmt: skip
+        self.send_response(page.status)
+        for name, value in page.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(page.body)))
+        self.end_headers()
+        self.wfile.write(page.body)
 
     def _admin(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
         if self.client_address[0] not in LOOPBACK:
@@ -406,6 +436,17 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, admin_snapshot(conn, segments[1])
         if segments == ["requests"] and method == "GET":
             return 200, admin_requests(conn, query.get("account_sid"))
+        if segments == ["chaos"]:  # see faults.py
+            try:
+                if method == "POST":
+                    profile = faults.chaos_from_form(form)
+                    return 201, self.server.chaos.set_profile(conn, profile)
+                if method == "GET":
+                    return 200, self.server.chaos.status(conn)
+                if method == "DELETE":
+                    return 200, self.server.chaos.clear(conn)
+            except faults.FaultError as err:
+                raise AdminError(400, str(err)) from None
         if segments == ["faults"]:  # see faults.py
             try:
                 if method == "POST":
@@ -426,6 +467,7 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
     db_path: Path
     url: str
     write_lock: threading.Lock
+    chaos: faults.ChaosState
 
 
 class SandboxServer:
@@ -451,6 +493,8 @@ class SandboxServer:
             httpd = _SandboxHTTPServer(("127.0.0.1", self.port), _Handler)
             httpd.db_path = self.db_path
             httpd.write_lock = threading.Lock()
+            # ONBOARDING_SANDBOX_CHAOS, read once at start (faults.py); a bad value stops here.
+            httpd.chaos = faults.ChaosState.from_environment()
             httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
             self._httpd = httpd
         return self

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
-from ..credentials import ACCOUNT_SID, AUTH_TOKEN
+from ..credentials import ACCOUNT_SID, API_KEY_SECRET, AUTH_TOKEN, VARIABLES
+from ..errors import InputError
 from ..runbook import Runbook
+
+if TYPE_CHECKING:
+    from ..sandbox.scenarios import Scenario
 
 STEP = "00_start_here"
 
@@ -32,6 +39,7 @@ class StartResult:
     mode: str
     account_sid: str | None
     provisioned: bool
+    scenario: str = ""  # the training scenario this account was made for, if any
 
 
 def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartResult:
@@ -52,11 +60,118 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
     return StartResult("sandbox", account["account_sid"], provisioned=True)
 
 
-def start(rb: Runbook) -> StartResult:
-    """Step 00: record the mode; in sandbox mode have an account ready."""
-    if rb.settings.is_sandbox:
-        result = prepare_sandbox_account(rb)
-    else:
+def _forget_old_account(rb: Runbook, url: str) -> None:
+    """Clear the TWILIO_* values of the old practice account from the env file.
+
+    Refused when they may belong to a real account: an API key secret beside an Account SID this
+    sandbox does not know. An API secret cannot be recovered, so the runbook never deletes one
+    it cannot prove is fake.
+    """
+    from ..sandbox import account_exists
+
+    values = rb.store.values()
+    old = values.get(ACCOUNT_SID)
+    if old and values.get(API_KEY_SECRET) and not account_exists(url, old):
+        raise InputError(
+            "scenario",
+            f"the env file {rb.store.path} holds an API key secret for the account {old}, which"
+            " this sandbox does not know (a live account?). A scenario starts a new practice"
+            " account and would replace it, and an API secret cannot be recovered.",
+            "Use a separate env file for training (--env-file, or the env_file parameter), or"
+            " move the TWILIO_ lines out of this one yourself if they are an old practice"
+            " account's.",
+        )
+    rb.store.remove(*VARIABLES)
+
+
+def _archive_progress(rb: Runbook, scenario: str) -> None:
+    """Set the old account's progress record aside: the new account starts with an empty board.
+
+    The journal stays: it is append-only, and steps match its entries to their account.
+    """
+    path = rb.progress.progress_path
+    if not path.exists():
+        return
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"progress.before-{scenario}-{stamp}.json")
+    count = 1
+    while target.exists():
+        count += 1
+        target = path.with_name(f"progress.before-{scenario}-{stamp}-{count}.json")
+    path.rename(target)
+
+
+def start_scenario(
+    rb: Runbook, name: str, parameters: Mapping[str, Any] | None = None
+) -> StartResult:
+    """Start a training scenario: a NEW practice account, set up to go wrong as the scenario says.
+
+    The env file loses the old practice account's TWILIO_* values and gets the new account's SID
+    and Auth Token; the old progress record is set aside; faults injected into this sandbox
+    earlier are cleared; then the scenario's account settings and setup hook are applied and
+    step 00 is recorded with the scenario's name. ``parameters`` are the run's notebook
+    parameters (a hook may read the Sender ID or phone number the run uses).
+    """
+    from ..sandbox import clear_faults, provision_account, set_account
+    from ..sandbox.scenarios import MESSAGE_STEP_SECONDS, ScenarioContext, get_scenario
+
+    if not rb.settings.is_sandbox:
+        raise InputError(
+            "scenario",
+            "is for the sandbox only: a scenario makes a new practice account and breaks it on"
+            " purpose.",
+            "Leave scenario empty in live mode, or practise in sandbox mode (drop --live).",
+        )
+    scenario = get_scenario(name)
+    url = rb.base_url
+    assert url is not None  # sandbox mode always has one
+    _forget_old_account(rb, url)
+    _archive_progress(rb, scenario.name)
+    clear_faults(url)
+    settings = {"message_step_seconds": MESSAGE_STEP_SECONDS, **scenario.account}
+    account = provision_account(
+        url, type=settings.pop("type", "Full"), status=settings.pop("status", "active")
+    )
+    account_sid, token = account["account_sid"], account["auth_token"]
+    set_account(url, account_sid, **settings)
+    rb.store.save({ACCOUNT_SID: account_sid, AUTH_TOKEN: token})
+    rb.progress.journal(
+        STEP, "provisioned sandbox account", account_sid=account_sid, scenario=scenario.name
+    )
+    if scenario.setup is not None:
+        merged = {**scenario.parameters, **(parameters or {})}
+        scenario.setup(ScenarioContext(rb, url, account_sid, token, scenario, merged))
+    rb.progress.record(
+        STEP, "done", mode="sandbox", account_sid=account_sid, scenario=scenario.name
+    )
+    return StartResult("sandbox", account_sid, provisioned=True, scenario=scenario.name)
+
+
+def current_scenario(rb: Runbook) -> Scenario | None:
+    """The scenario the env file's account was made for (step 00's record), or None."""
+    from ..sandbox.scenarios import SCENARIOS
+
+    record = rb.progress.step(STEP)
+    name = record.get("scenario")
+    if not name or record.get("account_sid") != rb.store.get(ACCOUNT_SID):
+        return None
+    return SCENARIOS.get(name)
+
+
+def start(rb: Runbook, scenario: str = "") -> StartResult:
+    """Step 00: record the mode; in sandbox mode have an account ready.
+
+    With ``scenario``, start that training scenario on a new practice account (sandbox only).
+    Without, keep the current account, and the scenario it was made for, if any.
+    """
+    if scenario and str(scenario).strip():
+        return start_scenario(rb, str(scenario))
+    if not rb.settings.is_sandbox:
         result = StartResult("live", rb.store.get(ACCOUNT_SID), provisioned=False)
-    rb.progress.record(STEP, "done", mode=result.mode)
-    return result
+        rb.progress.record(STEP, "done", mode=result.mode)
+        return result
+    result = prepare_sandbox_account(rb)
+    kept = current_scenario(rb) if not result.provisioned else None
+    extra = {"scenario": kept.name} if kept else {}
+    rb.progress.record(STEP, "done", mode=result.mode, account_sid=result.account_sid, **extra)
+    return replace(result, scenario=kept.name if kept else "")

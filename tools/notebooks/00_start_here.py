@@ -40,6 +40,7 @@ they go into the forms (hidden) or the env file.
 mode: str = ""  # "sandbox" (fake Twilio, the default) or "live" (your real account)
 env_file: str = ""  # credential store, kept at mode 0600; empty: $ONBOARDING_ENV_FILE or .env
 state_dir: str = ""  # progress record and journal; empty: $ONBOARDING_STATE_DIR or .runbook
+scenario: str = ""  # sandbox training scenario to start on a NEW practice account; empty: none
 headless: bool = False  # True when run by papermill: no forms, use the parameters above
 """,
     ),
@@ -50,6 +51,7 @@ from onboarding_helpers.display import show
 from onboarding_helpers.runbook import open_runbook
 from onboarding_helpers.steps.start import start
 from onboarding_helpers.views import board_panel, prerequisites_panel, store_panel
+from onboarding_helpers.views.scenario import scenario_panel, scenarios_panel
 
 rb = open_runbook(mode, env_file, state_dir)
 rb
@@ -91,13 +93,43 @@ you confirm the cost (headless: `-p buy_phone_number True -p confirm_purchase Tr
 
 In sandbox mode this creates your practice account and writes its Account SID and Auth Token into
 the env file, just as you would copy them from the Twilio console. In live mode it only records the mode.
+The sandbox also serves a small copy of the Twilio console for the practice account (its address is
+shown below): look there for the values the guide talks about.
 """,
     ),
     (
         "code",
         """
-result = start(rb)
+result = start(rb, scenario)
 show(store_panel(rb.store))
+show(scenario_panel(rb))
+""",
+    ),
+    (
+        "md",
+        """
+## Training scenarios (sandbox)
+
+Trainers can start a **scenario**: a new practice account set up to go wrong at one step, the way
+real accounts do (a Trial account, a Sender ID owned by another agency, a lost API secret, a flaky
+network ...). The trainee then works through the notebooks as usual and follows the runbook's advice
+to the fix. Starting a scenario replaces the practice account in the env file and starts the progress
+board afresh. The trainer's guide is `docs/TRAINERS.md`.
+""",
+    ),
+    (
+        "code",
+        """
+show(scenarios_panel())
+""",
+    ),
+    (
+        "code",
+        """
+if not headless:
+    from onboarding_helpers.forms.scenario import scenario_form
+
+    show(scenario_form(rb))
 """,
     ),
     (

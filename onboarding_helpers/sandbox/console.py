@@ -1,0 +1,393 @@
+"""The sandbox console: a small page per practice account, laid out like Twilio's console.
+
+Trainees practise finding values where the guide says they are: the Account SID and Auth Token
+under *Account Info* on the dashboard, API keys under *Account > API keys & tokens*, the
+Messaging Service SID on the service's *Properties*, its *Sender Pool*, bought numbers, and the
+message log. Server-side HTML, standard library only.
+
+Routes (served by the sandbox server, loopback callers only):
+
+- ``GET /console``: the practice accounts on this sandbox, linking to each.
+- ``GET /console/{AC}`` (or ``/console?account=AC``): the account's dashboard. The Auth Token is
+  masked; its *Show* button fetches it from ``GET /console/{AC}/auth-token`` (JSON; answered only
+  to the page's own script: a custom header, which cross-site pages cannot send without
+  permission). No key secret is ever shown: the sandbox keeps only their hashes, as Twilio shows
+  a secret only once.
+- ``POST /console/{AC}/actions`` with ``action`` = ``upgrade`` (Trial -> Full, the guide's
+  billing upgrade), ``reactivate`` (what Twilio support would do) or ``map-sender-ids`` (Twilio
+  maps the Sender IDs: clears the account's filtered list). The trainer's way to play the part of
+  Twilio or of the account owner during a training scenario.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from . import _db
+
+PREFIX = "/console"
+REVEAL_HEADER = "X-Console-Reveal"
+_AC = re.compile(r"^AC[0-9a-f]{32}$")
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_MASK = "•" * 32
+_ACTIONS = {
+    "upgrade": {"type": "Full"},
+    "reactivate": {"status": "active"},
+    "map-sender-ids": {"filtered_sender_ids": ""},
+}
+_RECENT_MESSAGES = 20
+
+
+@dataclass
+class Page:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def console_url(base_url: str, account_sid: str) -> str:
+    """Where the console page of ``account_sid`` is on the sandbox at ``base_url``."""
+    return f"{base_url.rstrip('/')}{PREFIX}/{account_sid}"
+
+
+def is_console_path(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+# ---------------------------------------------------------------- requests
+
+
+def _hostname(host_header: str) -> str:
+    host = host_header.strip()
+    if host.startswith("["):  # [::1]:8080
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _same_origin(headers: Mapping[str, str]) -> bool:
+    """A POST from this page, not from another site: its Origin (if sent) is this host."""
+    origin = headers.get("Origin")
+    if not origin:
+        return True  # not a browser, or a same-origin navigation of an old browser
+    return urlsplit(origin).netloc == (headers.get("Host") or "")
+
+
+def handle(
+    db_path: str | Path,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    form: Mapping[str, str],
+    headers: Mapping[str, str],
+    client_host: str,
+) -> Page:
+    """Answer one console request."""
+    from .server import LOOPBACK
+
+    # The Host check stops a DNS-rebinding page from reading the console through its own name.
+    if client_host not in LOOPBACK or _hostname(headers.get("Host") or "") not in _LOCAL_HOSTS:
+        return _text(403, "The sandbox console answers on 127.0.0.1 or localhost only.")
+    segments = [s for s in path[len(PREFIX) :].split("/") if s]
+    if not segments and query.get("account"):
+        segments = [query["account"]]
+    if segments and not _AC.match(segments[0]):
+        return _text(404, f"No sandbox account {segments[0]!r}: an Account SID is AC + 32 hex.")
+    conn = _db.connect(db_path)
+    try:
+        if not segments and method == "GET":
+            return _html(200, _index_page(conn))
+        sid = segments[0] if segments else ""
+        account = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
+        if account is None:
+            return _text(404, f"No sandbox account {sid} on this sandbox.")
+        rest = segments[1:]
+        if rest == [] and method == "GET":
+            return _account_page(conn, sid, query.get("done", ""))
+        if rest == ["auth-token"] and method == "GET":
+            if headers.get(REVEAL_HEADER) != "1":
+                return _text(403, "The Auth Token is revealed by the console page's Show button.")
+            body = json.dumps({"auth_token": account["auth_token"]}).encode()
+            return Page(200, body, {"Content-Type": "application/json", **_NO_STORE})
+        if rest == ["actions"] and method == "POST":
+            return _act(conn, sid, form.get("action", ""), headers)
+        return _text(404, f"No console page {method} {path}.")
+    finally:
+        conn.close()
+
+
+def _act(conn: Any, sid: str, action: str, headers: Mapping[str, str]) -> Page:
+    from .server import AdminError, admin_update_account
+
+    if not _same_origin(headers):
+        return _text(403, "Console actions come from the console page itself.")
+    if action not in _ACTIONS:
+        return _text(400, f"Unknown action {action!r}; use one of {', '.join(_ACTIONS)}.")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        admin_update_account(conn, sid, dict(_ACTIONS[action]))
+        conn.execute("COMMIT")
+    except AdminError as err:
+        conn.execute("ROLLBACK")
+        return _text(err.status, err.message)
+    return Page(303, b"", {"Location": f"{PREFIX}/{sid}?done={quote(action)}", **_NO_STORE})
+
+
+# ---------------------------------------------------------------- pages
+
+_NO_STORE = {"Cache-Control": "no-store"}
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:0;color:#121c2d;background:#f4f4f6}
+header{background:#121c2d;color:#fff;padding:10px 24px}header a{color:#fff}
+main{padding:16px 24px;max-width:1100px}
+section{background:#fff;border:1px solid #e1e3ea;border-radius:6px;margin:0 0 16px;
+padding:12px 16px}
+h1{font-size:1.2em;margin:0}h2{font-size:1.05em;margin:0 0 8px}.where{color:#606b85;font-size:.85em}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee}
+code{font-size:.95em}.badge{padding:1px 8px;border-radius:9px;background:#e1e3ea}
+.warn{background:#fde7b0}.bad{background:#f6b1b1}.ok{background:#c8ecd4}
+button{cursor:pointer}.note{color:#606b85;font-size:.9em}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def _html(status: int, text: str, nonce: str = "") -> Page:
+    script = f"script-src 'nonce-{nonce}'; " if nonce else ""
+    csp = (
+        f"default-src 'none'; style-src 'unsafe-inline'; {script}connect-src 'self';"
+        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    return Page(
+        status,
+        text.encode("utf-8"),
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": csp,
+            "X-Frame-Options": "DENY",
+            "Referrer-Policy": "same-origin",  # no-referrer would make the form's Origin "null"
+            **_NO_STORE,
+        },
+    )
+
+
+def _text(status: int, message: str) -> Page:
+    body = f"<!doctype html><title>Sandbox console</title><p>{_e(message)}</p>"
+    return _html(status, body)
+
+
+def _document(title: str, body: str, nonce: str = "", script: str = "") -> str:
+    tag = f"<script nonce='{nonce}'>{script}</script>" if script else ""
+    return (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
+        f"<style>{_STYLE}</style></head><body><header><h1>Twilio sandbox console</h1>"
+        "<span class='where'>A practice copy of Twilio's console, on this computer only."
+        f" <a href='{PREFIX}'>All practice accounts</a></span></header>"
+        f"<main>{body}</main>{tag}</body></html>"
+    )
+
+
+def _index_page(conn: Any) -> str:
+    rows = conn.execute(
+        "SELECT sid, friendly_name, type, status FROM accounts ORDER BY date_created DESC, rowid"
+    ).fetchall()
+    cells = "".join(
+        f"<tr><td><a href='{PREFIX}/{_e(r['sid'])}'><code>{_e(r['sid'])}</code></a></td>"
+        f"<td>{_e(r['friendly_name'])}</td><td>{_e(r['type'])}</td><td>{_e(r['status'])}</td></tr>"
+        for r in rows
+    )
+    table = (
+        "<table><tr><th>Account SID</th><th>Name</th><th>Type</th><th>Status</th></tr>"
+        f"{cells}</table>"
+        if rows
+        else "<p>No practice account yet. Run notebook 00 or the runner to make one.</p>"
+    )
+    return _document(
+        "Sandbox console", f"<section><h2>Practice accounts (newest first)</h2>{table}</section>"
+    )
+
+
+def _table(headings: list[str], rows: list[list[str]], empty: str) -> str:
+    if not rows:
+        return f"<p class='note'>{_e(empty)}</p>"
+    head = "".join(f"<th>{_e(h)}</th>" for h in headings)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _action_button(sid: str, action: str, label: str) -> str:
+    return (
+        f"<form method='post' action='{PREFIX}/{_e(sid)}/actions' style='display:inline'>"
+        f"<input type='hidden' name='action' value='{_e(action)}'>"
+        f"<button type='submit'>{_e(label)}</button></form>"
+    )
+
+
+def _section(title: str, where: str, content: str, anchor: str) -> str:
+    return (
+        f"<section id='{anchor}'><h2>{_e(title)} <span class='where'>{_e(where)}</span></h2>"
+        f"{content}</section>"
+    )
+
+
+_REVEAL_SCRIPT = """
+const button = document.getElementById('reveal-token');
+const shown = document.getElementById('auth-token');
+const mask = shown.textContent;
+button.addEventListener('click', async () => {
+  if (button.dataset.shown === '1') {
+    shown.textContent = mask; button.textContent = 'Show'; button.dataset.shown = '0'; return;
+  }
+  const answer = await fetch(location.pathname.replace(/\\/$/, '') + '/auth-token',
+                             {headers: {'HEADER': '1'}, cache: 'no-store'});
+  if (!answer.ok) { shown.textContent = 'could not fetch the token'; return; }
+  shown.textContent = (await answer.json()).auth_token;
+  button.textContent = 'Hide'; button.dataset.shown = '1';
+});
+""".replace("HEADER", REVEAL_HEADER)
+
+
+_DONE = {
+    "upgrade": "Billing upgraded: the account is now Full.",
+    "reactivate": "The account is active again.",
+    "map-sender-ids": "The Sender IDs are mapped: messages from them are no longer filtered.",
+}
+
+
+def _account_page(conn: Any, sid: str, done: str = "") -> Page:
+    from .server import admin_snapshot
+
+    snap = admin_snapshot(conn, sid)
+    account = snap["account"]
+    nonce = secrets.token_urlsafe(16)
+
+    kind = account["type"]
+    type_cell = f"<span class='badge {'warn' if kind == 'Trial' else 'ok'}'>{_e(kind)}</span>"
+    if kind == "Trial":
+        type_cell += " " + _action_button(sid, "upgrade", "Upgrade (Billing > Manage Billing)")
+    status = account["status"]
+    status_cell = f"<span class='badge {'ok' if status == 'active' else 'bad'}'>{_e(status)}</span>"
+    if status != "active":
+        status_cell += " " + _action_button(sid, "reactivate", "Reactivate (as Twilio support)")
+    info = (
+        "<table>"
+        f"<tr><th>Account SID</th><td><code id='account-sid'>{_e(sid)}</code></td></tr>"
+        f"<tr><th>Auth Token</th><td><code id='auth-token'>{_MASK}</code> "
+        "<button type='button' id='reveal-token'>Show</button></td></tr>"
+        f"<tr><th>Account name</th><td>{_e(account['friendly_name'])}</td></tr>"
+        f"<tr><th>Type</th><td>{type_cell}</td></tr>"
+        f"<tr><th>Status</th><td>{status_cell}</td></tr>"
+        "</table>"
+    )
+    keys = _table(
+        ["SID", "Friendly name", "Type", "Created"],
+        [
+            [
+                f"<code>{_e(k['sid'])}</code>",
+                _e(k["friendly_name"]),
+                _e(k["key_type"]),
+                _e(k["date_created"]),
+            ]
+            for k in snap["keys"]
+        ],  # fmt: skip
+        "No API keys yet.",
+    )
+    keys += (
+        "<p class='note'>A key's secret is shown once, when the key is made, and never again:"
+        " not here, not by Twilio.</p>"
+    )
+    services = "".join(_service(s) for s in snap["services"]) or (
+        "<p class='note'>No Messaging Service yet.</p>"
+    )
+    numbers = _table(
+        ["Number", "SID", "Friendly name"],
+        [
+            [
+                f"<code>{_e(n['phone_number'])}</code>",
+                f"<code>{_e(n['sid'])}</code>",
+                _e(n["friendly_name"]),
+            ]
+            for n in snap["incoming_phone_numbers"]
+        ],  # fmt: skip
+        "No phone numbers bought.",
+    )
+    messages = _table(
+        ["Sent", "SID", "From", "To", "Status", "Error"],
+        [_message_row(m) for m in reversed(snap["messages"][-_RECENT_MESSAGES:])],
+        "No messages yet.",
+    )
+    settings = _sandbox_settings(sid, account)
+    flash = (
+        f"<section class='ok'>{_e(_DONE[done])} Run the step again.</section>"
+        if done in _DONE
+        else ""
+    )
+    body = (
+        flash
+        + _section("Account Info", "Console dashboard", info, "account-info")
+        + _section("API keys", "Account > API keys & tokens", keys, "api-keys")
+        + _section("Messaging Services", "Messaging > Services", services, "services")
+        + _section("Active numbers", "Phone Numbers > Manage > Active numbers", numbers, "numbers")
+        + _section("Messaging logs", "Monitor > Logs > Messaging", messages, "messages")
+        + _section("Sandbox settings", "trainers only: not in Twilio", settings, "sandbox")
+    )
+    title = f"{account['friendly_name']} · {sid}"
+    return _html(200, _document(title, body, nonce, _REVEAL_SCRIPT), nonce)
+
+
+def _service(service: Mapping[str, Any]) -> str:
+    alphas = ", ".join(f"<code>{_e(a['alpha_sender'])}</code>" for a in service["alpha_senders"])
+    numbers = ", ".join(f"<code>{_e(n['phone_number'])}</code>" for n in service["phone_numbers"])
+    return (
+        f"<h3 style='font-size:1em;margin:8px 0 4px'>{_e(service['friendly_name'])}</h3><table>"
+        "<tr><th>Messaging Service SID</th>"
+        f"<td><code>{_e(service['sid'])}</code> <span class='where'>(Properties)</span></td></tr>"
+        f"<tr><th>Use case</th><td>{_e(service['usecase'])}</td></tr>"
+        f"<tr><th>Sender Pool: alpha sender</th><td>{alphas or 'none'}</td></tr>"
+        f"<tr><th>Sender Pool: phone numbers</th><td>{numbers or 'none'}</td></tr></table>"
+    )
+
+
+def _message_row(message: Mapping[str, Any]) -> list[str]:
+    code = message["error_code"]
+    error = (
+        f"<a href='https://www.twilio.com/docs/errors/{_e(code)}'>{_e(code)}</a>" if code else ""
+    )
+    status = message["status"]
+    badge = "bad" if status in ("failed", "undelivered") else "ok" if status == "delivered" else ""
+    return [
+        _e(message["date_created"]),
+        f"<code>{_e(message['sid'])}</code>",
+        _e(message["from"]),
+        _e(message["to"]),
+        f"<span class='badge {badge}'>{_e(status)}</span>",
+        error,
+    ]
+
+
+def _sandbox_settings(sid: str, account: Mapping[str, Any]) -> str:
+    filtered = account["filtered_sender_ids"]
+    map_button = (
+        " " + _action_button(sid, "map-sender-ids", "Map Sender IDs (as Twilio would)")
+        if filtered
+        else ""
+    )
+    protected = ", ".join(account["protected_sender_ids"]) or "none"
+    return (
+        "<table>"
+        f"<tr><th>Protected Sender IDs (another agency's)</th><td>{_e(protected)}</td></tr>"
+        "<tr><th>Sender IDs not yet mapped (messages filtered, 30007)</th>"
+        f"<td>{_e(', '.join(filtered) or 'none')}{map_button}</td></tr>"
+        f"<tr><th>Seconds per message status step</th><td>{_e(account['message_step_seconds'])}"
+        "</td></tr></table>"
+    )

@@ -1,0 +1,312 @@
+"""Training scenarios: named sandbox set-ups that make one step of the runbook go wrong on purpose.
+
+Each scenario is a fresh practice account with settings (Trial, suspended, a Sender ID the
+"carrier" filters ...), optional parameters for the notebooks (the Sender ID or phone number the
+trainee is told to use), and optionally a setup hook that runs once the account exists (an API key
+whose secret is mistyped in the env file, injected network faults ...). The runbook itself is not
+changed: the trainee meets the sandbox behaving as Twilio would and follows the runbook's advice.
+
+Start one headless with ``python -m onboarding_helpers run --sandbox --scenario NAME``, in
+notebook 00 with its scenario form (or ``scenario`` parameter), and list them with
+``python -m onboarding_helpers scenarios``. ``steps.start.start_scenario`` does the provisioning;
+``docs/TRAINERS.md`` is the trainer's guide.
+
+Importing this module is cheap: hooks import what they need when they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..runbook import Runbook
+
+# Values the scenarios tell the trainee to use. MYAGENCY stands for the agency's own registered
+# Sender ID; +6581234567 for the trainee's Singapore mobile (the sandbox delivers to it).
+SENDER_ID = "MYAGENCY"
+SG_MOBILE = "+6581234567"
+UK_MOBILE = "+447400123456"
+PROTECTED_SENDER_ID = "GOVSG"  # in the sandbox's default protected list
+# Messages move through their statuses quickly in a scenario: trainees still see each status.
+MESSAGE_STEP_SECONDS = 0.1
+_COMMON = {"sender_id": SENDER_ID, "test_phone": SG_MOBILE}
+
+
+@dataclass(frozen=True)
+class ScenarioContext:
+    """What a setup hook gets: the runbook (env file, progress), the sandbox, the new account.
+
+    ``parameters`` are the notebook parameters of this run: the scenario's own, with the
+    trainer's ``-p`` values over them.
+    """
+
+    rb: Runbook
+    url: str
+    account_sid: str
+    auth_token: str
+    scenario: Scenario
+    parameters: Mapping[str, Any]
+
+    def journal(self, action: str, **details: Any) -> None:
+        self.rb.progress.journal(
+            "00_start_here", action, scenario=self.scenario.name, account_sid=self.account_sid,
+            **details,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    story: str  # what the trainee is told, shown in notebook 00 (no spoiler of the fix)
+    teaches: str  # for trainers: the lesson
+    bites_at: str  # the step where it shows, e.g. "01_account_sid"
+    advice: str  # a fragment of the advice the runbook shows there (asserted by the tests)
+    fix: str  # what the trainee does once they read the advice
+    outcome: str = "stops"  # "stops": that step fails; "completes": it warns and the run goes on
+    account: Mapping[str, Any] = field(default_factory=dict)  # sandbox account settings
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # suggested notebook parameters
+    setup: Callable[[ScenarioContext], None] | None = None
+
+    def briefing_rows(self) -> list[tuple[str, str]]:
+        """The values the story asks the trainee to use, as (parameter, value) rows."""
+        return [(name, str(value)) for name, value in self.parameters.items()]
+
+
+# ---------------------------------------------------------------- setup hooks
+
+
+def _create_key(ctx: ScenarioContext, friendly_name: str) -> tuple[str, str]:
+    """A Standard key made as the console would; returns (SID, secret), secret kept in memory."""
+    from ..twilio_gateway import call
+
+    client = ctx.rb.client_with_token(ctx.account_sid, ctx.auth_token, "00_start_here")
+    key = call("create a key for the scenario", client.new_keys.create, friendly_name=friendly_name)
+    return key.sid, key.secret
+
+
+def _mistyped(secret: str) -> str:
+    """The secret with its last character changed: still 32 letters and digits, never valid."""
+    return secret[:-1] + ("0" if secret[-1] != "0" else "1")
+
+
+def _wrong_secret(ctx: ScenarioContext) -> None:
+    # The trainee "made the key in the console" and pasted its secret with one character wrong.
+    from ..credentials import API_KEY_SECRET, API_KEY_SID
+
+    sid, secret = _create_key(ctx, "Postman SMS - made in the console")
+    ctx.rb.store.save({API_KEY_SID: sid, API_KEY_SECRET: _mistyped(secret)})
+    ctx.journal("scenario key with a mistyped secret", key_sid=sid)
+
+
+def _lost_secret(ctx: ScenarioContext) -> None:
+    # An earlier session of step 02 made a key and journalled it; since then the env file lost
+    # the secret line (restored from an old copy). Its secret now exists nowhere.
+    from ..credentials import API_KEY_SID
+
+    name = f"Postman SMS - Sandbox agency - {(date.today() - timedelta(days=7)).isoformat()}"
+    sid, _secret = _create_key(ctx, name)
+    ctx.rb.progress.journal(
+        "02_api_key", "created key", key_sid=sid, friendly_name=name,
+        account_sid=ctx.account_sid, secret_saved=True, scenario=ctx.scenario.name,
+    )  # fmt: skip
+    ctx.rb.store.save({API_KEY_SID: sid})
+
+
+def _flaky_network(ctx: ScenarioContext) -> None:
+    # Deterministic faults rather than the random chaos profile, so every trainee (and the test)
+    # meets the same run. status=0 closes the connection without an answer.
+    from .admin import set_faults
+
+    # Faults hit every account on the sandbox's file: the paths name this account where they
+    # can, so trainees sharing a sandbox are not caught.
+    ac = f"/Accounts/{ctx.account_sid}"
+    faults = [
+        # Refused before Twilio acted: the gateway sends them again after a pause.
+        (rf"GET {ac}\.json$", 503, "before", "Service Unavailable"),
+        (rf"GET {ac}/Keys\.json$", 0, "before", ""),
+        (rf"POST {ac}/Keys\.json$", 429, "before", "Too Many Requests"),
+        (rf"GET {ac}/IncomingPhoneNumbers\.json$", 503, "before", "Service Unavailable"),
+        (rf"POST {ac}/Messages\.json$", 503, "before", "Service Unavailable"),
+        (rf"GET {ac}/Messages/SM[0-9a-f]{{32}}\.json$", 502, "before", "Bad Gateway"),
+        # The service is made, then the connection drops before the answer: never sent twice,
+        # the runbook looks it up by name. (Messaging paths do not name the account.)
+        (r"POST ^/v1/Services$", 0, "after", ""),
+    ]
+    for match, status, phase, message in faults:
+        set_faults(ctx.url, match, status=status, phase=phase, message=message or None)
+    ctx.journal("scenario faults injected", faults=len(faults))
+
+
+def _sender_id_filtered(ctx: ScenarioContext) -> None:
+    from .admin import set_account
+
+    sender_id = str(ctx.parameters.get("sender_id") or SENDER_ID)
+    set_account(ctx.url, ctx.account_sid, filtered_sender_ids=[sender_id])
+
+
+def _protect_sender_id(ctx: ScenarioContext) -> None:
+    from ._db import DEFAULT_PROTECTED_SENDER_IDS
+    from .admin import set_account
+
+    sender_id = str(ctx.parameters.get("sender_id") or PROTECTED_SENDER_ID)
+    protected = list(dict.fromkeys([*DEFAULT_PROTECTED_SENDER_IDS, sender_id.upper()]))
+    set_account(ctx.url, ctx.account_sid, protected_sender_ids=protected)
+
+
+# ---------------------------------------------------------------- the registry
+
+_SCENARIO_LIST: tuple[Scenario, ...] = (
+    Scenario(
+        name="trial-account",
+        title="The account is still a Trial account",
+        story="Your agency's Twilio account was set up last week. Nobody has upgraded billing"
+        " yet. Run the runbook from step 01 as usual.",
+        teaches="Why billing must be upgraded before anything else: Trial accounts cannot use an"
+        " alphanumeric Sender ID and their SMS show as Likely-SCAM. Step 01 stops before anything"
+        " is created.",
+        bites_at="01_account_sid",
+        advice="Upgrade billing first (Billing > Manage Billing > Upgrade",
+        fix="Upgrade billing (sandbox: the Upgrade button on the console page), then run 01 again.",
+        account={"type": "Trial"},
+        parameters=_COMMON,
+    ),
+    Scenario(
+        name="suspended-account",
+        title="The account is suspended",
+        story="Your agency's Twilio account was used for a pilot last year and then left alone."
+        " Run the runbook from step 01.",
+        teaches="An account that is not active cannot send, and only its owner or Twilio support"
+        " can reactivate it: the runbook says so at step 01 instead of failing later.",
+        bites_at="01_account_sid",
+        advice="reactivate it",
+        fix="Ask the account owner or Twilio support to reactivate it (sandbox: the trainer"
+        " presses Reactivate on the console page), then run 01 again.",
+        account={"status": "suspended"},
+        parameters=_COMMON,
+    ),
+    Scenario(
+        name="wrong-secret",
+        title="An API key whose secret was pasted wrongly",
+        story="A colleague made a Standard API key in the console (Account > API keys & tokens)"
+        " and pasted its SID and secret into the env file for you. Use it: in step 02 choose 'I"
+        " made it in the console' and leave both fields empty to use what the env file holds.",
+        teaches="The runbook checks a console key with Twilio before it trusts it (error 20003),"
+        " and what to do when the secret is wrong: paste it again, or make a new key (replace_key)"
+        " when it is lost.",
+        bites_at="02_api_key",
+        advice="Copy both again from where you saved them",
+        fix="Paste the right secret if you have it. If not, run 02 with api_key_source create:"
+        " it says the secret is not this key's and points to replace_key True, which makes a new"
+        " key and keeps the old one until revoke_old_key True.",
+        parameters={**_COMMON, "api_key_source": "console"},
+        setup=_wrong_secret,
+    ),
+    Scenario(
+        name="lost-secret",
+        title="The API key's secret was lost",
+        story="Step 02 made an API key in an earlier session, but the env file was restored from"
+        " an old copy since then: it names the key, and the secret is gone. Carry on with the"
+        " runbook.",
+        teaches="A lost secret cannot be recovered, not even by Twilio: the runbook makes a new"
+        " key and lists the old one as an orphan to revoke (step 03 alone would point to"
+        " replace_key True).",
+        bites_at="02_api_key",
+        advice="Orphan keys",
+        fix="Revoke the orphan key: run 02 with revoke_orphan_keys True (form: 'Revoke orphan"
+        " keys'). Nothing can use it.",
+        outcome="completes",
+        parameters=_COMMON,
+        setup=_lost_secret,
+    ),
+    Scenario(
+        name="protected-sender-id",
+        title="A Sender ID that belongs to another agency",
+        story=f"You are told your agency sends as '{PROTECTED_SENDER_ID}'. Use that Sender ID in"
+        " step 04.",
+        teaches="Twilio refuses an alphanumeric Sender ID registered to someone else (error"
+        " 21709): only the ID your agency registered with SGNIC can be used. The service is kept"
+        " and reused once the right ID is given.",
+        bites_at="04_messaging_service",
+        advice="it is registered to another organisation",
+        fix="Check the SGNIC (SSIR) approval and run 04 again with your agency's own Sender ID"
+        f" (here: sender_id {SENDER_ID}).",
+        parameters={**_COMMON, "sender_id": PROTECTED_SENDER_ID},
+        setup=_protect_sender_id,
+    ),
+    Scenario(
+        name="sender-id-not-mapped",
+        title="A Sender ID not yet mapped to the account",
+        story=f"Your agency registered '{SENDER_ID}' with SGNIC last week. Set up the Messaging"
+        f" Service with it and send the test SMS to {SG_MOBILE}.",
+        teaches="The guide's 'error when sending the test: Sender ID probably not yet mapped in"
+        " Twilio'. The sandbox models it as the carrier filtering the message (error 30007): the"
+        " service is created, and only the test SMS shows the problem.",
+        bites_at="05_send_test_message",
+        advice="not yet mapped to your account by Twilio",
+        fix="Ask Twilio to map the Sender ID to the account (Twilio's Sender ID form with the SSIR"
+        " approval screenshot; sandbox: the trainer presses 'Map Sender IDs' on the console page),"
+        " then run 05 again.",
+        parameters=_COMMON,
+        setup=_sender_id_filtered,
+    ),
+    Scenario(
+        name="foreign-recipient",
+        title="A foreign test number without a bought phone number",
+        story=f"Your agency also texts officers posted overseas. Send the test SMS to the UK"
+        f" mobile {UK_MOBILE}.",
+        teaches="An alphanumeric Sender ID does not reach most countries (error 21612): foreign"
+        " recipients need the optional step 04a (a bought number in the sender pool).",
+        bites_at="05_send_test_message",
+        advice="take step 04a (buy a phone number)",
+        fix="Take step 04a (headless: -p buy_phone_number True -p confirm_purchase True), which"
+        " also runs 04 again, then 05.",
+        parameters={**_COMMON, "test_phone": UK_MOBILE},
+    ),
+    Scenario(
+        name="flaky-network",
+        title="A flaky network",
+        story="The office network is having a bad day: some requests fail, one connection drops"
+        " just after Twilio did the work. Run the whole runbook, then run it again.",
+        teaches="Short outages are retried on their own. A create whose answer was lost is never"
+        " simply sent again: the runbook looks up what Twilio made (here the Messaging Service,"
+        " by its name) and uses it. Running again is always safe: nothing is made twice.",
+        bites_at="04_messaging_service",
+        advice="was found by name and is used (not created twice)",
+        fix="Nothing to repair. Run the runbook again (without --scenario): every step reuses"
+        " what exists, and the sandbox console still shows one key and one service.",
+        outcome="completes",
+        parameters=_COMMON,
+        setup=_flaky_network,
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in _SCENARIO_LIST}
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario called ``name``; an InputError listing them all when there is none."""
+    from ..errors import InputError
+
+    key = (name or "").strip().lower()
+    if key not in SCENARIOS:
+        raise InputError(
+            "scenario",
+            f"{name!r} is not a training scenario.",
+            "Choose one of: " + ", ".join(SCENARIOS) + " (python -m onboarding_helpers scenarios).",
+        )
+    return SCENARIOS[key]
+
+
+def scenario_table() -> str:
+    """The scenarios as plain text, for ``python -m onboarding_helpers scenarios``."""
+    width = max(len(s.name) for s in SCENARIOS.values())
+    lines = [f"{'scenario':<{width}}  {'bites at':<20}  what happens"]
+    for s in SCENARIOS.values():
+        lines.append(f"{s.name:<{width}}  {s.bites_at:<20}  {s.title}")
+    lines.append("")
+    lines.append("Run one: python -m onboarding_helpers run --sandbox --scenario NAME")
+    return "\n".join(lines)

@@ -1,0 +1,505 @@
+"""Training scenarios: each runs headless through the real runner (the notebooks, under papermill)
+on a fresh workspace, stops (or warns) at its step with the runbook's specific advice, and the
+advice leads to a fix that works. Plus the sandbox console page, and the scenario plumbing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from onboarding_helpers.credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    AUTH_TOKEN,
+    CredentialStore,
+)
+from onboarding_helpers.progress import ProgressRecord
+from onboarding_helpers.sandbox import SandboxServer, list_faults, request_log, snapshot
+from onboarding_helpers.sandbox.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
+
+from .conftest import ROOT
+from .fixtures_flow import flow_fixture  # noqa: F401
+from .secret_audit import leaks
+
+pytestmark = pytest.mark.notebook
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _run(workspace, *args: str, scenario: str = "") -> subprocess.CompletedProcess[str]:
+    extra = ("--scenario", scenario) if scenario else ()
+    done = workspace.cli(*extra, *args)
+    workspace.runs = [*getattr(workspace, "runs", []), done]
+    return done
+
+
+def _only(*steps: str) -> list[str]:
+    return [arg for step in steps for arg in ("--only", step)]
+
+
+def _outputs(path: Path) -> str:
+    """Everything the executed notebook shows: panels' text, printed text, errors."""
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    parts = []
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/plain") or output.get("text") or ""
+            parts.append("".join(text) if isinstance(text, list) else text)
+            if output.get("output_type") == "error":
+                parts.append(output.get("evalue", ""))
+    return "\n".join(parts)
+
+
+def _notebook(workspace, step: str) -> str:
+    return _outputs(workspace.out_dir / f"{step}.ipynb")
+
+
+def _stopped(done, step: str) -> None:
+    """The run failed, naming ``step`` on stderr."""
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"Stopped at step {step}:" in done.stderr, done.stderr
+
+
+def _says(text: str, *fragments: str) -> None:
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+def _audit(workspace, *also: str) -> None:
+    """No secret the env file ever held appears in anything the runs wrote or printed."""
+    secrets = [*CredentialStore(workspace.env_file).secrets(), *also]
+    texts = [t for run in getattr(workspace, "runs", []) for t in (run.stdout, run.stderr)]
+    assert leaks(secrets, [workspace.out_dir, workspace.state_dir], texts) == []
+
+
+def _account(workspace) -> str:
+    return CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
+
+
+def _server(workspace) -> SandboxServer:
+    """A second server on the database the runner used (its own server stopped with the run)."""
+    return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
+
+
+def _console_action(url: str, account_sid: str, action: str) -> str:
+    """Press a button of the console page (POST, as the browser's form would)."""
+    request = urllib.request.Request(
+        f"{url}/console/{account_sid}/actions", data=f"action={action}".encode(), method="POST"
+    )
+    with _OPENER.open(request, timeout=10) as answer:  # follows the 303 back to the page
+        return answer.read().decode()
+
+
+def _scenario_recorded(workspace, name: str) -> None:
+    record = ProgressRecord(workspace.state_dir).step("00_start_here")
+    assert record["scenario"] == name and record["account_sid"] == _account(workspace)
+
+
+def _briefing_shown(workspace, name: str) -> None:
+    """Notebook 00 (run by the runner) shows the scenario's briefing and the console address."""
+    text = _notebook(workspace, "00_start_here")
+    _says(text, f"Training scenario: {SCENARIOS[name].title}", f"/console/{_account(workspace)}")
+
+
+# ---------------------------------------------------------------- one test per scenario
+
+
+def test_trial_account_stops_at_01_with_upgrade_billing_and_the_upgrade_fixes_it(workspace):
+    done = _run(workspace, *_only("00", "01"), scenario="trial-account")
+    _stopped(done, "01_account_sid")
+    advice = "Upgrade billing first (Billing > Manage Billing > Upgrade"
+    assert advice == SCENARIOS["trial-account"].advice
+    _says(done.stderr, "is still a Trial account", advice)
+    _says(_notebook(workspace, "01_account_sid"), "What to do: " + advice)
+    _briefing_shown(workspace, "trial-account")
+    _scenario_recorded(workspace, "trial-account")
+
+    # The fix: the billing upgrade (the console page's button), then step 01 again.
+    with _server(workspace) as server:
+        page = _console_action(server.url, _account(workspace), "upgrade")
+    assert "Billing upgraded" in page
+    again = _run(workspace, *_only("01"))
+    assert again.returncode == 0, again.stderr
+    assert ProgressRecord(workspace.state_dir).step("01_account_sid")["type"] == "Full"
+    _audit(workspace)
+
+
+def test_suspended_account_stops_at_01_asking_to_reactivate(workspace):
+    done = _run(workspace, *_only("01"), scenario="suspended-account")
+    _stopped(done, "01_account_sid")
+    _says(done.stderr, "is suspended", "Ask your agency's Twilio account owner, or Twilio support,")
+    _says(done.stderr, SCENARIOS["suspended-account"].advice)
+    _says(_notebook(workspace, "01_account_sid"), "to reactivate it", "Field to fix: Account SID")
+    assert ProgressRecord(workspace.state_dir).step("01_account_sid")["status"] == "blocked"
+
+    with _server(workspace) as server:  # the trainer plays Twilio support
+        page = _console_action(server.url, _account(workspace), "reactivate")
+        assert snapshot(server.url, _account(workspace))["account"]["status"] == "active"
+    assert "The account is active again." in page
+    _audit(workspace)
+
+
+def test_wrong_secret_stops_at_02_and_replace_key_is_the_way_out(workspace):
+    done = _run(workspace, *_only("02"), scenario="wrong-secret")
+    _stopped(done, "02_api_key")
+    store = CredentialStore(workspace.env_file)
+    key_sid, wrong = store.get(API_KEY_SID), store.get(API_KEY_SECRET)
+    _says(
+        done.stderr,
+        f"Twilio did not accept the API key {key_sid} with this secret (error 20003)",
+        "Copy both again from where you saved them",
+        "If the secret is lost, choose 'create' to make a new key. Nothing was saved.",
+    )
+    _says(_notebook(workspace, "02_api_key"), SCENARIOS["wrong-secret"].advice)
+    assert (store.get(API_KEY_SID), store.get(API_KEY_SECRET)) == (key_sid, wrong)  # untouched
+
+    # The secret is not to be had: 'create' says the saved secret is not this key's ...
+    create = _run(workspace, *_only("02"))
+    _stopped(create, "02_api_key")
+    _says(create.stderr, "the secret in the env file is not this key's", "replace_key True")
+    # ... and replace_key makes a new key, keeping the old one until it is revoked on purpose.
+    replaced = _run(workspace, *_only("02", "03"), "-p", "replace_key", "True")
+    assert replaced.returncode == 0, replaced.stderr
+    assert store.get(API_KEY_SID) != key_sid
+    _says(_notebook(workspace, "02_api_key"), "replaced key", key_sid, "revoke_old_key True")
+    _audit(workspace, wrong)
+
+
+def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(workspace):
+    # Carrying on at 03 (where the board left off): the replace path.
+    at_03 = _run(workspace, *_only("03"), scenario="lost-secret")
+    _stopped(at_03, "03_secret_key")
+    _says(at_03.stderr, "The env file holds no API key secret for the key", "replace_key True")
+
+    done = _run(workspace, *_only("02", "03"), scenario="lost-secret")
+    assert done.returncode == 0, done.stderr  # the step warns, and the run goes on
+    journal = ProgressRecord(workspace.state_dir).journal_entries("02_api_key")
+    (lost,) = [e for e in journal if e.get("scenario") and e["account_sid"] == _account(workspace)]
+    assert lost["action"] == "created key"
+    text = _notebook(workspace, "02_api_key")
+    _says(
+        text,
+        f"The env file names the key {lost['key_sid']} but holds no secret for it, so a new key"
+        " was created.",
+        SCENARIOS["lost-secret"].advice,
+        "headless with revoke_orphan_keys True",
+        "orphan key",
+    )
+    assert ProgressRecord(workspace.state_dir).step("02_api_key")["orphans"] == [lost["key_sid"]]
+
+    fixed = _run(workspace, *_only("02"), "-p", "revoke_orphan_keys", "True")
+    assert fixed.returncode == 0, fixed.stderr
+    with _server(workspace) as server:
+        keys = [k["sid"] for k in snapshot(server.url, _account(workspace))["keys"]]
+    assert keys == [CredentialStore(workspace.env_file).get(API_KEY_SID)]
+    _audit(workspace)
+
+
+def test_protected_sender_id_is_refused_at_04_and_the_own_id_reuses_the_service(workspace):
+    done = _run(workspace, *_only("04"), scenario="protected-sender-id")
+    _stopped(done, "04_messaging_service")
+    _says(
+        done.stderr,
+        "Twilio refused the Sender ID 'GOVSG' (error 21709)",
+        "it is registered to another organisation",
+        "Check your SGNIC (SSIR) approval",
+    )
+    _says(_notebook(workspace, "04_messaging_service"), SCENARIOS["protected-sender-id"].advice)
+
+    fixed = _run(workspace, *_only("04"), "-p", "sender_id", SENDER_ID)
+    assert fixed.returncode == 0, fixed.stderr
+    with _server(workspace) as server:
+        services = snapshot(server.url, _account(workspace))["services"]
+    assert len(services) == 1  # the service kept by the refused run, reused
+    assert [a["alpha_sender"] for a in services[0]["alpha_senders"]] == [SENDER_ID]
+    _audit(workspace)
+
+
+def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it(workspace):
+    done = _run(workspace, *_only("04", "05"), "-p", "wait_seconds", "5",
+                scenario="sender-id-not-mapped")  # fmt: skip
+    _stopped(done, "05_send_test_message")
+    _says(
+        done.stderr,
+        f"The test message was filtered by the carrier (error 30007): Singapore blocked"
+        f" '{SENDER_ID}'",
+        "not yet mapped to your account by Twilio",
+        "Check your SSIR approval",
+    )
+    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["sender-id-not-mapped"].advice)
+    with _server(workspace) as server:
+        messages = snapshot(server.url, _account(workspace))["messages"]
+        assert [(m["status"], m["error_code"]) for m in messages] == [("failed", 30007)]
+        _console_action(server.url, _account(workspace), "map-sender-ids")  # Twilio maps it
+    fixed = _run(workspace, *_only("05"), "-r", "test_phone", SG_MOBILE, "-p", "wait_seconds", "5")
+    assert fixed.returncode == 0, fixed.stderr
+    assert ProgressRecord(workspace.state_dir).step("05_send_test_message")["outcome"] == (
+        "delivered"
+    )
+    _audit(workspace)
+
+
+def test_foreign_recipient_is_refused_at_05_and_step_04a_fixes_it(workspace):
+    done = _run(workspace, *_only("04", "05"), "-p", "wait_seconds", "5",
+                scenario="foreign-recipient")  # fmt: skip
+    _stopped(done, "05_send_test_message")
+    _says(
+        done.stderr,
+        f"{UK_MOBILE} is a United Kingdom number",
+        "(error 21612)",
+        "take step 04a (buy a phone number), run 04_messaging_service again",
+    )
+    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["foreign-recipient"].advice)
+    with _server(workspace) as server:
+        assert snapshot(server.url, _account(workspace))["messages"] == []  # nothing was sent
+
+    fixed = _run(
+        workspace, *_only("04a", "04", "05"), "-p", "buy_phone_number", "True",
+        "-p", "confirm_purchase", "True", "-r", "test_phone", UK_MOBILE, "-p", "wait_seconds", "5",
+    )  # fmt: skip
+    assert fixed.returncode == 0, fixed.stderr
+    sent = ProgressRecord(workspace.state_dir).step("05_send_test_message")
+    assert sent["outcome"] == "delivered" and sent["shown_from"].startswith("+1")
+    _audit(workspace)
+
+
+def test_flaky_network_completes_finds_the_lost_create_and_a_rerun_is_safe(workspace):
+    done = _run(workspace, "-p", "wait_seconds", "5", scenario="flaky-network")
+    assert done.returncode == 0, done.stdout + done.stderr  # retried and reconciled through
+    _says(done.stdout, "Postman-equivalent check: passed")
+    _briefing_shown(workspace, "flaky-network")
+    _says(
+        _notebook(workspace, "04_messaging_service"),
+        "Twilio's answer to creating the service was lost; the service 'Postman SMS' it made was"
+        " found by name and is used (not created twice).",
+        SCENARIOS["flaky-network"].advice,
+    )
+    with _server(workspace) as server:
+        log = request_log(server.url, _account(workspace))
+        assert list_faults(server.url) == []  # every injected fault was met
+    met = {(r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in log}
+    assert {("GET", "Keys.json", 0), ("POST", "Keys.json", 429), ("POST", "Services", 0)} <= met
+    assert ("POST", "Messages.json", 503) in met and ("POST", "Messages.json", 201) in met
+
+    # Running again (the steps that create things) makes nothing twice.
+    again = _run(workspace, *_only("02", "04"), "-p", "sender_id", SENDER_ID)
+    assert again.returncode == 0, again.stderr
+    with _server(workspace) as server:
+        state = snapshot(server.url, _account(workspace))
+    assert len(state["services"]) == 1 and len(state["keys"]) == 1  # nothing made twice
+    assert [a["alpha_sender"] for a in state["services"][0]["alpha_senders"]] == [SENDER_ID]
+    _audit(workspace)
+
+
+def test_every_scenario_has_a_test_here_and_a_row_in_the_trainers_guide():
+    source = Path(__file__).read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "TRAINERS.md").read_text(encoding="utf-8")
+    for scenario in SCENARIOS.values():
+        assert f'scenario="{scenario.name}"' in source, f"no test runs {scenario.name}"
+        assert f"| `{scenario.name}` |" in guide and f"**{scenario.name}**" in guide
+        assert scenario.advice in guide, f"the guide does not quote {scenario.name}'s advice"
+
+
+# ---------------------------------------------------------------- the notebook path
+
+
+_PLAIN_PAPERMILL = """
+import sys
+import papermill
+
+env_file, state_dir, out_00, out_01 = sys.argv[1:]
+common = dict(mode="sandbox", env_file=env_file, state_dir=state_dir, headless=True)
+papermill.execute_notebook(
+    "00_start_here.ipynb", out_00, parameters={**common, "scenario": "trial-account"},
+    progress_bar=False,
+)
+papermill.execute_notebook("01_account_sid.ipynb", out_01, parameters=common, progress_bar=False)
+"""
+
+
+def test_notebook_00_starts_a_scenario_under_plain_papermill_and_01_gives_the_advice(
+    workspace, tmp_path
+):
+    db = workspace.sandbox_dir / "sandbox.sqlite3"
+    outs = [tmp_path / "00.ipynb", tmp_path / "01.ipynb"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
+    with SandboxServer(db) as server:
+        env["ONBOARDING_TWILIO_BASE_URL"] = server.url
+        done = subprocess.run(
+            [sys.executable, "-c", _PLAIN_PAPERMILL, str(workspace.env_file),
+             str(workspace.state_dir), *map(str, outs)],
+            cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        account = snapshot(server.url, _account(workspace))["account"]
+    assert done.returncode != 0 and "PapermillExecutionError" in done.stderr  # 01 stops
+    assert account["type"] == "Trial"
+    _says(_outputs(outs[0]), "Training scenario: The account is still a Trial account")
+    _says(_outputs(outs[1]), "What to do: " + SCENARIOS["trial-account"].advice)
+    secrets = CredentialStore(workspace.env_file).secrets()
+    assert leaks(secrets, [*outs, workspace.state_dir], [done.stdout, done.stderr]) == []
+
+
+def test_the_scenario_form_starts_the_chosen_scenario(tmp_path, sandbox, monkeypatch):
+    from onboarding_helpers.forms.scenario import scenario_form
+    from onboarding_helpers.runbook import open_runbook
+
+    monkeypatch.setenv("ONBOARDING_TWILIO_BASE_URL", sandbox.url)
+    rb = open_runbook("sandbox", str(tmp_path / ".env"), str(tmp_path / "state"))
+    form = scenario_form(rb)
+    choice, button, output = form.children
+    assert button.disabled  # nothing chosen yet
+    choice.value = "suspended-account"
+    assert not button.disabled
+    button.click()
+    shown = "".join(str(o.get("data", {}).get("text/plain", "")) for o in output.outputs)
+    assert "Training scenario: The account is suspended" in shown
+    ac = rb.store.get(ACCOUNT_SID)
+    assert snapshot(sandbox.url, ac)["account"]["status"] == "suspended"
+    assert ProgressRecord(tmp_path / "state").step("00_start_here")["scenario"] == (
+        "suspended-account"
+    )
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def test_scenarios_are_listed_and_unknown_or_live_ones_refused(workspace):
+    listed = subprocess.run(
+        [sys.executable, "-m", "onboarding_helpers", "scenarios"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert listed.returncode == 0
+    for scenario in SCENARIOS.values():
+        _says(listed.stdout, scenario.name, scenario.bites_at)
+
+    unknown = _run(workspace, scenario="trial-acount")
+    assert unknown.returncode == 2
+    _says(unknown.stderr, "'trial-acount' is not a training scenario", "trial-account")
+    live = subprocess.run(
+        [sys.executable, "-m", "onboarding_helpers", "run", "--live", "--scenario",
+         "trial-account", "--env-file", str(workspace.env_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert live.returncode == 2 and "for the sandbox only" in live.stderr
+    assert not workspace.env_file.exists() and not workspace.out_dir.exists()
+
+
+def test_start_refuses_a_scenario_in_live_mode(tmp_path):
+    from onboarding_helpers.errors import InputError
+    from onboarding_helpers.runbook import open_runbook
+    from onboarding_helpers.steps.start import start
+
+    rb = open_runbook("live", str(tmp_path / ".env"), str(tmp_path / "state"))
+    with pytest.raises(InputError, match="for the sandbox only"):
+        start(rb, "trial-account")
+    assert not (tmp_path / ".env").exists() and not (tmp_path / "state").exists()
+
+
+def test_a_scenario_replaces_the_old_practice_account_and_its_board(tmp_path, sandbox, monkeypatch):
+    from onboarding_helpers.runbook import open_runbook
+    from onboarding_helpers.steps.start import start
+
+    monkeypatch.setenv("ONBOARDING_TWILIO_BASE_URL", sandbox.url)
+    rb = open_runbook("sandbox", str(tmp_path / ".env"), str(tmp_path / "state"))
+    old = start(rb).account_sid
+    rb.store.save({API_KEY_SID: "SK" + "1" * 32, API_KEY_SECRET: "k" * 32, "OTHER": "kept"})
+    started = start(rb, "protected-sender-id")
+    assert started.provisioned and started.scenario == "protected-sender-id"
+    values = rb.store.values()
+    assert values[ACCOUNT_SID] == started.account_sid != old and values["OTHER"] == "kept"
+    assert set(values) == {ACCOUNT_SID, AUTH_TOKEN, "OTHER"}  # the old account's values gone
+    archived = list((tmp_path / "state").glob("progress.before-protected-sender-id-*.json"))
+    assert len(archived) == 1 and old in archived[0].read_text()  # the old board, set aside
+    settings = snapshot(sandbox.url, started.account_sid)["account"]
+    assert "GOVSG" in settings["protected_sender_ids"] and settings["message_step_seconds"] == 0.1
+    # Running 00 again without a scenario keeps the account and remembers its scenario.
+    again = start(rb)
+    assert (again.account_sid, again.scenario, again.provisioned) == (
+        started.account_sid, "protected-sender-id", False,
+    )  # fmt: skip
+    assert rb.progress.step("00_start_here")["scenario"] == "protected-sender-id"
+
+
+def test_a_scenario_never_deletes_an_api_secret_it_cannot_prove_is_fake(workspace):
+    unknown = "AC" + "0" * 32
+    secret = "S" * 31 + "1"
+    store = CredentialStore(workspace.env_file)
+    store.save({ACCOUNT_SID: unknown, API_KEY_SID: "SK" + "1" * 32, API_KEY_SECRET: secret})
+    before = workspace.env_file.read_bytes()
+    done = _run(workspace, *_only("00"), scenario="trial-account")
+    assert done.returncode == 2
+    _says(done.stderr, f"holds an API key secret for the account {unknown}", "cannot be recovered")
+    assert workspace.env_file.read_bytes() == before
+    _audit(workspace)
+
+
+# ---------------------------------------------------------------- the console page
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with _OPENER.open(request, timeout=10) as answer:
+            return answer.status, answer.read().decode(), dict(answer.headers)
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode(), dict(err.headers)
+
+
+def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sandbox, flow):
+    from onboarding_helpers.twilio_gateway import make_client
+
+    f = flow(buy_number=True)
+    client = make_client(f.account_sid, auth_token=f.auth_token, base_url=sandbox.url)
+    message = client.messages.create(to=SG_MOBILE, body="hi", messaging_service_sid=f.service_sid)
+
+    status, page, headers_page = _get(f"{sandbox.url}/console/{f.account_sid}")
+    assert status == 200 and headers_page["Content-Type"].startswith("text/html")
+    assert "script-src 'nonce-" in headers_page["Content-Security-Policy"]
+    _says(page, "Account Info", f.account_sid, "•" * 32, "Show", "Ministry of Testing")
+    _says(page, "API keys &amp; tokens", f.api_key_sid, "Postman")
+    _says(page, f.service_sid, f"<code>{f.sender_id}</code>", f"<code>{f.phone_number}</code>")
+    _says(page, message.sid, SG_MOBILE)
+    assert f.auth_token not in page and f.api_secret not in page
+    assert leaks([f.auth_token, f.api_secret], [], [page]) == []
+
+    # The Show button's request: only with the page's own header, never cached.
+    assert _get(f"{sandbox.url}/console/{f.account_sid}/auth-token")[0] == 403
+    status, body, headers = _get(
+        f"{sandbox.url}/console/{f.account_sid}/auth-token", {"X-Console-Reveal": "1"}
+    )
+    assert status == 200 and json.loads(body) == {"auth_token": f.auth_token}
+    assert headers["Cache-Control"] == "no-store"
+
+    status, index, _ = _get(f"{sandbox.url}/console")
+    assert status == 200 and f"/console/{f.account_sid}" in index
+    status, by_query, _ = _get(f"{sandbox.url}/console?account={f.account_sid}")
+    assert status == 200 and f.api_key_sid in by_query and f.auth_token not in by_query
+    assert _get(f"{sandbox.url}/console/AC{'f' * 32}")[0] == 404
+    # Another site's name for this server (DNS rebinding), or its forms, are refused.
+    assert _get(f"{sandbox.url}/console/{f.account_sid}", {"Host": "evil.example"})[0] == 403
+    request = urllib.request.Request(
+        f"{sandbox.url}/console/{f.account_sid}/actions", data=b"action=upgrade", method="POST",
+        headers={"Origin": "http://evil.example"},
+    )  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _OPENER.open(request, timeout=10)
+    assert refused.value.code == 403
+    # The page's own form: Origin is this server (the page's referrer policy keeps it so).
+    assert headers_page["Referrer-Policy"] == "same-origin"
+    request.remove_header("Origin")
+    request.add_header("Origin", sandbox.url)
+    with _OPENER.open(request, timeout=10) as upgraded:
+        assert "Billing upgraded" in upgraded.read().decode()
+    assert snapshot(sandbox.url, f.account_sid)["account"]["type"] == "Full"
