@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .progress import STEPS, Step
 from .runbook import Runbook, project_root, resolve_settings
+
+if TYPE_CHECKING:
+    from .sandbox.scenarios import Scenario
 
 _SECRET_NAME = re.compile(r"(token|secret|password|passwd|api_?key_?secret|auth)", re.I)
 _SECRET_VALUE = re.compile(r"^[A-Za-z0-9]{32}$")
@@ -136,14 +139,23 @@ def _kernel_manager_class() -> type:
 # start, longer than most steps' cells; two booting at once keep both cores of a small machine
 # busy without starving the running notebook.
 _PRESTART = 2
-# SDK modules every Twilio step loads on its first request. A kernel whose notebook imports the
-# gateway loads them while it waits for its turn.
-_TWILIO_MODULES = (
-    "requests",
-    "twilio.rest",
-    "twilio.http.http_client",
-    "twilio.rest.api.v2010.account",
-)
+# Heavy modules that package modules import inside functions (so that importing the package
+# stays cheap), by the module that does so. A kernel whose notebook loaded the key module loads
+# them while it waits for its turn: the Twilio SDK (~0.2 s at a step's first request) and
+# phonenumbers' geocoder (~0.9 s at the first parse_phone).
+_LAZY_IMPORTS = {
+    "onboarding_helpers.twilio_gateway": (
+        "requests",
+        "twilio.rest",
+        "twilio.http.http_client",
+        "twilio.rest.api.v2010.account",
+    ),
+    "onboarding_helpers.phone": ("phonenumbers.geocoder",),
+}
+# How long a kernel asked to shut down may take before it gets SIGTERM (then SIGKILL), as
+# jupyter_client escalates but sooner: ipykernel usually exits in 0.2-0.4 s, and now and then
+# its control thread hangs after replying, which would cost jupyter_client's default 2.5 s.
+_SHUTDOWN_GRACE = 0.5
 
 
 def _import_papermill() -> Any:
@@ -221,8 +233,9 @@ def _preload_line(path: Path) -> str:
         "        except Exception:\n"
         "            pass\n"
         f"load({_notebook_imports(path)!r})\n"
-        "if 'onboarding_helpers.twilio_gateway' in sys.modules:\n"
-        f"    load({list(_TWILIO_MODULES)!r})\n"
+        f"for module, lazy in {_LAZY_IMPORTS!r}.items():\n"
+        "    if module in sys.modules:\n"
+        "        load(lazy)\n"
     )
     return f"exec({code!r}, {{}})"
 
@@ -273,6 +286,29 @@ def _blocking(coroutine_function: Callable[..., Any], *args: Any, **kwargs: Any)
     return run_sync(coroutine_function)(*args, **kwargs)
 
 
+_KERNEL_DIR_PREFIX = "onboarding-kernels-"
+
+
+def _sweep_kernel_dirs(temp: Path) -> None:
+    """Remove the kernel folders of runs that were killed: SIGKILL leaves no chance to clean up.
+
+    A folder is named after the runner's pid; its kernels exit on their own once that runner is
+    gone (they watch their parent), so a folder whose runner is gone is litter.
+    """
+    import shutil
+
+    for folder in temp.glob(f"{_KERNEL_DIR_PREFIX}*"):
+        found = re.match(rf"{_KERNEL_DIR_PREFIX}(\d+)-", folder.name)
+        if not found:
+            continue
+        try:
+            os.kill(int(found.group(1)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive, another user's
+            pass
+
+
 class _KernelPool:
     """One fresh kernel per notebook, as under plain papermill, started ahead of its turn.
 
@@ -287,11 +323,15 @@ class _KernelPool:
 
         self._notebooks = notebooks
         self._cwd = cwd
-        self._dir = Path(tempfile.mkdtemp(prefix="onboarding-kernels-"))
+        temp = Path(tempfile.gettempdir())
+        if os.name == "posix":
+            _sweep_kernel_dirs(temp)
+        prefix = f"{_KERNEL_DIR_PREFIX}{os.getpid()}-"
+        self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=temp))  # 0700
         self._manager = _pooled_manager_class()
         self._started: list[Any] = []
         self._unused: set[int] = set()
-        self._stopping: list[Any] = []
+        self._stopping: list[tuple[float, Any]] = []  # (when asked to shut down, manager)
 
     def __enter__(self) -> _KernelPool:
         return self
@@ -330,27 +370,43 @@ class _KernelPool:
         km.clients.clear()
         try:
             if _blocking(km.is_alive):
-                # request_shutdown, not shutdown_kernel: that one interrupts the kernel first.
+                # request_shutdown, not shutdown_kernel: that one interrupts the kernel first,
+                # which makes it print "KeyboardInterrupt caught in kernel" on our stderr.
                 _blocking(km.request_shutdown)
         finally:
-            self._stopping.append(km)
+            self._stopping.append((time.monotonic(), km))
 
     def _reap(self, wait: bool) -> None:
-        for km in list(self._stopping):
-            if wait:
-                _blocking(km.finish_shutdown, waittime=3.0, pollinterval=0.02)
-            elif _blocking(km.is_alive):
-                continue
-            _blocking(km.cleanup_resources)
-            self._stopping.remove(km)
+        for item in list(self._stopping):
+            asked, km = item
+            try:
+                if wait:
+                    grace = max(0.05, asked + _SHUTDOWN_GRACE - time.monotonic())
+                    # Waits ``grace``, then SIGTERM, waits as long again, then SIGKILL.
+                    _blocking(km.finish_shutdown, waittime=2 * grace, pollinterval=0.02)
+                elif _blocking(km.is_alive):
+                    continue  # still exiting (or hung): close() deals with it
+                _blocking(km.cleanup_resources)
+            except Exception:  # one kernel's trouble must not keep the others running
+                if not wait:
+                    raise
+            self._stopping.remove(item)
 
     def close(self) -> None:
         import shutil
+        import signal
 
         try:
             for index in sorted(self._unused):
-                # Never ran a notebook's cells: nothing to lose by stopping it now.
-                _blocking(self._started[index].shutdown_kernel, now=True)
+                km = self._started[index]
+                # Never ran a notebook's cells: nothing to lose by killing it. (shutdown_kernel
+                # would interrupt it first, and a kernel interrupted while booting prints a
+                # traceback on our stderr.)
+                if hasattr(signal, "SIGKILL"):
+                    _blocking(km.signal_kernel, signal.SIGKILL)
+                    self._stopping.append((0.0, km))
+                else:
+                    _blocking(km.shutdown_kernel, now=True)
             self._unused.clear()
             self._reap(wait=True)
         finally:
@@ -474,6 +530,34 @@ def default_out_dir(root: Path) -> Path:
     return root / "runs" / stamp
 
 
+def _chosen_scenario(mode: str, name: str) -> Scenario | None:
+    """The training scenario asked for (None for none); refused in live mode or if unknown."""
+    name = name.strip()
+    if not name:
+        return None
+    if mode == "live":
+        raise InputError(
+            "--scenario",
+            "is for the sandbox only: a scenario makes a new practice account and breaks it on"
+            " purpose.",
+            "Drop --live to practise against the sandbox, or drop --scenario.",
+        )
+    from .sandbox.scenarios import get_scenario
+
+    return get_scenario(name)
+
+
+def _with_scenario_parameters(
+    scenario: Scenario, steps: list[Step], notebooks_dir: Path, parameters: dict[str, Any]
+) -> dict[str, Any]:
+    """The scenario's suggested parameters under the caller's own, for the notebooks of this run."""
+    declared: set[str] = set()
+    for step in steps:
+        declared |= notebook_parameters(notebook_path(step, notebooks_dir))
+    suggested = {k: v for k, v in scenario.parameters.items() if k in declared}
+    return {**suggested, **parameters}
+
+
 def run(
     *,
     mode: str,
@@ -484,12 +568,18 @@ def run(
     only: Iterable[str] = (),
     parameters: dict[str, Any] | None = None,
     include_optional: bool = False,
+    scenario: str = "",
     echo: Callable[[str], None] = print,
 ) -> RunReport:
-    """The headless run behind ``python -m onboarding_helpers run``."""
+    """The headless run behind ``python -m onboarding_helpers run``.
+
+    ``scenario`` (or ``-p scenario NAME``) starts a training scenario on a new sandbox account
+    before the notebooks run; its suggested parameters apply under the caller's own.
+    """
     parameters = dict(parameters or {})
     for name, value in parameters.items():
         check_parameter(name, value)
+    chosen = _chosen_scenario(mode, scenario or str(parameters.pop("scenario", "") or ""))
     root = project_root()
     notebooks_dir = root / "notebooks"
     # Kernels inherit these; notebooks read them when their own parameters are empty.
@@ -508,6 +598,8 @@ def run(
     rb = Runbook(settings)
     steps = plan(notebooks_dir, only, include_optional or bool(parameters.get("buy_phone_number")))
     check_parameters_known(steps, notebooks_dir, parameters)
+    if chosen is not None:
+        parameters = _with_scenario_parameters(chosen, steps, notebooks_dir, parameters)
     out = Path(out_dir).absolute() if out_dir else default_out_dir(root)
 
     server = None
@@ -516,16 +608,28 @@ def run(
             if settings.is_sandbox and not settings.base_url:
                 # One sandbox server for the whole run, shared by every kernel.
                 from .sandbox import SandboxServer
-                from .steps.start import prepare_sandbox_account
+                from .steps.start import prepare_sandbox_account, start_scenario
 
                 settings.sandbox_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                 server = SandboxServer(settings.sandbox_dir / "sandbox.sqlite3").start()
                 os.environ["ONBOARDING_TWILIO_BASE_URL"] = server.url
                 rb = Runbook(resolve_settings(mode))
-                started = prepare_sandbox_account(rb)
+                if chosen is not None:
+                    started = start_scenario(rb, chosen.name, parameters)
+                else:
+                    started = prepare_sandbox_account(rb)
                 echo(
                     f"sandbox: {server.url}  account {started.account_sid}"
                     + ("  (new)" if started.provisioned else "")
+                )
+            elif chosen is not None:  # a sandbox of the caller's (ONBOARDING_TWILIO_BASE_URL)
+                from .steps.start import start_scenario
+
+                started = start_scenario(rb, chosen.name, parameters)
+            if chosen is not None:
+                echo(
+                    f"scenario: {chosen.name}  {chosen.title}  (shows at {chosen.bites_at};"
+                    " trainer's guide: docs/TRAINERS.md)"
                 )
 
             def progress(event: str, step: Step, outcome: StepOutcome | None) -> None:
@@ -566,6 +670,7 @@ def main_run(args: Any) -> int:
             sandbox_dir=args.sandbox_dir,
             only=args.only or (),
             parameters=parameters,
+            scenario=getattr(args, "scenario", None) or "",
         )
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
