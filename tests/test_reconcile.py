@@ -279,7 +279,7 @@ def test_run_killed_after_sending_is_followed_not_sent_again(flow, journal_sent)
     assert len(_messages(f)) == 1
     assert any("stopped after sending" in n for n in result.notes)
     # The earlier send is settled now: a deliberate re-run sends a new test message.
-    again = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
+    again = send_test_message(f.rb, SG_MOBILE, resend=True, wait_seconds=10)
     assert again.message_sid != sid and len(_messages(f)) == 2
 
 
@@ -295,7 +295,7 @@ def test_an_old_message_of_the_runbook_is_never_taken_for_a_lost_one(flow):
     f = flow()
     first = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
     set_faults(f.url, r"POST /Accounts/AC[0-9a-f]+/Messages\.json$", **DROPPED)
-    second = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
+    second = send_test_message(f.rb, SG_MOBILE, resend=True, wait_seconds=10)
     assert second.message_sid != first.message_sid and len(_messages(f)) == 2
 
 

@@ -88,6 +88,7 @@ def handoff_form(
                     rb,
                     phone.value,
                     label.value.strip(),
+                    resend=True,  # a press of the button is a deliberate check
                     wait_seconds=wait_seconds,
                     on_status=lambda update: output.append_display_data(status_panel(update)),
                 ),

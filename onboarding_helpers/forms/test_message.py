@@ -38,6 +38,7 @@ def message_check_form(
                     phone.value,
                     wait_seconds=wait_seconds,
                     allow_skip=False,
+                    resend=True,  # a press of the button is a deliberate send
                     on_status=lambda update: output.append_display_data(status_panel(update)),
                 ),
                 message_check_panel,

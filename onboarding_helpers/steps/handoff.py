@@ -41,6 +41,7 @@ from ..validation import (
     validate_account_sid,
     validate_api_key_sid,
     validate_api_secret,
+    validate_flag,
     validate_messaging_service_sid,
 )
 from .test_message import (
@@ -49,6 +50,7 @@ from .test_message import (
     StatusCallback,
     StatusUpdate,
     check_wait_seconds,
+    delivered_earlier,
     delivery_failure,
     phone_branch_taken,
     registered_sender_id,
@@ -234,6 +236,7 @@ def hand_off(
     test_phone: object = "",
     credential_label: str = "",
     *,
+    resend: bool = False,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     on_status: StatusCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -241,10 +244,13 @@ def hand_off(
 ) -> HandoffResult:
     """Step 06: the Postman-equivalent check (when ``test_phone`` is given), the card, the report.
 
-    In live mode the check sends one real, billed SMS, exactly as Postman's own check will.
+    In live mode the check sends one real, billed SMS, exactly as Postman's own check will. A
+    check that already passed with these same values and phone is not sent again unless
+    ``resend`` (a re-run creates nothing); the card and report are made afresh either way.
     """
     live = not rb.settings.is_sandbox
     wait_seconds = check_wait_seconds(wait_seconds)
+    resend = validate_flag(resend, "resend")
     label = validate_label(credential_label) if credential_label else default_label(rb)
     given = str(test_phone).strip() if test_phone is not None else ""
     phone = parse_phone(test_phone) if given else None
@@ -261,6 +267,36 @@ def hand_off(
         "report_path": str(path),
     }
     delivery = None
+    earlier = rb.progress.step(STEP)
+    if (
+        phone is not None
+        and not resend
+        and earlier.get("postman_check") == "passed"
+        and delivered_earlier(earlier, phone, service_sid, api_key_sid=key_sid)
+    ):
+        rb.progress.journal(
+            STEP, "reused passed Postman check", message_sid=earlier["postman_message_sid"]
+        )
+        rb.progress.record(
+            STEP, "done", postman_check="passed", delivery="delivered", to=phone.masked,
+            postman_message_sid=earlier["postman_message_sid"], sent_as="From", **common,
+        )  # fmt: skip
+        card = HandoffCard(
+            label=label, account_sid=account_sid, api_key_sid=key_sid,
+            api_secret_masked=mask(secret), messaging_service_sid=service_sid,
+            sender_id=rb.progress.step(SERVICE_STEP).get("sender_id"),
+        )  # fmt: skip
+        write_report(rb, path)
+        return HandoffResult(
+            card=card, postman_check="passed", live=live, report_path=path,
+            message_sid=earlier["postman_message_sid"], to=phone.e164, delivery="delivered",
+            notes=(
+                f"These same values already passed the Postman-equivalent check at"
+                f" {earlier.get('at')} (message {earlier['postman_message_sid']}), so no message"
+                " was sent this time. Set resend to True to check again"
+                + (", billed to your account." if live else "."),
+            ),
+        )  # fmt: skip
     try:
         if phone is not None:
             if not phone.is_singapore:

@@ -36,7 +36,7 @@ from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from ..phone import PhoneNumber, check_reachable, parse_phone
 from ..runbook import Runbook
 from ..twilio_gateway import ADVICE, call, create_once, outcome_unknown
-from ..validation import validate_messaging_service_sid
+from ..validation import validate_flag, validate_messaging_service_sid
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -46,7 +46,9 @@ SERVICE_STEP = "04_messaging_service"
 PHONE_STEP = "04a_buy_phone_number"
 
 DEFAULT_WAIT_SECONDS = 60.0
-FIRST_DELAY = 0.2
+# The first look comes after a second: most deliveries to Singapore take that long, and an
+# earlier look costs a request that shows only 'queued'.
+FIRST_DELAY = 1.0
 BACKOFF = 1.5
 MAX_DELAY = 3.0
 # "read" is WhatsApp's; "canceled" only for scheduled messages. Both are final all the same.
@@ -290,8 +292,8 @@ def follow_message(
     """Poll a message until a final status or ``wait_seconds``; report each change.
 
     ``first`` is the message as created; ``fetch`` returns it afresh (one request each). Waits
-    start at 0.2 s and grow by half each time up to 3 s, so a quick delivery is seen quickly and a
-    slow one costs few requests.
+    start at 1 s and grow by half each time up to 3 s, so a quick delivery costs one request and
+    a slow one few.
     """
     started = clock() if started is None else started
     current = first
@@ -570,10 +572,25 @@ def sender_notes(
 # ---------------------------------------------------------------- the step
 
 
+def delivered_earlier(
+    record: dict[str, Any], phone: PhoneNumber, service_sid: str, **same: str
+) -> bool:
+    """Whether a step's last record is a delivered message to this phone via this service
+    (and with the same ``same`` fields, e.g. the API key): then a re-run need not send again."""
+    return (
+        record.get("status") == "done"
+        and (record.get("outcome") or record.get("delivery")) == "delivered"
+        and record.get("to") == phone.masked
+        and record.get("service_sid") == service_sid
+        and all(record.get(name) == value for name, value in same.items())
+    )
+
+
 def send_test_message(
     rb: Runbook,
     test_phone: object = "",
     *,
+    resend: bool = False,
     wait_seconds: float = DEFAULT_WAIT_SECONDS,
     allow_skip: bool = True,
     on_status: StatusCallback | None = None,
@@ -583,10 +600,12 @@ def send_test_message(
     """Step 05: send a test SMS to ``test_phone`` through the service and follow it to the end.
 
     With no ``test_phone`` and ``allow_skip`` (headless), nothing is sent and the step is recorded
-    as skipped. In live mode each run sends one real, billed SMS.
+    as skipped. A message already delivered to this phone through this service is not sent again
+    unless ``resend`` (a re-run creates nothing). In live mode each send is one real, billed SMS.
     """
     live = not rb.settings.is_sandbox
     wait_seconds = check_wait_seconds(wait_seconds)
+    resend = validate_flag(resend, "resend")
     given = "" if test_phone is None else str(test_phone).strip()
     if not given and allow_skip:
         reason = "No test_phone was given, so no test message was sent."
@@ -594,6 +613,27 @@ def send_test_message(
         return MessageCheckResult("skipped", live, reason=reason, wait_seconds=wait_seconds)
     phone = parse_phone(test_phone)  # refused here, before any Twilio request
     service_sid = saved_service_sid(rb)
+    earlier = rb.progress.step(STEP)
+    if not resend and delivered_earlier(earlier, phone, service_sid):
+        sid = earlier["message_sid"]
+        rb.progress.journal(STEP, "reused delivered test message", message_sid=sid)
+        return MessageCheckResult(
+            outcome="delivered",
+            live=live,
+            message_sid=earlier["message_sid"],
+            to=phone.e164,
+            service_sid=service_sid,
+            sender_id=earlier.get("sender_id"),
+            shown_from=earlier.get("shown_from"),
+            seconds=earlier.get("seconds") or 0.0,
+            wait_seconds=wait_seconds,
+            notes=(
+                f"A test message ({earlier['message_sid']}) was already delivered to"
+                f" {phone.masked} at {earlier.get('at')}, so none was sent this time."
+                " Set resend to True (or press the button in the form) to send another"
+                + (", billed to your account." if live else "."),
+            ),
+        )
     client = rb.auth_token_client(STEP)
     try:
         if not phone.is_singapore:

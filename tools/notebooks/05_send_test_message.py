@@ -19,8 +19,9 @@ test. A foreign number only works if you bought a phone number in step 04a, beca
 alphanumeric Sender ID does not reach most countries. Landlines cannot receive SMS.
 
 **Cost:** in live mode this sends a real SMS billed to your account (about USD 0.0415 for one
-message to Singapore). Each click of the button, and each headless run with `test_phone`, sends
-one. Run headless without `test_phone` and nothing is sent. The sandbox bills nothing.
+message to Singapore). Each click of the button sends one. A headless run with `test_phone` sends
+one unless an earlier run's message to that phone was already delivered (set `resend` to send
+again). Run headless without `test_phone` and nothing is sent. The sandbox bills nothing.
 """,
     ),
     (
@@ -31,6 +32,7 @@ env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 test_phone: str = ""  # your own mobile, e.g. +6581234567; empty: headless sends nothing
 wait_seconds: float = 60.0  # how long to wait for a final status (0 to 600)
+resend: bool = False  # True: send again even if an earlier run's message was delivered
 headless: bool = False  # True when run by papermill: no form, send only if test_phone is set
 """,
     ),
@@ -82,7 +84,11 @@ if headless:
     show(before_send_panel(rb, test_phone))
     sent = run_step(
         lambda: send_test_message(
-            rb, test_phone, wait_seconds=wait_seconds, on_status=lambda u: show(status_panel(u))
+            rb,
+            test_phone,
+            resend=resend,
+            wait_seconds=wait_seconds,
+            on_status=lambda u: show(status_panel(u)),
         ),
         message_check_panel,
     )

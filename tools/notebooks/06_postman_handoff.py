@@ -36,6 +36,7 @@ state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 test_phone: str = ""  # your own mobile, e.g. +6581234567; empty: headless sends nothing
 credential_label: str = ""  # label for Postman (^[a-z0-9-]+$, max 50); empty: suggested
 wait_seconds: float = 60.0  # how long to wait for a final status (0 to 600)
+resend: bool = False  # True: check again even if these values already passed
 headless: bool = False  # True when run by papermill: no form, send only if test_phone is set
 """,
     ),
@@ -85,6 +86,7 @@ if headless:
             rb,
             test_phone,
             credential_label,
+            resend=resend,
             wait_seconds=wait_seconds,
             on_status=lambda u: show(status_panel(u)),
         ),
