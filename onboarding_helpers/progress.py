@@ -172,6 +172,53 @@ class ProgressRecord:
             os.close(fd)
 
 
+_kernel_holds: dict[Path, int] = {}
+
+
+def hold_for_kernel(state_dir: Path) -> None:
+    """Mark this process (a notebook kernel of a headless run) as using the state folder until it
+    exits: a shared lock on ``kernels.lock``, released by the operating system at exit."""
+    import fcntl
+
+    path = Path(state_dir) / "kernels.lock"
+    if path in _kernel_holds:
+        return
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    _kernel_holds[path] = fd
+
+
+def wait_for_kernels(state_dir: Path, timeout: float = 15.0) -> None:
+    """Wait until no kernel of an earlier run still uses the state folder.
+
+    A killed runner's kernels live on for about a second (they notice their parent is gone on
+    their own), and in that second the running step can still call Twilio and write here.
+    """
+    import fcntl
+    import time
+
+    path = Path(state_dir) / "kernels.lock"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return  # closing the descriptor releases it at once
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise StateLocked(
+                        f"A notebook kernel of an earlier run still uses {state_dir}.",
+                        advice="Wait a few seconds and run again; if a notebook of this run is"
+                        " open in JupyterLab, shut its kernel down first.",
+                    ) from None
+                time.sleep(0.05)
+    finally:
+        os.close(fd)
+
+
 def format_board(rows: list[dict[str, str]]) -> str:
     width = max(len(r["title"]) for r in rows)
     lines = [f"{'step':<22} {'what':<{width}}  status"]

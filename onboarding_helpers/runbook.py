@@ -128,4 +128,11 @@ class Runbook:
 
 def open_runbook(mode: str = "", env_file: str = "", state_dir: str = "") -> Runbook:
     """The shared objects for a notebook; empty arguments use the environment or defaults."""
-    return Runbook(resolve_settings(mode, env_file, state_dir))
+    rb = Runbook(resolve_settings(mode, env_file, state_dir))
+    runner_pid = os.environ.get("ONBOARDING_RUNNER_PID")
+    if runner_pid and runner_pid != str(os.getpid()):
+        # A kernel of a headless run: the next run waits until this kernel is gone.
+        from .progress import hold_for_kernel
+
+        hold_for_kernel(rb.settings.state_dir)
+    return rb

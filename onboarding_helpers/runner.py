@@ -583,7 +583,8 @@ def run(
     root = project_root()
     notebooks_dir = root / "notebooks"
     # Kernels inherit these; notebooks read them when their own parameters are empty.
-    env = {"ONBOARDING_MODE": mode}
+    # Kernels that see this hold a lock on the state folder for as long as they live.
+    env = {"ONBOARDING_MODE": mode, "ONBOARDING_RUNNER_PID": str(os.getpid())}
     if env_file:
         env["ONBOARDING_ENV_FILE"] = str(Path(env_file).expanduser().absolute())
     if state_dir:
@@ -604,6 +605,9 @@ def run(
 
     server = None
     with rb.progress.lock():
+        from .progress import wait_for_kernels
+
+        wait_for_kernels(settings.state_dir)
         try:
             if settings.is_sandbox and not settings.base_url:
                 # One sandbox server for the whole run, shared by every kernel.

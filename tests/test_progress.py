@@ -68,3 +68,30 @@ def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path):
     proc.join(10)
     assert queue.get(timeout=5) == "got it"
     json.dumps(progress.all_steps())
+
+
+def _kernel_like(state_dir, seconds):
+    import time
+
+    from onboarding_helpers.progress import hold_for_kernel
+
+    hold_for_kernel(state_dir)
+    time.sleep(seconds)
+
+
+def test_a_new_run_waits_for_the_kernels_of_a_killed_one(tmp_path):
+    import time
+
+    from onboarding_helpers.progress import wait_for_kernels
+
+    ctx = multiprocessing.get_context("fork")
+    kernel = ctx.Process(target=_kernel_like, args=(tmp_path, 1.0))
+    kernel.start()
+    time.sleep(0.3)  # the kernel holds the folder now
+    with pytest.raises(StateLocked, match="notebook kernel of an earlier run"):
+        wait_for_kernels(tmp_path, timeout=0.2)
+    started = time.monotonic()
+    wait_for_kernels(tmp_path, timeout=10)  # returns once the kernel has exited
+    assert not kernel.is_alive() or time.monotonic() - started < 10
+    kernel.join(5)
+    assert kernel.exitcode == 0
