@@ -156,12 +156,14 @@ def _owned_number(rb: Runbook, client: Client, account_sid: str) -> tuple[dict[s
     return bought, ""
 
 
-def _not_confirmed(candidates: tuple[Candidate, ...], buy: bool) -> str:
-    shown = ", ".join(c.phone_number for c in candidates) or "none found"
+def _not_confirmed(candidates: tuple[Candidate, ...], buy: bool, chosen: str = "") -> str:
+    # A number picked in the form was not searched again: name it rather than "none found".
+    shown = chosen or ", ".join(c.phone_number for c in candidates) or "none found"
     if buy:
         return (
             f"confirm_purchase: buying a US number costs {MONTHLY_PRICE}, billed to your agency,"
-            f" so the runbook buys only after you confirm. Nothing was bought. Available: {shown}."
+            f" so the runbook buys only after you confirm. Nothing was bought."
+            f" {'Chosen' if chosen else 'Available'}: {shown}."
         )
     return f"No number bought (buy_phone_number is False). Available: {shown}."
 
@@ -212,7 +214,7 @@ def buy_phone_number(
             candidates = () if phone_number else search_numbers(client)
             if not confirm:
                 raise StepBlocked(
-                    _not_confirmed(candidates, buy),
+                    _not_confirmed(candidates, buy, phone_number),
                     advice="If you send to foreign numbers, run this step again with"
                     " confirm_purchase True (headless: -p confirm_purchase True), or tick the"
                     " confirmation in the form. If you send only to Singapore numbers, skip 04a.",

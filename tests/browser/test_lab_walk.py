@@ -40,7 +40,7 @@ used: give it an entry. Status of the table:
 | 01_account_sid       | yes   | malformed SID, wrong token (20003), then OK; token cleared   |
 | 02_api_key           | yes   | key name typed, existing keys listed, key created (SK shown) |
 | 03_secret_key        | yes   | pair checked with Twilio; secret shown masked only           |
-| 04a_buy_phone_number | TODO  | smoke only (optional step; buying needs a Tick action)       |
+| 04a_buy_phone_number | yes   | numbers on offer; Buy without the tick is refused, no purchase |
 | 04_messaging_service | yes   | invalid Sender ID (as typed and on the button), then MG SID  |
 | 05_send_test_message | yes   | mobile number typed, test SMS delivered from the Sender ID   |
 | 06_postman_handoff   | yes   | Postman check passed; hand-off card, secret masked; report   |
@@ -174,8 +174,22 @@ STEPS: tuple[Step, ...] = (
             Check("the progress record says 03 is done", _step_status("03_secret_key")),
         ),
     ),
-    # TODO 04a_buy_phone_number (optional; smoke only): press "Show available numbers", then
-    #   buying needs the confirmation tick (a Checkbox: add a Tick action to walk.py for it).
+    Step(
+        "04a_buy_phone_number",
+        actions=(
+            # The officer looks at what is on offer, then presses Buy without ticking the
+            # confirmation: refused, nothing bought (buying itself is covered headless).
+            Press("Show available numbers"),
+            Shows("info", "No number bought", shot="numbers-on-offer"),
+            Press("Buy and add to service"),
+            Shows(
+                "error",
+                "Nothing was bought",
+                text=("Field to fix: confirm_purchase",),
+                shot="purchase-needs-confirmation",
+            ),
+        ),
+    ),
     Step(
         "04_messaging_service",
         actions=(
