@@ -212,7 +212,6 @@ def test_trial_seen_by_step_01_stops_before_any_request(rb):
     [
         ({"sender_id": "GOV-TECH"}, "Sender ID"),
         ({"sender_id": "OTP"}, "Sender ID"),
-        ({"sender_id": ""}, "Sender ID"),
         ({"sender_id": "GOVTECH", "messaging_service_name": "x" * 65}, "messaging_service_name"),
         ({"sender_id": "GOVTECH", "usecase": "spam"}, "use case"),
     ],
@@ -227,6 +226,19 @@ def test_bad_input_sends_nothing_and_writes_nothing(rb, kwargs, field):
     assert requests(rb) == []
     assert rb.store.path.read_bytes() == env_before
     assert rb.progress.step(STEP) == {}
+
+
+def test_empty_sender_id_is_refused_live_and_practised_in_the_sandbox(rb):
+    from dataclasses import replace
+
+    live = Runbook(replace(rb.settings, mode="live"))  # same files, still the sandbox's URL
+    with pytest.raises(InputError) as caught:
+        set_up_messaging_service(live, "")
+    assert caught.value.field == "Sender ID" and "is empty" in str(caught.value)
+    assert requests(rb) == []
+
+    result = set_up_messaging_service(rb, "")
+    assert result.sender_id == "GOVTECH"
 
 
 def test_number_bought_earlier_goes_in_before_the_alpha_sender(rb):

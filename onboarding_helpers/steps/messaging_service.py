@@ -101,11 +101,20 @@ def resolve_service_name(rb: Runbook, given: str = "") -> str:
     return DEFAULT_SERVICE_NAME
 
 
+# In the sandbox a run with no Sender ID still goes end to end (trainers, `run --sandbox`);
+# live, an empty Sender ID is refused: only the officer knows what SGNIC registered.
+SANDBOX_SENDER_ID = "GOVTECH"
+
+
 def resolve_sender_id(rb: Runbook, given: str = "") -> str:
-    """The Sender ID typed, else the one an earlier run of step 04 added."""
+    """The Sender ID typed, else the one an earlier run of step 04 added, else (sandbox only)
+    the practice ID ``SANDBOX_SENDER_ID``."""
     if isinstance(given, int) and not isinstance(given, bool):
         given = str(given)  # papermill's -p turns "12345" into a number; judge it as typed
-    return given or rb.progress.step(STEP).get("sender_id", "")
+    earlier = given or rb.progress.step(STEP).get("sender_id", "")
+    if not earlier and isinstance(given, str) and rb.settings.is_sandbox:
+        return SANDBOX_SENDER_ID
+    return earlier
 
 
 def bought_number(rb: Runbook, account_sid: str) -> dict[str, Any]:

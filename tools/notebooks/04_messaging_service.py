@@ -32,7 +32,7 @@ Singapore numbers? The Sender ID is enough; skip 04a.
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
 env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
-sender_id: str = ""  # exactly as registered with SGNIC; empty: the one an earlier run added
+sender_id: str = ""  # exactly as registered with SGNIC; empty: an earlier run's (sandbox: GOVTECH)
 messaging_service_name: str = ""  # ≤64 characters; empty: as in 04a/earlier, else "Postman SMS"
 usecase: str = "notifications"  # or marketing, verification, discussion, poll, undeclared
 headless: bool = False  # True when run by papermill: no form, use the parameters above
