@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+
+from .files import write_atomically
 
 ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
 AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
@@ -93,31 +94,7 @@ class CredentialStore:
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"
         lines.extend(_format_line(name, value) for name, value in pending.items())
-        # mkstemp creates the file 0600 before any byte is written to it.
-        fd, tmp = tempfile.mkstemp(prefix=".env.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.writelines(lines)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        self._fsync_dir()
-
-    def _fsync_dir(self) -> None:
-        try:
-            fd = os.open(self.path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        write_atomically(self.path, "".join(lines))
 
     def remove(self, *names: str) -> None:
         """Delete variables (used when a key is revoked), atomically."""
@@ -125,16 +102,7 @@ class CredentialStore:
             return
         with open(self.path, encoding="utf-8") as source:
             kept = [b.original.string for b in parse_stream(source) if b.key not in names]
-        fd, tmp = tempfile.mkstemp(prefix=".env.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.writelines(kept)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, "".join(kept))
 
     def secrets(self) -> list[str]:
         """The secret values held, for audits that prove none leaked elsewhere."""

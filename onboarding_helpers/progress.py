@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StateLocked
+from .files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -55,20 +55,6 @@ def _check_no_secret(data: Any, where: str) -> None:
         raise ValueError(f"refusing to write a secret-looking value into the {where}")
 
 
-def _atomic_write_json(path: Path, data: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-            out.write("\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class ProgressRecord:
     """Step results in ``progress.json`` and actions in ``journal.jsonl`` under the state folder."""
 
@@ -97,7 +83,7 @@ class ProgressRecord:
         self._ensure_dir()
         steps = self.all_steps()
         steps[name] = entry
-        _atomic_write_json(self.progress_path, steps)
+        write_atomically(self.progress_path, json.dumps(steps, indent=2, sort_keys=True) + "\n")
         return entry
 
     def journal(self, step: str, action: str, /, **details: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from .credentials import (
     CredentialStore,
     mask,
 )
+from .files import write_atomically
 from .progress import STEPS, ProgressRecord
 from .runbook import Runbook
 
@@ -135,17 +135,7 @@ def write_report(rb: Runbook, path: Path | None = None) -> Path:
     path = Path(path) if path else report_path(rb.settings.state_dir)
     text = build_report(rb)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)  # meant to be attached to a ticket; it holds no secret
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, text, 0o644)  # meant to be attached to a ticket; holds no secret
     return path
 
 
