@@ -1,21 +1,31 @@
 """The credential store: the env file that holds the four Postman values and the Auth Token.
 
-Written with python-dotenv's parser so comments and other lines survive; every write goes to a
-temporary file created 0600 beside the env file and is renamed over it, so a crash leaves either the
-old file or the new one, never half of one.
+One parser (python-dotenv's ``parse_stream``) both reads and rewrites the file, so comments, other
+lines and ``export NAME=...`` survive, and reading and writing agree on which line counts. Every
+write goes to a temporary file created 0600 beside the env file and is renamed over it, so a crash
+leaves either the old file or the new one. A write that would replace or drop a non-empty value
+first copies the whole old file to ``<env file>.backup-<UTC time>``: the API key secret is shown
+by Twilio once, so losing it is data loss.
+
+A store opened for a mode ("sandbox" or "live") marks the files it creates with a first comment
+line and refuses to write into a file of the other mode, so practice never wipes a live account.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
-from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from .files import write_atomically
+from .errors import InputError
+from .files import write_atomically, write_new_file
 
 ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
 AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
@@ -26,8 +36,19 @@ MESSAGING_SERVICE_SID = "TWILIO_MESSAGING_SERVICE_SID"
 VARIABLES = (ACCOUNT_SID, AUTH_TOKEN, API_KEY_SID, API_KEY_SECRET, MESSAGING_SERVICE_SID)
 SECRET_VARIABLES = frozenset({AUTH_TOKEN, API_KEY_SECRET})
 
+STORE_MODES = ("sandbox", "live")
+SANDBOX_ENV_FILE = ".env.sandbox"
+MARKER_PREFIX = "# postman-onboarding-runbook:"
+MARKERS = {
+    "sandbox": f"{MARKER_PREFIX} sandbox practice credentials; never put a live account here",
+    "live": f"{MARKER_PREFIX} live credentials",
+}
+
 _NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]*$")
+_NEWLINE = re.compile(r"\r\n|\n|\r")
+_EXPORT = re.compile(r"\s*(export[^\S\r\n]+)")
+_STAMP = "%Y%m%dT%H%M%SZ"
 
 
 def mask(value: str | None, shown: int = 4) -> str:
@@ -46,68 +67,190 @@ def _format_line(name: str, value: str) -> str:
     return f"{name}='{escaped}'\n"
 
 
-class CredentialStore:
-    """Reads and writes the env file. Values are masked whenever shown."""
+def _check_values(values: dict[str, str]) -> None:
+    for name, value in values.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError(f"{name!r} is not a valid variable name")
+        if not isinstance(value, str) or "\n" in value or "\r" in value:
+            raise ValueError(f"the value for {name} must be one line of text")
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path).expanduser().absolute()
 
-    def __repr__(self) -> str:
-        return f"CredentialStore({str(self.path)!r})"
+class CredentialFileMismatch(InputError):
+    """The env file belongs to the other mode (or may hold a live account). Nothing was written."""
 
-    def exists(self) -> bool:
-        return self.path.exists()
+    def __init__(self, env_file: Path, problem: str, fix: str) -> None:
+        self.env_file = env_file
+        super().__init__("env_file", problem, fix)
+
+
+@dataclass(frozen=True)
+class SaveReport:
+    """What a ``save()`` did. Names only: never a value."""
+
+    backup: Path | None = None  # the copy of the old file, when a value was replaced or dropped
+    replaced: tuple[str, ...] = ()  # names whose non-empty value changed
+    merged: tuple[str, ...] = ()  # names whose duplicate lines became one
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    index: int  # position among the parsed bindings
+    line: int  # 1-based line of the name
+    value: str  # "" for ``NAME=`` and for a bare ``NAME``
+
+
+def _leading_lines(original: str) -> str:
+    # The parser folds blank lines before a binding into it; keep them, drop the indentation.
+    body = original.lstrip()
+    leading = original[: len(original) - len(body)]
+    return leading[: max(leading.rfind("\n"), leading.rfind("\r")) + 1]
+
+
+class _EnvText:
+    """One parse of the env file. The rule for names that occur more than once lives here only:
+    the value that counts is the last non-empty one, so an empty duplicate never hides a value."""
+
+    def __init__(self, text: str) -> None:
+        self.bindings = list(parse_stream(io.StringIO(text)))
+        self.occurrences: dict[str, list[_Occurrence]] = {}
+        self.markers: set[str] = set()
+        for index, binding in enumerate(self.bindings):
+            original = binding.original.string
+            if binding.key is None:
+                self._note_marker(binding.error, original)
+                continue
+            leading = original[: len(original) - len(original.lstrip())]
+            line = binding.original.line + len(_NEWLINE.findall(leading))
+            occurrence = _Occurrence(index, line, binding.value or "")
+            self.occurrences.setdefault(binding.key, []).append(occurrence)
+
+    def _note_marker(self, error: bool, original: str) -> None:
+        comment = original.strip()
+        if error or not comment.startswith(MARKER_PREFIX):
+            return
+        words = comment[len(MARKER_PREFIX) :].split()
+        if words and words[0].rstrip(";:,") in STORE_MODES:
+            self.markers.add(words[0].rstrip(";:,"))
+
+    def counting(self, name: str) -> _Occurrence | None:
+        """The occurrence whose value counts: the last non-empty one, else the last one."""
+        found = self.occurrences.get(name, [])
+        filled = [o for o in found if o.value]
+        return (filled or found or [None])[-1]
 
     def values(self) -> dict[str, str]:
-        """Every variable in the file that has a value."""
-        if not self.path.exists():
-            return {}
-        return {k: v for k, v in dotenv_values(self.path).items() if v}
+        counted = {name: self.counting(name) for name in self.occurrences}
+        return {name: o.value for name, o in counted.items() if o is not None and o.value}
+
+    def non_empty(self, name: str) -> list[str]:
+        return [o.value for o in self.occurrences.get(name, []) if o.value]
+
+    def holds_twilio_values(self) -> list[str]:
+        return [n for n in self.occurrences if n.startswith("TWILIO_") and self.non_empty(n)]
+
+    def file_mode(self) -> str | None:
+        # Both markers (two files pasted together): answer "live", the reading that protects more.
+        return next((m for m in ("live", "sandbox") if m in self.markers), None)
+
+    def render(self, changes: dict[str, str], drop: frozenset[str] = frozenset()) -> str:
+        """The file with ``changes`` set (one line each, where the counting occurrence was) and
+        every other occurrence of those names, and every occurrence of ``drop``, removed."""
+        keep = {name: self.counting(name) for name in changes}
+        out: list[str] = []
+        for index, binding in enumerate(self.bindings):
+            original = binding.original.string
+            name = binding.key
+            if name is None or (name not in changes and name not in drop):
+                out.append(original)
+                continue
+            out.append(_leading_lines(original))
+            kept = keep.get(name)
+            if kept is not None and kept.index == index:
+                export = _EXPORT.match(original)
+                prefix = export.group(1) if export else ""
+                out.append(prefix + _format_line(name, changes[name]))
+        text = "".join(out)
+        if text and not text.endswith(("\n", "\r")):
+            text += "\n"
+        return text + "".join(
+            _format_line(name, value)
+            for name, value in changes.items()
+            if name not in self.occurrences
+        )
+
+
+def _what_is_held(env: _EnvText, held: list[str]) -> str:
+    # Names and the Account SID (not a secret) help the officer recognise the account.
+    account = env.values().get(ACCOUNT_SID)
+    owner = f" for the account {account}" if account else ""
+    if API_KEY_SECRET in held:
+        return f"holds an API key secret{owner} (with {', '.join(held)})"
+    return f"already holds {', '.join(held)}{owner}"
+
+
+class CredentialStore:
+    """Reads and writes the env file. Values are masked whenever shown.
+
+    ``mode`` ("sandbox", "live" or None) is the kind of credentials this store may write; None
+    skips the marker checks. ``mode()`` (a method, kept for callers) is the file's permission bits.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], mode: str | None = None) -> None:
+        if mode is not None and mode not in STORE_MODES:
+            raise ValueError(f"mode must be one of {STORE_MODES} or None, not {mode!r}")
+        self.path = Path(path).expanduser().absolute()
+        self.expected_mode = mode
+
+    def __repr__(self) -> str:
+        extra = f", mode={self.expected_mode!r}" if self.expected_mode else ""
+        return f"CredentialStore({str(self.path)!r}{extra})"
+
+    # ------------------------------------------------------------------ reading
+
+    def exists(self) -> bool:
+        try:
+            return self.path.exists()
+        except OSError as exc:
+            self._fail(exc, "check")
+
+    def values(self) -> dict[str, str]:
+        """Every variable in the file that has a value (for a repeated name: its counting one)."""
+        return self._load()[1].values()
 
     def get(self, name: str) -> str | None:
         return self.values().get(name)
+
+    def duplicates(self) -> dict[str, list[int]]:
+        """{name: 1-based line of every occurrence} for names that occur more than once."""
+        found = self._load()[1].occurrences
+        return {name: [o.line for o in occ] for name, occ in found.items() if len(occ) > 1}
+
+    def file_mode(self) -> str | None:
+        """'sandbox' or 'live' from the file's marker line; None without one (or no file)."""
+        return self._load()[1].file_mode()
 
     def mode(self) -> int | None:
         """The file's permission bits (0o600 expected), or None when it does not exist."""
         try:
             return stat.S_IMODE(self.path.stat().st_mode)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return None
-
-    def save(self, values: dict[str, str]) -> None:
-        """Set ``values`` in one atomic write, keeping every other line and comment."""
-        for name, value in values.items():
-            if not _NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid variable name")
-            if not isinstance(value, str) or "\n" in value or "\r" in value:
-                raise ValueError(f"the value for {name} must be one line of text")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        pending = dict(values)
-        lines: list[str] = []
-        if self.path.exists():
-            with open(self.path, encoding="utf-8") as source:
-                for binding in parse_stream(source):
-                    if binding.key in pending:
-                        lines.append(_format_line(binding.key, pending.pop(binding.key)))
-                    else:
-                        lines.append(binding.original.string)
-        if lines and not lines[-1].endswith("\n"):
-            lines[-1] += "\n"
-        lines.extend(_format_line(name, value) for name, value in pending.items())
-        write_atomically(self.path, "".join(lines))
-
-    def remove(self, *names: str) -> None:
-        """Delete variables (used when a key is revoked), atomically."""
-        if not self.path.exists():
-            return
-        with open(self.path, encoding="utf-8") as source:
-            kept = [b.original.string for b in parse_stream(source) if b.key not in names]
-        write_atomically(self.path, "".join(kept))
+        except OSError as exc:
+            self._fail(exc, "check")
 
     def secrets(self) -> list[str]:
-        """The secret values held, for audits that prove none leaked elsewhere."""
-        held = self.values()
-        return [held[name] for name in SECRET_VARIABLES if held.get(name)]
+        """The secret values held, for audits that prove none leaked elsewhere.
+
+        Also the values of repeated lines that do not count: they are secrets in the file too.
+        """
+        env = self._load()[1]
+        held = env.values()
+        found: list[str] = []
+        for name in SECRET_VARIABLES:
+            for value in [held.get(name, ""), *env.non_empty(name)]:
+                if value and value not in found:
+                    found.append(value)
+        return found
 
     def summary(self) -> list[tuple[str, str]]:
         """(variable, shown value) for every runbook variable; secrets masked."""
@@ -119,3 +262,184 @@ class CredentialStore:
             )
             for name in VARIABLES
         ]
+
+    def backups(self) -> list[Path]:
+        """The dated copies ``save()`` made of this env file, newest last."""
+        pattern = re.compile(re.escape(self.path.name) + r"\.backup-(\d{8}T\d{6}Z)(?:-(\d+))?")
+        try:
+            names = os.listdir(self.path.parent)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            self._fail(exc, "read")
+        found = []
+        for name in names:
+            match = pattern.fullmatch(name)
+            if match:
+                found.append((match.group(1), int(match.group(2) or 1), name))
+        return [self.path.parent / name for *_, name in sorted(found)]
+
+    # ------------------------------------------------------------------ writing
+
+    def check_mode(self) -> None:
+        """Raise what ``save()`` would raise for this file's mode, without writing anything.
+
+        Also raises InputError for an unusable path, so callers can fail before doing anything.
+        """
+        self._refuse_other_mode(self._load()[1], writing_values=True)
+
+    def save(self, values: dict[str, str]) -> SaveReport:
+        """Set ``values`` in one atomic write, keeping every other line and comment.
+
+        Each name ends up on exactly one line. When a non-empty value would be replaced, or a
+        duplicate line holding a different non-empty value dropped, the whole old file is first
+        copied to a dated backup beside it (0600).
+        """
+        _check_values(values)
+        raw, env = self._load()
+        self._refuse_other_mode(env, writing_values=True)
+        replaced, merged, needs_backup = [], [], False
+        for name, value in values.items():
+            counted = env.counting(name)
+            if counted is not None and counted.value and counted.value != value:
+                replaced.append(name)
+            if len(env.occurrences.get(name, [])) > 1:
+                merged.append(name)
+            needs_backup |= any(old != value for old in env.non_empty(name))
+        text = env.render(values)
+        if self.expected_mode and not env.markers and not env.holds_twilio_values():
+            text = MARKERS[self.expected_mode] + "\n" + text
+        backup = self._backup(raw) if needs_backup and raw is not None else None
+        self._write(text)
+        return SaveReport(backup, tuple(replaced), tuple(merged))
+
+    def remove(self, *names: str) -> tuple[str, ...]:
+        """Delete variables (used when a key is revoked), atomically; no backup: deliberate.
+
+        Returns the names that were in the file. A store with a mode still refuses a file marked
+        for the other mode.
+        """
+        raw, env = self._load()
+        if raw is None:
+            return ()
+        self._refuse_other_mode(env, writing_values=False)
+        removed = tuple(name for name in dict.fromkeys(names) if name in env.occurrences)
+        self._write(env.render({}, drop=frozenset(names)))
+        return removed
+
+    # ------------------------------------------------------------------ internals
+
+    def _load(self) -> tuple[bytes | None, _EnvText]:
+        """The raw bytes (None: no file) and their one parse."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None, _EnvText("")
+        except OSError as exc:
+            self._fail(exc, "read")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            # from None: the decode error carries the file's bytes, secrets included.
+            raise InputError(
+                "env_file",
+                f"{self.path} is not UTF-8 text: line {line} (byte {exc.start + 1} of the file)"
+                " cannot be read.",
+                "Open it in an editor and save it with UTF-8 encoding, or retype that line; if"
+                " it is not an env file at all, choose another env file path.",
+            ) from None
+        return raw, _EnvText(text)
+
+    def _refuse_other_mode(self, env: _EnvText, *, writing_values: bool) -> None:
+        mine = self.expected_mode
+        if mine is None:
+            return
+        other = "live" if mine == "sandbox" else "sandbox"
+        if other in env.markers:
+            kind = "live" if other == "live" else "sandbox practice"
+            raise CredentialFileMismatch(
+                self.path,
+                f"{self.path} is marked as holding {kind} credentials, and this is a {mine} run:"
+                " sandbox and live credentials must never share a file. Nothing was written.",
+                f"Use a separate env file for {mine} credentials"
+                + (f" (the sandbox default is {SANDBOX_ENV_FILE})." if mine == "sandbox" else ".")
+                + " Pass env_file (or --env-file) to choose it.",
+            )
+        held = env.holds_twilio_values()
+        if mine == "sandbox" and writing_values and held and not env.markers:
+            raise CredentialFileMismatch(
+                self.path,
+                f"{self.path} {_what_is_held(env, held)} and no marker line saying they are"
+                " practice values: they may be a live account's, which practice must never"
+                " replace"
+                + (" (an API secret cannot be recovered)" if API_KEY_SECRET in held else "")
+                + ". Nothing was written.",
+                f"Use a separate env file for practice (the sandbox default is {SANDBOX_ENV_FILE};"
+                " pass env_file or --env-file). If these are old practice values, delete those"
+                f" TWILIO_ lines from {self.path} yourself and run again.",
+            )
+
+    def _backup(self, raw: bytes) -> Path:
+        stamp = datetime.now(timezone.utc).strftime(_STAMP)
+        base = f"{self.path.name}.backup-{stamp}"
+        target, number = self.path.with_name(base), 1
+        while True:
+            try:
+                write_new_file(target, raw)
+                return target
+            except FileExistsError:
+                number += 1  # two saves in one second: take the next number
+                target = self.path.with_name(f"{base}-{number}")
+            except OSError as exc:
+                self._fail(exc, "back up")
+
+    def _write(self, text: str) -> None:
+        try:
+            self._make_parent()
+            write_atomically(self.path, text)
+        except OSError as exc:
+            # Other failures (a full disk) stay OSErrors: the caller's rescue path handles them.
+            self._fail(exc, "write")
+
+    def _make_parent(self) -> None:
+        # mkdir(parents=True) would give the folders above the umask's mode; every one is 0700.
+        missing: list[Path] = []
+        folder = self.path.parent
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
+
+    def _fail(self, exc: OSError, action: str) -> NoReturn:
+        error = self._path_error(exc, action)
+        if error is None:
+            raise exc
+        raise error from exc
+
+    def _path_error(self, exc: OSError, action: str) -> InputError | None:
+        """The officer-facing error for an unusable path; None for other failures."""
+        path = self.path
+        if isinstance(exc, IsADirectoryError):
+            return InputError(
+                "env_file",
+                f"{path} is a folder, not an env file.",
+                f"Give the path of the env file itself (for example {path / '.env'}), or move"
+                " the folder away.",
+            )
+        if isinstance(exc, (NotADirectoryError, FileExistsError)):
+            blocker = next((p for p in path.parents if p.is_file()), path.parent)
+            return InputError(
+                "env_file",
+                f"cannot use {path}: {blocker} is a file, not a folder.",
+                "Choose an env file path inside a folder, or move that file away.",
+            )
+        if isinstance(exc, PermissionError):
+            return InputError(
+                "env_file",
+                f"permission denied when trying to {action} {path}.",
+                f"Make the file readable and writable by your user (chmod 600 {path}) and its"
+                f" folder {path.parent} writable, or choose another env file.",
+            )
+        return None

@@ -27,6 +27,26 @@ def write_atomically(path: Path, text: str, mode: int = 0o600) -> None:
     _fsync_dir(path.parent)
 
 
+def write_new_file(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Create ``path`` (it must not exist: O_EXCL) with ``mode``, write ``data`` and fsync it.
+
+    For copies that must never overwrite anything, such as backups of the env file. Raises
+    FileExistsError when the name is taken (also by a dangling symlink), so callers pick another.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), mode)  # exactly ``mode``, whatever the umask
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
 def _fsync_dir(folder: Path) -> None:
     # Makes the rename itself durable; not every file system allows it, which is fine.
     try:

@@ -7,6 +7,7 @@ from onboarding_helpers.credentials import (
     API_KEY_SECRET,
     AUTH_TOKEN,
     CredentialStore,
+    SaveReport,
     mask,
 )
 
@@ -55,7 +56,10 @@ def test_write_is_atomic_when_interrupted(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         store.save({AUTH_TOKEN: "b" * 32})
     assert store.path.read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == [".env"]  # no temp file left behind
+    # No temp file left behind; the backup taken before the failed rename stays (harmless copy).
+    (backup,) = store.backups()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".env", backup.name]
+    assert backup.read_bytes() == before
 
 
 def test_bad_names_and_multiline_values_change_nothing(tmp_path):
@@ -90,3 +94,13 @@ def test_remove_deletes_only_named(tmp_path):
     store.remove(API_KEY_SECRET)
     assert store.values() == {AUTH_TOKEN: "a" * 32}
     assert mode_of(store.path) == 0o600
+
+
+def test_save_reports_what_it_did(tmp_path):
+    store = CredentialStore(tmp_path / ".env")
+    assert store.save({AUTH_TOKEN: "a" * 32}) == SaveReport()
+    report = store.save({AUTH_TOKEN: "b" * 32})
+    assert report.replaced == (AUTH_TOKEN,) and report.merged == ()
+    assert report.backup == store.backups()[-1]
+    assert store.remove(AUTH_TOKEN, API_KEY_SECRET) == (AUTH_TOKEN,)
+    assert store.values() == {}
