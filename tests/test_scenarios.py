@@ -12,6 +12,7 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -23,7 +24,13 @@ from onboarding_helpers.credentials import (
     CredentialStore,
 )
 from onboarding_helpers.progress import ProgressRecord
-from onboarding_helpers.sandbox import SandboxServer, list_faults, request_log, snapshot
+from onboarding_helpers.sandbox import (
+    SandboxServer,
+    list_faults,
+    request_log,
+    snapshot,
+    trainer_token,
+)
 from onboarding_helpers.sandbox.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
 
 from .conftest import ROOT
@@ -93,12 +100,22 @@ def _server(workspace) -> SandboxServer:
     return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
 
 
+def _trainer_opener(url: str) -> urllib.request.OpenerDirector:
+    """A browser unlocked as the trainer (the console's Trainer box sets its cookie)."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor()
+    )
+    data = urlencode({"token": trainer_token(url)}).encode()
+    opener.open(urllib.request.Request(f"{url}/console/unlock", data=data), timeout=10).close()
+    return opener
+
+
 def _console_action(url: str, account_sid: str, action: str) -> str:
-    """Press a button of the console page (POST, as the browser's form would)."""
+    """Press a button of the console page (POST, as the trainer's browser's form would)."""
     request = urllib.request.Request(
         f"{url}/console/{account_sid}/actions", data=f"action={action}".encode(), method="POST"
     )
-    with _OPENER.open(request, timeout=10) as answer:  # follows the 303 back to the page
+    with _trainer_opener(url).open(request, timeout=10) as answer:  # follows the 303 back
         return answer.read().decode()
 
 
@@ -448,10 +465,12 @@ def test_a_scenario_never_deletes_an_api_secret_it_cannot_prove_is_fake(workspac
 # ---------------------------------------------------------------- the console page
 
 
-def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+def _get(
+    url: str, headers: dict[str, str] | None = None, opener: urllib.request.OpenerDirector = _OPENER
+) -> tuple[int, str, dict[str, str]]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
-        with _OPENER.open(request, timeout=10) as answer:
+        with opener.open(request, timeout=10) as answer:
             return answer.status, answer.read().decode(), dict(answer.headers)
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode(), dict(err.headers)
@@ -476,8 +495,9 @@ def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sand
 
     # The Show button's request: only with the page's own header, never cached.
     assert _get(f"{sandbox.url}/console/{f.account_sid}/auth-token")[0] == 403
+    trainer = _trainer_opener(sandbox.url)
     status, body, headers = _get(
-        f"{sandbox.url}/console/{f.account_sid}/auth-token", {"X-Console-Reveal": "1"}
+        f"{sandbox.url}/console/{f.account_sid}/auth-token", {"X-Console-Reveal": "1"}, trainer
     )
     assert status == 200 and json.loads(body) == {"auth_token": f.auth_token}
     assert headers["Cache-Control"] == "no-store"
@@ -494,12 +514,12 @@ def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sand
         headers={"Origin": "http://evil.example"},
     )  # fmt: skip
     with pytest.raises(urllib.error.HTTPError) as refused:
-        _OPENER.open(request, timeout=10)
+        trainer.open(request, timeout=10)
     assert refused.value.code == 403
     # The page's own form: Origin is this server (the page's referrer policy keeps it so).
     assert headers_page["Referrer-Policy"] == "same-origin"
     request.remove_header("Origin")
     request.add_header("Origin", sandbox.url)
-    with _OPENER.open(request, timeout=10) as upgraded:
+    with trainer.open(request, timeout=10) as upgraded:
         assert "Billing upgraded" in upgraded.read().decode()
     assert snapshot(sandbox.url, f.account_sid)["account"]["type"] == "Full"

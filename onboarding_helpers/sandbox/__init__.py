@@ -10,6 +10,7 @@ Starting it on its own (trainers)::
     python -m onboarding_helpers.sandbox serve --dir ~/.postman-sandbox            # foreground
     python -m onboarding_helpers.sandbox provision --dir ~/.postman-sandbox        # new account
     python -m onboarding_helpers.sandbox provision --dir ~/.postman-sandbox --type Trial
+    python -m onboarding_helpers.sandbox token --dir ~/.postman-sandbox     # the trainer token
     python -m onboarding_helpers.sandbox stop --dir ~/.postman-sandbox
 
 ``serve`` prints the URL and writes ``<dir>/server.json``; ``provision`` starts a background server
@@ -52,7 +53,16 @@ Behaviours trainers can trigger:
   Singapore go out from the alpha sender (``from`` shows it, as a handset would), otherwise from
   the first number in the pool.
 
-Admin endpoints (no auth, loopback only): ``GET /_sandbox/health``, ``POST /_sandbox/accounts``,
+Admin endpoints answer only a Host of 127.0.0.1, localhost or ``[::1]`` (any port) and, if an
+``Origin`` is sent, only ``http://<Host>`` (else 403: no DNS rebinding, no cross-site posts; the
+console checks the same). All but ``GET /_sandbox/health`` need ``Authorization: Bearer <trainer
+token>`` (else 401); Twilio credentials never open them. The token is in ``trainer.token`` beside
+the database (``<dir>/trainer.token``, 0600, made once at the first start, never rewritten); the
+``token`` command prints it. The functions below find it themselves (``trainer_token``: this
+process's servers and ``ensure_running``, ``ONBOARDING_SANDBOX_TOKEN``, or the file beside the
+database health names) or take ``token=``. The console's Auth Token reveal and trainer buttons
+need the console unlocked with the token (its Trainer box). Endpoints:
+``GET /_sandbox/health``, ``POST /_sandbox/accounts``,
 ``POST /_sandbox/accounts/{AC}``, ``GET /_sandbox/accounts/{AC}/snapshot``,
 ``GET /_sandbox/requests[?account_sid=AC]``, and injected faults ``POST|GET|DELETE
 /_sandbox/faults`` (``set_faults``, ``list_faults``, ``clear_faults``; see ``faults.py``): e.g. fail
@@ -60,6 +70,10 @@ the first request after an API key was created, or create a key and lose the ans
 random share of requests answered 429/500/503, slow, dropped or lost after the work: ``POST|GET|
 DELETE /_sandbox/chaos`` (``set_chaos``, ``chaos_status``, ``clear_chaos``), or at server start
 ``ONBOARDING_SANDBOX_CHAOS="rate=0.2;kinds=429,500,503,slow,drop,lost;seed=7"`` (``faults.py``).
+
+Every request's framing is checked before its body is read: a Content-Length that is not a
+whole number -> 400, over 1 MiB -> 413, a chunked body -> 411 (each closes the connection);
+Basic credentials that do not decode as ASCII ``user:password`` -> 401/20003.
 
 Importing this package is cheap: the server and helpers load on first use.
 """
@@ -79,11 +93,13 @@ if TYPE_CHECKING:
         health,
         list_faults,
         provision_account,
+        remember_token,
         request_log,
         set_account,
         set_chaos,
         set_faults,
         snapshot,
+        trainer_token,
     )
     from .process import ensure_running, stop_running
     from .server import SandboxServer
@@ -101,10 +117,12 @@ __all__ = [
     "ensure_running",
     "health",
     "provision_account",
+    "remember_token",
     "request_log",
     "set_account",
     "snapshot",
     "stop_running",
+    "trainer_token",
 ]
 
 _LAZY = {
@@ -124,6 +142,8 @@ _LAZY = {
     "request_log": "admin",
     "set_account": "admin",
     "snapshot": "admin",
+    "remember_token": "admin",
+    "trainer_token": "admin",
 }
 
 

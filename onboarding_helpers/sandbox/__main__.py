@@ -1,4 +1,4 @@
-"""Command line: ``python -m onboarding_helpers.sandbox serve|provision|stop --dir DIR``."""
+"""Command line: ``python -m onboarding_helpers.sandbox serve|provision|token|stop --dir DIR``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ def _serve(directory: str, port: int) -> int:
     import os
 
     from . import process
+    from ._http import TokenFileError
     from .server import SandboxServer
 
     path = process.make_dir(directory)
@@ -19,14 +20,24 @@ def _serve(directory: str, port: int) -> int:
     if running:
         print(f"A sandbox already serves {path}: {running}", file=sys.stderr)
         return 1
-    server = SandboxServer(path / process.DB_NAME, port=port).bind()
+    try:
+        server = SandboxServer(path / process.DB_NAME, port=port).bind()
+    except TokenFileError as err:
+        print(err, file=sys.stderr)
+        return 1
 
     def _terminate(signum: int, frame: FrameType | None) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
     process.write_info(path, server.url, os.getpid())
-    print(f"Twilio sandbox listening on {server.url} (database {server.db_path})", flush=True)
+    print(f"Twilio sandbox listening on {server.url} (database {server.db_path})")
+    # Where the token is, never the token: this output goes to server.log.
+    print(
+        f"Trainer token (admin API, console trainer mode) in {server.token_path};"
+        f" print it with: python -m onboarding_helpers.sandbox token --dir {path}",
+        flush=True,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -45,6 +56,20 @@ def _provision(directory: str, account_type: str, friendly_name: str) -> int:
     print(f"Sandbox URL:  {url}")
     print(f"Account SID:  {account['account_sid']}")
     print(f"Auth Token:   {account['auth_token']}")
+    return 0
+
+
+def _token(directory: str) -> int:
+    from . import process
+    from ._http import TOKEN_NAME, TokenFileError, ensure_token_file
+
+    path = process.make_dir(directory)
+    try:
+        # Made here if the sandbox never ran: the server then uses this very token.
+        print(ensure_token_file(path / TOKEN_NAME))
+    except TokenFileError as err:
+        print(err, file=sys.stderr)
+        return 1
     return 0
 
 
@@ -68,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     provision.add_argument("--dir", required=True)
     provision.add_argument("--type", choices=("Full", "Trial"), default="Full")
     provision.add_argument("--friendly-name", default="Sandbox agency")
+    token = sub.add_parser("token", help="print the trainer token (admin API, console unlock)")
+    token.add_argument("--dir", required=True)
     stop = sub.add_parser("stop", help="stop the background sandbox of --dir")
     stop.add_argument("--dir", required=True)
     args = parser.parse_args(argv)
@@ -75,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args.dir, args.port)
     if args.command == "provision":
         return _provision(args.dir, args.type, args.friendly_name)
+    if args.command == "token":
+        return _token(args.dir)
     return _stop(args.dir)
 
 

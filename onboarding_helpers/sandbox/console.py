@@ -5,18 +5,22 @@ under *Account Info* on the dashboard, API keys under *Account > API keys & toke
 Messaging Service SID on the service's *Properties*, its *Sender Pool*, bought numbers, and the
 message log. Server-side HTML, standard library only.
 
-Routes (served by the sandbox server, loopback callers only):
+Routes (served by the sandbox server; every one answers only a Host of 127.0.0.1, localhost or
+::1 and a same-origin Origin, see ``_http.local_refusal``):
 
 - ``GET /console``: the practice accounts on this sandbox, linking to each.
 - ``GET /console/{AC}`` (or ``/console?account=AC``): the account's dashboard. The Auth Token is
   masked; its *Show* button fetches it from ``GET /console/{AC}/auth-token`` (JSON; answered only
-  to the page's own script: a custom header, which cross-site pages cannot send without
-  permission). No key secret is ever shown: the sandbox keeps only their hashes, as Twilio shows
-  a secret only once.
+  to the page's own script, a custom header cross-site pages cannot send, and only in a browser
+  unlocked by the trainer). No key secret is ever shown: the sandbox keeps only their hashes, as
+  Twilio shows a secret only once.
 - ``POST /console/{AC}/actions`` with ``action`` = ``upgrade`` (Trial -> Full, the guide's
   billing upgrade), ``reactivate`` (what Twilio support would do) or ``map-sender-ids`` (Twilio
   maps the Sender IDs: clears the account's filtered list). The trainer's way to play the part of
-  Twilio or of the account owner during a training scenario.
+  Twilio or of the account owner during a training scenario; unlocked browsers only.
+- ``POST /console/unlock`` (form ``token``, ``next``): given the trainer token, sets the cookie
+  ``sandbox_trainer`` (HttpOnly, SameSite=Strict, Path=/console) and goes back to ``next``;
+  ``POST /console/lock`` removes it. The token itself is never put into a page.
 """
 
 from __future__ import annotations
@@ -27,16 +31,23 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.message import Message
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from . import _db
+from . import _db, _http
+from .accounts import AdminError, admin_snapshot, admin_update_account
 
 PREFIX = "/console"
 REVEAL_HEADER = "X-Console-Reveal"
+LOCKED = (
+    "Trainers only: unlock this console with the trainer token first (the Trainer box on the"
+    " page). The trainer prints it with: python -m onboarding_helpers.sandbox token --dir"
+    " <sandbox folder>."
+)
 _AC = re.compile(r"^AC[0-9a-f]{32}$")
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+_BACK = re.compile(r"^/console(/AC[0-9a-f]{32})?$")  # where unlock may send back to: no elsewhere
 _MASK = "•" * 32
 _ACTIONS = {
     "upgrade": {"type": "Full"},
@@ -53,6 +64,22 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class ConsoleRequest:
+    method: str
+    path: str
+    query: Mapping[str, str]
+    form: Mapping[str, str]
+    headers: Message
+    client_host: str
+    trainer_token: str
+
+    def trainer(self) -> bool:
+        """Whether this browser was unlocked with the trainer token (it sends the cookie)."""
+        sent = _http.cookie_values(self.headers, _http.TRAINER_COOKIE)
+        return any(_http.token_matches(self.trainer_token, value) for value in sent)
+
+
 def console_url(base_url: str, account_sid: str) -> str:
     """Where the console page of ``account_sid`` is on the sandbox at ``base_url``."""
     return f"{base_url.rstrip('/')}{PREFIX}/{account_sid}"
@@ -65,78 +92,81 @@ def is_console_path(path: str) -> bool:
 # ---------------------------------------------------------------- requests
 
 
-def _hostname(host_header: str) -> str:
-    host = host_header.strip()
-    if host.startswith("["):  # [::1]:8080
-        return host[1 : host.find("]")] if "]" in host else host
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def _same_origin(headers: Mapping[str, str]) -> bool:
-    """A POST from this page, not from another site: its Origin (if sent) is this host."""
-    origin = headers.get("Origin")
-    if not origin:
-        return True  # not a browser, or a same-origin navigation of an old browser
-    return urlsplit(origin).netloc == (headers.get("Host") or "")
-
-
-def handle(
-    db_path: str | Path,
-    method: str,
-    path: str,
-    query: Mapping[str, str],
-    form: Mapping[str, str],
-    headers: Mapping[str, str],
-    client_host: str,
-) -> Page:
+def handle(db_path: str | Path, req: ConsoleRequest) -> Page:
     """Answer one console request."""
-    from .server import LOOPBACK
-
-    # The Host check stops a DNS-rebinding page from reading the console through its own name.
-    if client_host not in LOOPBACK or _hostname(headers.get("Host") or "") not in _LOCAL_HOSTS:
-        return _text(403, "The sandbox console answers on 127.0.0.1 or localhost only.")
-    segments = [s for s in path[len(PREFIX) :].split("/") if s]
-    if not segments and query.get("account"):
-        segments = [query["account"]]
+    # The Host check stops a DNS-rebinding page from reading the console through its own name;
+    # the Origin check stops other sites' forms.
+    refusal = _http.local_refusal(req.headers, req.client_host)
+    if refusal:
+        return text_page(403, refusal)
+    segments = [s for s in req.path[len(PREFIX) :].split("/") if s]
+    if segments in (["unlock"], ["lock"]) and req.method == "POST":
+        return _unlock(req) if segments == ["unlock"] else _lock(req)
+    if not segments and req.query.get("account"):
+        segments = [req.query["account"]]
     if segments and not _AC.match(segments[0]):
-        return _text(404, f"No sandbox account {segments[0]!r}: an Account SID is AC + 32 hex.")
+        return text_page(404, f"No sandbox account {segments[0]!r}: an Account SID is AC + 32 hex.")
     conn = _db.connect(db_path)
     try:
-        if not segments and method == "GET":
-            return _html(200, _index_page(conn))
+        if not segments and req.method == "GET":
+            return _html(200, _index_page(conn, req.trainer()))
         sid = segments[0] if segments else ""
         account = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
         if account is None:
-            return _text(404, f"No sandbox account {sid} on this sandbox.")
+            return text_page(404, f"No sandbox account {sid} on this sandbox.")
         rest = segments[1:]
-        if rest == [] and method == "GET":
-            return _account_page(conn, sid, query.get("done", ""))
-        if rest == ["auth-token"] and method == "GET":
-            if headers.get(REVEAL_HEADER) != "1":
-                return _text(403, "The Auth Token is revealed by the console page's Show button.")
+        if rest == [] and req.method == "GET":
+            return _account_page(conn, sid, req.query.get("done", ""), req.trainer())
+        if rest == ["auth-token"] and req.method == "GET":
+            if req.headers.get(REVEAL_HEADER) != "1":
+                return text_page(
+                    403, "The Auth Token is revealed by the console page's Show button."
+                )
+            if not req.trainer():
+                return text_page(403, LOCKED)
             body = json.dumps({"auth_token": account["auth_token"]}).encode()
             return Page(200, body, {"Content-Type": "application/json", **_NO_STORE})
-        if rest == ["actions"] and method == "POST":
-            return _act(conn, sid, form.get("action", ""), headers)
-        return _text(404, f"No console page {method} {path}.")
+        if rest == ["actions"] and req.method == "POST":
+            if not req.trainer():
+                return text_page(403, LOCKED)
+            return _act(conn, sid, req.form.get("action", ""))
+        return text_page(404, f"No console page {req.method} {req.path}.")
     finally:
         conn.close()
 
 
-def _act(conn: Any, sid: str, action: str, headers: Mapping[str, str]) -> Page:
-    from .server import AdminError, admin_update_account
+def _back(req: ConsoleRequest) -> str:
+    wanted = req.form.get("next", "")
+    return wanted if _BACK.match(wanted) else PREFIX
 
-    if not _same_origin(headers):
-        return _text(403, "Console actions come from the console page itself.")
+
+def _unlock(req: ConsoleRequest) -> Page:
+    if not _http.token_matches(req.trainer_token, req.form.get("token", "").strip()):
+        return text_page(
+            403,
+            "That is not the trainer token. It is in trainer.token beside the sandbox's database;"
+            " the trainer prints it with: python -m onboarding_helpers.sandbox token --dir"
+            " <sandbox folder>.",
+        )
+    cookie = f"{_http.TRAINER_COOKIE}={req.trainer_token}; HttpOnly; SameSite=Strict; Path={PREFIX}"
+    return Page(303, b"", {"Location": _back(req), "Set-Cookie": cookie, **_NO_STORE})
+
+
+def _lock(req: ConsoleRequest) -> Page:
+    cookie = f"{_http.TRAINER_COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict; Path={PREFIX}"
+    return Page(303, b"", {"Location": _back(req), "Set-Cookie": cookie, **_NO_STORE})
+
+
+def _act(conn: Any, sid: str, action: str) -> Page:
     if action not in _ACTIONS:
-        return _text(400, f"Unknown action {action!r}; use one of {', '.join(_ACTIONS)}.")
+        return text_page(400, f"Unknown action {action!r}; use one of {', '.join(_ACTIONS)}.")
     try:
         conn.execute("BEGIN IMMEDIATE")
         admin_update_account(conn, sid, dict(_ACTIONS[action]))
         conn.execute("COMMIT")
     except AdminError as err:
         conn.execute("ROLLBACK")
-        return _text(err.status, err.message)
+        return text_page(err.status, err.message)
     return Page(303, b"", {"Location": f"{PREFIX}/{sid}?done={quote(action)}", **_NO_STORE})
 
 
@@ -181,7 +211,8 @@ def _html(status: int, text: str, nonce: str = "") -> Page:
     )
 
 
-def _text(status: int, message: str) -> Page:
+def text_page(status: int, message: str) -> Page:
+    """A one-paragraph HTML answer (errors and refusals)."""
     body = f"<!doctype html><title>Sandbox console</title><p>{_e(message)}</p>"
     return _html(status, body)
 
@@ -197,7 +228,7 @@ def _document(title: str, body: str, nonce: str = "", script: str = "") -> str:
     )
 
 
-def _index_page(conn: Any) -> str:
+def _index_page(conn: Any, trainer: bool) -> str:
     rows = conn.execute(
         "SELECT sid, friendly_name, type, status FROM accounts ORDER BY date_created DESC, rowid"
     ).fetchall()
@@ -212,9 +243,8 @@ def _index_page(conn: Any) -> str:
         if rows
         else "<p>No practice account yet. Run notebook 00 or the runner to make one.</p>"
     )
-    return _document(
-        "Sandbox console", f"<section><h2>Practice accounts (newest first)</h2>{table}</section>"
-    )
+    body = f"<section><h2>Practice accounts (newest first)</h2>{table}</section>"
+    return _document("Sandbox console", body + _trainer_section(PREFIX, trainer))
 
 
 def _table(headings: list[str], rows: list[list[str]], empty: str) -> str:
@@ -250,7 +280,11 @@ button.addEventListener('click', async () => {
   }
   const answer = await fetch(location.pathname.replace(/\\/$/, '') + '/auth-token',
                              {headers: {'HEADER': '1'}, cache: 'no-store'});
-  if (!answer.ok) { shown.textContent = 'could not fetch the token'; return; }
+  if (!answer.ok) {
+    shown.textContent = answer.status === 403 ? 'locked: a trainer unlocks it (Trainer, below)'
+                                              : 'could not fetch the token';
+    return;
+  }
   shown.textContent = (await answer.json()).auth_token;
   button.textContent = 'Hide'; button.dataset.shown = '1';
 });
@@ -264,9 +298,7 @@ _DONE = {
 }
 
 
-def _account_page(conn: Any, sid: str, done: str = "") -> Page:
-    from .server import admin_snapshot
-
+def _account_page(conn: Any, sid: str, done: str, trainer: bool) -> Page:
     snap = admin_snapshot(conn, sid)
     account = snap["account"]
     nonce = secrets.token_urlsafe(16)
@@ -340,6 +372,7 @@ def _account_page(conn: Any, sid: str, done: str = "") -> Page:
         + _section("Active numbers", "Phone Numbers > Manage > Active numbers", numbers, "numbers")
         + _section("Messaging logs", "Monitor > Logs > Messaging", messages, "messages")
         + _section("Sandbox settings", "trainers only: not in Twilio", settings, "sandbox")
+        + _trainer_section(f"{PREFIX}/{sid}", trainer)
     )
     title = f"{account['friendly_name']} · {sid}"
     return _html(200, _document(title, body, nonce, _REVEAL_SCRIPT), nonce)
@@ -391,3 +424,24 @@ def _sandbox_settings(sid: str, account: Mapping[str, Any]) -> str:
         f"<tr><th>Seconds per message status step</th><td>{_e(account['message_step_seconds'])}"
         "</td></tr></table>"
     )
+
+
+def _trainer_section(back: str, unlocked: bool) -> str:
+    """Unlock (or lock) trainer mode in this browser; the token is typed, never shown."""
+    hidden = f"<input type='hidden' name='next' value='{_e(back)}'>"
+    if unlocked:
+        content = (
+            f"<form method='post' action='{PREFIX}/lock'>{hidden}<p>Trainer mode is on in this"
+            " browser: the Auth Token can be shown and the trainer buttons work."
+            " <button type='submit'>Lock</button></p></form>"
+        )
+    else:
+        content = (
+            f"<form method='post' action='{PREFIX}/unlock'>{hidden}<label>Trainer token"
+            " <input type='password' name='token' autocomplete='off' required></label>"
+            " <button type='submit'>Unlock</button></form><p class='note'>Showing the Auth Token"
+            " and the trainer buttons need the trainer token. The trainer prints it with"
+            " <code>python -m onboarding_helpers.sandbox token --dir &lt;sandbox folder&gt;</code>."
+            "</p>"
+        )
+    return _section("Trainer", "unlock trainer mode in this browser", content, "trainer")

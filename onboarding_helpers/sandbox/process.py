@@ -1,7 +1,8 @@
 """Run the sandbox as a detached background process shared by every kernel on the machine.
 
 ``<sandbox_dir>/server.json`` ({"url", "pid"}) says where the live server is; the server process
-writes it once it listens and removes it when it stops.
+writes it once it listens and removes it when it stops. ``<sandbox_dir>/trainer.token`` holds the
+trainer token the admin API asks for; ``ensure_running`` hands it to this process's admin calls.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .admin import SandboxError, health
+from .admin import SandboxError, health, read_token_file, remember_token
 
 DB_NAME = "sandbox.sqlite3"
 INFO_NAME = "server.json"
@@ -90,13 +91,24 @@ def _dir_lock(sandbox_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _known(sandbox_dir: Path, url: str) -> str:
+    """``url``, after telling this process's admin calls the trainer token of ``sandbox_dir``."""
+    token = read_token_file(sandbox_dir)
+    if token:
+        remember_token(url, token)
+    return url
+
+
 def ensure_running(sandbox_dir: str | Path) -> str:
-    """Base URL of a live sandbox for ``<sandbox_dir>/sandbox.sqlite3``, starting one if needed."""
+    """Base URL of a live sandbox for ``<sandbox_dir>/sandbox.sqlite3``, starting one if needed.
+
+    This process's admin calls (``admin.py``) then use the sandbox's trainer token by themselves.
+    """
     path = make_dir(sandbox_dir)
     with _dir_lock(path):
         url = live_url(path)
         if url:
-            return url
+            return _known(path, url)
         env = dict(os.environ)
         # The package may not be installed: let the child import it from where we found it.
         package_root = str(Path(__file__).resolve().parents[2])
@@ -124,7 +136,7 @@ def ensure_running(sandbox_dir: str | Path) -> str:
             if info and info.get("pid") == proc.pid:
                 url = live_url(path)
                 if url:
-                    return url
+                    return _known(path, url)
             time.sleep(0.05)
         proc.terminate()
         raise SandboxError(f"The sandbox server did not start in time; see {path / LOG_NAME}")

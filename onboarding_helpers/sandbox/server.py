@@ -1,10 +1,15 @@
 """HTTP layer of the sandbox: a threaded loopback server, the admin endpoints, the request log.
 
-Standard library only, so ``python -m onboarding_helpers.sandbox serve`` starts in a blink.
+The Twilio API paths answer any Host (the SDK sends the host it was rewritten to); the admin API
+and the console answer only local names and same-origin requests (``_http.local_refusal``), and
+every admin endpoint but health needs the trainer token. Every request's framing is checked
+before its body is read (``_http.body_length``). Standard library only, so
+``python -m onboarding_helpers.sandbox serve`` starts in a blink.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -20,223 +25,31 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import _api, _db, console, faults
+from . import _api, _db, _http, admin, console, faults
+from .accounts import (
+    AdminError,
+    admin_create_account,
+    admin_requests,
+    admin_snapshot,
+    admin_update_account,
+)
 
 ADMIN_PREFIX = "/_sandbox/"
-LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
-ACCOUNT_TYPES = ("Full", "Trial")
-ACCOUNT_STATUSES = ("active", "suspended", "closed")
+TOKEN_NEEDED = (
+    "The sandbox admin API needs the trainer token (trainer.token beside the sandbox's database),"
+    " sent as 'Authorization: Bearer <token>'. The trainer prints it with: python -m"
+    " onboarding_helpers.sandbox token --dir <sandbox folder>."
+)
 # Form fields whose value is never logged, although Twilio requests carry no secrets in bodies.
 _SECRET_FIELD = re.compile(r"secret|token|password", re.IGNORECASE)
-
-
-class AdminError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-# ---------------------------------------------------------------- admin operations
 
 
 def _iso_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _split_ids(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def account_settings(row: sqlite3.Row) -> dict[str, Any]:
-    """An account as trainers see it: settings included, auth token left out."""
-    return {
-        "sid": row["sid"],
-        "friendly_name": row["friendly_name"],
-        "type": row["type"],
-        "status": row["status"],
-        "protected_sender_ids": _db.loads_list(row["protected_sender_ids"]),
-        "filtered_sender_ids": _db.loads_list(row["filtered_sender_ids"]),
-        "message_step_seconds": row["message_step_seconds"],
-        "date_created": _api.iso8601(row["date_created"]),
-        "date_updated": _api.iso8601(row["date_updated"]),
-    }
-
-
-def _account_values(form: dict[str, str]) -> dict[str, Any]:
-    allowed = {
-        "friendly_name",
-        "type",
-        "status",
-        "protected_sender_ids",
-        "filtered_sender_ids",
-        "message_step_seconds",
-    }
-    unknown = set(form) - allowed
-    if unknown:
-        raise AdminError(400, f"Unknown account settings: {', '.join(sorted(unknown))}")
-    values: dict[str, Any] = {}
-    if "friendly_name" in form:
-        values["friendly_name"] = form["friendly_name"][: _api.MAX_FRIENDLY_NAME]
-    if "type" in form:
-        if form["type"] not in ACCOUNT_TYPES:
-            raise AdminError(400, "type must be Full or Trial")
-        values["type"] = form["type"]
-    if "status" in form:
-        if form["status"] not in ACCOUNT_STATUSES:
-            raise AdminError(400, "status must be active, suspended or closed")
-        values["status"] = form["status"]
-    for name in ("protected_sender_ids", "filtered_sender_ids"):
-        if name in form:
-            values[name] = json.dumps(_split_ids(form[name]))
-    if "message_step_seconds" in form:
-        try:
-            step = float(form["message_step_seconds"])
-        except ValueError:
-            step = -1.0
-        if not 0 <= step <= 86400:
-            raise AdminError(400, "message_step_seconds must be a number from 0 to 86400")
-        values["message_step_seconds"] = step
-    return values
-
-
-def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict[str, str]:
-    values = {
-        "friendly_name": "Sandbox agency",
-        "type": "Full",
-        "status": "active",
-        "protected_sender_ids": json.dumps(_db.DEFAULT_PROTECTED_SENDER_IDS),
-        "filtered_sender_ids": "[]",
-        "message_step_seconds": _db.DEFAULT_MESSAGE_STEP_SECONDS,
-    }
-    values.update(_account_values(form))
-    sid, token, ts = _db.new_sid("AC"), _db.new_auth_token(), _db.now()
-    conn.execute(
-        "INSERT INTO accounts (sid, auth_token, friendly_name, type, status, protected_sender_ids,"
-        " filtered_sender_ids, message_step_seconds, date_created, date_updated)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            sid,
-            token,
-            values["friendly_name"],
-            values["type"],
-            values["status"],
-            values["protected_sender_ids"],
-            values["filtered_sender_ids"],
-            values["message_step_seconds"],
-            ts,
-            ts,
-        ),
-    )
-    return {"account_sid": sid, "auth_token": token}
-
-
-def _account_row(conn: sqlite3.Connection, sid: str) -> sqlite3.Row:
-    row = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
-    if row is None:
-        raise AdminError(404, f"No sandbox account {sid}")
-    return row
-
-
-def admin_update_account(
-    conn: sqlite3.Connection, sid: str, form: dict[str, str]
-) -> dict[str, Any]:
-    _account_row(conn, sid)
-    values = _account_values(form)
-    if values:
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        conn.execute(
-            f"UPDATE accounts SET {assignments}, date_updated = ? WHERE sid = ?",
-            (*values.values(), _db.now(), sid),
-        )
-    return account_settings(_account_row(conn, sid))
-
-
-def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
-    """Everything a trainer may look at for one account; no auth token, no key secret (hash)."""
-    account = _account_row(conn, sid)
-    keys = conn.execute(
-        "SELECT sid, friendly_name, key_type, date_created FROM api_keys WHERE account_sid = ?"
-        " ORDER BY date_created, rowid",
-        (sid,),
-    ).fetchall()
-    services = []
-    for svc in conn.execute(
-        "SELECT * FROM services WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
-    ).fetchall():
-        alphas = conn.execute(
-            "SELECT * FROM alpha_senders WHERE service_sid = ? ORDER BY rowid", (svc["sid"],)
-        ).fetchall()
-        numbers = conn.execute(
-            _api._SERVICE_NUMBER_SQL + " ORDER BY s.date_created", (svc["sid"],)
-        ).fetchall()
-        services.append(
-            {
-                "sid": svc["sid"],
-                "friendly_name": svc["friendly_name"],
-                "usecase": svc["usecase"],
-                "date_created": _api.iso8601(svc["date_created"]),
-                "alpha_senders": [
-                    {"sid": a["sid"], "alpha_sender": a["alpha_sender"]} for a in alphas
-                ],
-                "phone_numbers": [
-                    {"sid": n["sid"], "phone_number": n["phone_number"]} for n in numbers
-                ],
-            }
-        )
-    incoming = conn.execute(
-        "SELECT sid, phone_number, friendly_name FROM incoming_numbers WHERE account_sid = ?"
-        " ORDER BY date_created, rowid",
-        (sid,),
-    ).fetchall()
-    at = _db.now()
-    messages = []
-    for msg in conn.execute(
-        "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
-    ).fetchall():
-        state = _api.message_state(msg, at)
-        messages.append(
-            {
-                "sid": msg["sid"],
-                "messaging_service_sid": msg["service_sid"],
-                "to": msg["to_number"],
-                "from": state["from"],
-                "body": msg["body"],
-                "status": state["status"],
-                "error_code": state["error_code"],
-                "date_created": _api.iso8601(msg["date_created"]),
-            }
-        )
-    return {
-        "account": account_settings(account),
-        "keys": [
-            {
-                "sid": k["sid"],
-                "friendly_name": k["friendly_name"],
-                "key_type": k["key_type"],
-                "date_created": _api.iso8601(k["date_created"]),
-            }
-            for k in keys
-        ],
-        "services": services,
-        "incoming_phone_numbers": [dict(r) for r in incoming],
-        "messages": messages,
-    }
-
-
-def admin_requests(conn: sqlite3.Connection, account_sid: str | None) -> list[dict[str, Any]]:
-    if account_sid:
-        rows = conn.execute(
-            "SELECT * FROM request_log WHERE account_sid = ? ORDER BY id", (account_sid,)
-        ).fetchall()
-    else:
-        rows = conn.execute("SELECT * FROM request_log ORDER BY id").fetchall()
-    result = []
-    for row in rows:
-        item = dict(row)
-        item["form"] = json.loads(item["form"])
-        result.append(item)
-    return result
+def _is_admin(path: str) -> bool:
+    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/")
 
 
 def _fault_response(fault: faults.Fault) -> _api.Response:
@@ -271,9 +84,25 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self._dispatch()
 
+    def handle(self) -> None:
+        # A client that hangs up mid-connection (a closed tab, an SDK timeout) is not a server
+        # fault: no traceback. Other exceptions still reach socketserver's handle_error.
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError):
+            self.close_connection = True
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         # The request log table is the access log; stderr stays quiet.
         return
+
+    def handle_expect_100(self) -> bool:
+        # No "100 Continue" for a body that will be refused: the client need not send it.
+        try:
+            _http.body_length(self.headers)
+        except _http.FramingError:
+            return True
+        return super().handle_expect_100()
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = b"" if status == 204 or body is None else json.dumps(body).encode("utf-8")
@@ -288,20 +117,75 @@ class _Handler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(data)
 
+    def _send_page(self, page: console.Page) -> None:
+        self.send_response(page.status)
+        for name, value in page.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(page.body)))
+        self.end_headers()
+        self.wfile.write(page.body)
+
+    def _read_body(self, path: str) -> str | None:
+        """The body as text, or None once a request that cannot be read safely was answered."""
+        try:
+            length = _http.body_length(self.headers)
+        except _http.FramingError as err:
+            self._refuse(path, err.status, err.message)
+            return None
+        try:
+            data: bytes | None = self.rfile.read(length) if length else b""
+        except OSError:  # timed out or reset mid-body
+            data = None
+        if data is None or len(data) < length:
+            self.close_connection = True  # the client stopped mid-body: nobody to answer
+            return None
+        return data.decode("utf-8", "replace")
+
+    def _refuse(self, path: str, status: int, message: str) -> None:
+        """Answer a request whose body is not read, then close: its bytes cannot be skipped."""
+        self.close_connection = True
+        close = {"Connection": "close"}
+        with contextlib.suppress(OSError):  # the client may be gone already
+            if _is_admin(path):
+                self._send(status, {"error": message}, close)
+            elif console.is_console_path(path):
+                page = console.text_page(status, message)
+                page.headers.update(close)
+                self._send_page(page)
+            else:  # Twilio's error shape, as the SDK expects; 20001 is "Invalid parameter"
+                self._send(status, _api.ApiError(status, 20001, message).body(), close)
+            self._linger()
+
+    def _linger(self) -> None:
+        # Closing a socket with unread data makes the kernel send a reset, which can destroy the
+        # answer before the client reads it. So stop writing, and drop what still arrives for a
+        # moment (bounded in time and bytes) before the server closes the connection.
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(0.2)
+        deadline, dropped = time.monotonic() + 1.0, 0
+        while time.monotonic() < deadline and dropped < _http.MAX_BODY_BYTES:
+            chunk = self.connection.recv(65536)
+            if not chunk:
+                return
+            dropped += len(chunk)
+
     def _dispatch(self) -> None:
         started = time.perf_counter()
         parts = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        raw = self._read_body(parts.path)
+        if raw is None:
+            return
         form = dict(parse_qsl(raw, keep_blank_values=True))
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        if parts.path.startswith(ADMIN_PREFIX) or parts.path == ADMIN_PREFIX.rstrip("/"):
+        if _is_admin(parts.path):
             self._admin(parts.path, query, form)
             return
         if console.is_console_path(parts.path):
             self._console(parts.path, query, form)
             return
-        req = _api.Request(self.command, parts.path, query, form, self.headers.get("Authorization"))
+        # Credentials that do not decode are wrong credentials (401/20003), not a crash.
+        authorization = _http.checked_basic(self.headers.get("Authorization"))
+        req = _api.Request(self.command, parts.path, query, form, authorization)
         conn = _db.connect(self.server.db_path)
         # SQLite's busy handler sleeps in steps of up to 100 ms when threads collide; queueing on
         # a lock instead keeps latency low. busy_timeout still covers other processes.
@@ -380,35 +264,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _console(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
         """The trainees' console page (console.py): HTML, not the Twilio API; never logged."""
-        page = console.handle(
-            self.server.db_path, self.command, path, query, form, self.headers,
-            self.client_address[0],
+        request = console.ConsoleRequest(
+            self.command, path, query, form, self.headers, self.client_address[0],
+            self.server.trainer_token,
         )  # fmt: skip
-        self.send_response(page.status)
-        for name, value in page.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(page.body)))
-        self.end_headers()
-        self.wfile.write(page.body)
+        self._send_page(console.handle(self.server.db_path, request))
 
     def _admin(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
-        if self.client_address[0] not in LOOPBACK:
-            self._send(403, {"error": "The sandbox admin API answers loopback callers only"})
+        # Host and Origin first, health included: a DNS-rebinding page learns nothing.
+        refusal = _http.local_refusal(self.headers, self.client_address[0])
+        if refusal:
+            self._send(403, {"error": refusal})
             return
         segments = [s for s in path[len(ADMIN_PREFIX) :].split("/") if s]
         method = self.command
+        if segments == ["health"] and method == "GET":
+            health = {"status": "ok", "pid": os.getpid(), "db_path": str(self.server.db_path)}
+            self._send(200, {**health, "url": self.server.url})
+            return
+        # Only the trainer token opens the rest; Twilio credentials (Basic) never do.
+        if not _http.token_matches(self.server.trainer_token, _http.bearer_token(self.headers)):
+            self._send(401, {"error": TOKEN_NEEDED}, {"WWW-Authenticate": "Bearer"})
+            return
         try:
-            if segments == ["health"] and method == "GET":
-                self._send(
-                    200,
-                    {
-                        "status": "ok",
-                        "pid": os.getpid(),
-                        "db_path": str(self.server.db_path),
-                        "url": self.server.url,
-                    },
-                )
-                return
             conn = _db.connect(self.server.db_path)
             try:
                 conn.execute("BEGIN IMMEDIATE" if method == "POST" else "BEGIN")
@@ -464,7 +342,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # listen backlog: the default 5 resets connections under a burst
     db_path: Path
+    trainer_token: str
     url: str
     write_lock: threading.Lock
     chaos: faults.ChaosState
@@ -485,18 +365,26 @@ class SandboxServer:
             raise RuntimeError("The sandbox server is not started")
         return self._httpd.url
 
+    @property
+    def token_path(self) -> Path:
+        """The trainer token's file (``trainer.token`` beside the database)."""
+        return _http.token_path(self.db_path)
+
     def bind(self) -> SandboxServer:
-        """Create the database and listen, without serving yet."""
+        """Create the database and the trainer token file if missing, and listen, not serve yet."""
         if self._httpd is None:
             self.db_path.parent.mkdir(parents=True, exist_ok=True)
             _db.init_db(self.db_path)
+            token = _http.ensure_token_file(self.token_path)
             httpd = _SandboxHTTPServer(("127.0.0.1", self.port), _Handler)
             httpd.db_path = self.db_path
+            httpd.trainer_token = token
             httpd.write_lock = threading.Lock()
             # ONBOARDING_SANDBOX_CHAOS, read once at start (faults.py); a bad value stops here.
             httpd.chaos = faults.ChaosState.from_environment()
             httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
             self._httpd = httpd
+            admin.remember_token(httpd.url, token)  # this process's admin calls just work
         return self
 
     def start(self) -> SandboxServer:

@@ -1,0 +1,220 @@
+"""The admin operations on practice accounts, shared by the admin API (server.py) and the
+console (console.py): create and change accounts, and what trainers may look at.
+
+Every function works on one sqlite3 connection inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from . import _api, _db
+
+ACCOUNT_TYPES = ("Full", "Trial")
+ACCOUNT_STATUSES = ("active", "suspended", "closed")
+
+
+class AdminError(Exception):
+    """An admin request refused: ``status`` is the HTTP status, ``message`` says what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _split_ids(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def account_settings(row: sqlite3.Row) -> dict[str, Any]:
+    """An account as trainers see it: settings included, auth token left out."""
+    return {
+        "sid": row["sid"],
+        "friendly_name": row["friendly_name"],
+        "type": row["type"],
+        "status": row["status"],
+        "protected_sender_ids": _db.loads_list(row["protected_sender_ids"]),
+        "filtered_sender_ids": _db.loads_list(row["filtered_sender_ids"]),
+        "message_step_seconds": row["message_step_seconds"],
+        "date_created": _api.iso8601(row["date_created"]),
+        "date_updated": _api.iso8601(row["date_updated"]),
+    }
+
+
+def _account_values(form: dict[str, str]) -> dict[str, Any]:
+    allowed = {
+        "friendly_name",
+        "type",
+        "status",
+        "protected_sender_ids",
+        "filtered_sender_ids",
+        "message_step_seconds",
+    }
+    unknown = set(form) - allowed
+    if unknown:
+        raise AdminError(400, f"Unknown account settings: {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    if "friendly_name" in form:
+        values["friendly_name"] = form["friendly_name"][: _api.MAX_FRIENDLY_NAME]
+    if "type" in form:
+        if form["type"] not in ACCOUNT_TYPES:
+            raise AdminError(400, "type must be Full or Trial")
+        values["type"] = form["type"]
+    if "status" in form:
+        if form["status"] not in ACCOUNT_STATUSES:
+            raise AdminError(400, "status must be active, suspended or closed")
+        values["status"] = form["status"]
+    for name in ("protected_sender_ids", "filtered_sender_ids"):
+        if name in form:
+            values[name] = json.dumps(_split_ids(form[name]))
+    if "message_step_seconds" in form:
+        try:
+            step = float(form["message_step_seconds"])
+        except ValueError:
+            step = -1.0
+        if not 0 <= step <= 86400:
+            raise AdminError(400, "message_step_seconds must be a number from 0 to 86400")
+        values["message_step_seconds"] = step
+    return values
+
+
+def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict[str, str]:
+    values = {
+        "friendly_name": "Sandbox agency",
+        "type": "Full",
+        "status": "active",
+        "protected_sender_ids": json.dumps(_db.DEFAULT_PROTECTED_SENDER_IDS),
+        "filtered_sender_ids": "[]",
+        "message_step_seconds": _db.DEFAULT_MESSAGE_STEP_SECONDS,
+    }
+    values.update(_account_values(form))
+    sid, token, ts = _db.new_sid("AC"), _db.new_auth_token(), _db.now()
+    conn.execute(
+        "INSERT INTO accounts (sid, auth_token, friendly_name, type, status, protected_sender_ids,"
+        " filtered_sender_ids, message_step_seconds, date_created, date_updated)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            sid,
+            token,
+            values["friendly_name"],
+            values["type"],
+            values["status"],
+            values["protected_sender_ids"],
+            values["filtered_sender_ids"],
+            values["message_step_seconds"],
+            ts,
+            ts,
+        ),
+    )
+    return {"account_sid": sid, "auth_token": token}
+
+
+def _account_row(conn: sqlite3.Connection, sid: str) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
+    if row is None:
+        raise AdminError(404, f"No sandbox account {sid}")
+    return row
+
+
+def admin_update_account(
+    conn: sqlite3.Connection, sid: str, form: dict[str, str]
+) -> dict[str, Any]:
+    _account_row(conn, sid)
+    values = _account_values(form)
+    if values:
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        conn.execute(
+            f"UPDATE accounts SET {assignments}, date_updated = ? WHERE sid = ?",
+            (*values.values(), _db.now(), sid),
+        )
+    return account_settings(_account_row(conn, sid))
+
+
+def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
+    """Everything a trainer may look at for one account; no auth token, no key secret (hash)."""
+    account = _account_row(conn, sid)
+    keys = conn.execute(
+        "SELECT sid, friendly_name, key_type, date_created FROM api_keys WHERE account_sid = ?"
+        " ORDER BY date_created, rowid",
+        (sid,),
+    ).fetchall()
+    services = []
+    for svc in conn.execute(
+        "SELECT * FROM services WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
+    ).fetchall():
+        alphas = conn.execute(
+            "SELECT * FROM alpha_senders WHERE service_sid = ? ORDER BY rowid", (svc["sid"],)
+        ).fetchall()
+        numbers = conn.execute(
+            _api._SERVICE_NUMBER_SQL + " ORDER BY s.date_created", (svc["sid"],)
+        ).fetchall()
+        services.append(
+            {
+                "sid": svc["sid"],
+                "friendly_name": svc["friendly_name"],
+                "usecase": svc["usecase"],
+                "date_created": _api.iso8601(svc["date_created"]),
+                "alpha_senders": [
+                    {"sid": a["sid"], "alpha_sender": a["alpha_sender"]} for a in alphas
+                ],
+                "phone_numbers": [
+                    {"sid": n["sid"], "phone_number": n["phone_number"]} for n in numbers
+                ],
+            }
+        )
+    incoming = conn.execute(
+        "SELECT sid, phone_number, friendly_name FROM incoming_numbers WHERE account_sid = ?"
+        " ORDER BY date_created, rowid",
+        (sid,),
+    ).fetchall()
+    at = _db.now()
+    messages = []
+    for msg in conn.execute(
+        "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
+    ).fetchall():
+        state = _api.message_state(msg, at)
+        messages.append(
+            {
+                "sid": msg["sid"],
+                "messaging_service_sid": msg["service_sid"],
+                "to": msg["to_number"],
+                "from": state["from"],
+                "body": msg["body"],
+                "status": state["status"],
+                "error_code": state["error_code"],
+                "date_created": _api.iso8601(msg["date_created"]),
+            }
+        )
+    return {
+        "account": account_settings(account),
+        "keys": [
+            {
+                "sid": k["sid"],
+                "friendly_name": k["friendly_name"],
+                "key_type": k["key_type"],
+                "date_created": _api.iso8601(k["date_created"]),
+            }
+            for k in keys
+        ],
+        "services": services,
+        "incoming_phone_numbers": [dict(r) for r in incoming],
+        "messages": messages,
+    }
+
+
+def admin_requests(conn: sqlite3.Connection, account_sid: str | None) -> list[dict[str, Any]]:
+    if account_sid:
+        rows = conn.execute(
+            "SELECT * FROM request_log WHERE account_sid = ? ORDER BY id", (account_sid,)
+        ).fetchall()
+    else:
+        rows = conn.execute("SELECT * FROM request_log ORDER BY id").fetchall()
+    result = []
+    for row in rows:
+        item = dict(row)
+        item["form"] = json.loads(item["form"])
+        result.append(item)
+    return result
