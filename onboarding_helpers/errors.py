@@ -47,10 +47,13 @@ class TwilioActionError(RunbookError):
         code: int | None = None,
         status: int | None = None,
         more_info: str | None = None,
+        served_by: str | None = None,
     ) -> None:
         self.code = code
         self.status = status
         self.more_info = more_info
+        # Set when a live request went to a server that is not Twilio (a base URL override).
+        self.served_by = served_by
         super().__init__(message, advice=advice, field=field)
 
     def __str__(self) -> str:

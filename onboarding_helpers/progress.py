@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import StateLocked
+from .errors import InputError, StateLocked
 from .files import write_atomically
 
 
@@ -49,10 +47,24 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _check_no_secret(data: Any, where: str) -> None:
-    text = json.dumps(data, ensure_ascii=False)
-    if _SECRET_LIKE.search(text):
-        raise ValueError(f"refusing to write a secret-looking value into the {where}")
+def _check_no_secret(data: dict[str, Any], where: str) -> None:
+    for name, value in data.items():
+        if _SECRET_LIKE.search(json.dumps(value, ensure_ascii=False)):
+            raise ValueError(
+                f"refusing to write a secret-looking value (field {name!r}) into the {where}"
+            )
+
+
+def _fix_for(path: Path) -> str:
+    return (
+        f"Move it aside (mv '{path}' '{path}.broken') and run again: the step records are"
+        " rebuilt as steps run, and nothing in Twilio is lost. Keep the moved file for support."
+    )
+
+
+def _torn(raw: bytes) -> bool:
+    """A line a killed run left half-written: the start of one of our JSON objects."""
+    return raw.startswith(b'{"')
 
 
 class ProgressRecord:
@@ -64,13 +76,47 @@ class ProgressRecord:
         self.journal_path = self.state_dir / "journal.jsonl"
 
     def _ensure_dir(self) -> None:
-        self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            raise InputError(
+                "state_dir",
+                f"{self.state_dir} is a file, not a folder.",
+                "Give a folder (--state-dir), or move that file away.",
+            )
+        try:
+            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as err:
+            raise InputError(
+                "state_dir",
+                f"the folder {self.state_dir} cannot be made: {err.strerror}.",
+                "Give a folder you can write to (--state-dir).",
+            ) from None
+
+    def check(self) -> None:
+        """Raise InputError naming the path and the fix if the state folder cannot be used."""
+        if self.state_dir.exists() and not self.state_dir.is_dir():
+            self._ensure_dir()
+        self.all_steps()
+        self.journal_entries()
 
     def all_steps(self) -> dict[str, dict[str, Any]]:
         try:
-            return json.loads(self.progress_path.read_text(encoding="utf-8"))
+            data = json.loads(self.progress_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        except OSError as err:
+            raise InputError(
+                "state_dir", f"{self.progress_path} cannot be read: {err.strerror}.", "Check it."
+            ) from None
+        if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+            raise InputError(
+                "state_dir",
+                f"the progress record {self.progress_path} is damaged (not the JSON the runbook"
+                " writes).",
+                _fix_for(self.progress_path),
+            )
+        return data
 
     def step(self, name: str) -> dict[str, Any]:
         """The last recorded result of a step ({} if it never ran)."""
@@ -92,7 +138,9 @@ class ProgressRecord:
         _check_no_secret(entry, "journal")
         self._ensure_dir()
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
-        with open(self.journal_path, "a+b") as out:
+        # Phone numbers and account ids: private to the user, like everything a run writes.
+        fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a+b") as out:
             # A run killed mid-write leaves a torn last line: start ours on a fresh one.
             if out.tell() > 0:
                 out.seek(-1, os.SEEK_END)
@@ -105,15 +153,32 @@ class ProgressRecord:
 
     def journal_entries(self, step: str | None = None) -> list[dict[str, Any]]:
         try:
-            lines = self.journal_path.read_text(encoding="utf-8").splitlines()
+            lines = self.journal_path.read_bytes().splitlines()
         except FileNotFoundError:
             return []
+        except OSError as err:
+            raise InputError(
+                "state_dir", f"{self.journal_path} cannot be read: {err.strerror}.", "Check it."
+            ) from None
         entries = []
-        for line in lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a torn last line from a killed run; the rest still counts
+                entry = json.loads(raw.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                if _torn(raw):
+                    continue  # half a line from a killed run; the rest still counts
+                entry = None
+            if not isinstance(entry, dict) or not isinstance(entry.get("action"), str):
+                raise InputError(
+                    "state_dir",
+                    f"line {number} of the journal {self.journal_path} is not a journal entry"
+                    " (edited by hand?). The runbook reads the journal to avoid making things"
+                    " twice, so it stops rather than guess.",
+                    f"Open the file and delete or repair line {number}; every other line is"
+                    " one JSON object the runbook wrote.",
+                )
             if step is None or entry.get("step") == step:
                 entries.append(entry)
         return entries
@@ -134,28 +199,6 @@ class ProgressRecord:
                 }
             )
         return rows
-
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the state folder for one run; a second run at the same time is refused."""
-        import fcntl
-
-        self._ensure_dir()
-        path = self.state_dir / "run.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StateLocked(
-                    f"Another runbook run is using the state folder {self.state_dir}.",
-                    advice="Wait for it to finish, or stop it, then run again.",
-                ) from None
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
-            yield
-        finally:
-            os.close(fd)
 
 
 _kernel_holds: dict[Path, int] = {}

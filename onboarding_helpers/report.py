@@ -135,7 +135,9 @@ def write_report(rb: Runbook, path: Path | None = None) -> Path:
     path = Path(path) if path else report_path(rb.settings.state_dir)
     text = build_report(rb)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    write_atomically(path, text, 0o644)  # meant to be attached to a ticket; holds no secret
+    # Holds no secret, but account ids and masked numbers: the user's alone, like every file a
+    # run writes; share it on purpose.
+    write_atomically(path, text, 0o600)
     return path
 
 

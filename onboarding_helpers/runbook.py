@@ -3,16 +3,27 @@
 A notebook's first cell calls ``open_runbook(mode, env_file, state_dir)``; empty arguments fall back
 to the environment (``ONBOARDING_MODE``, ``ONBOARDING_ENV_FILE``, ``ONBOARDING_STATE_DIR``,
 ``ONBOARDING_SANDBOX_DIR``, ``ONBOARDING_TWILIO_BASE_URL``) and then to defaults beside the project.
+
+Sandbox and live never share a credential file: by default live uses ``.env`` and the sandbox
+``.env.sandbox``, and the store refuses to write one mode's values into a file marked for the
+other (see ``credentials``). In live mode the credentials go only to Twilio: a base URL that is
+not https is refused unless ``ONBOARDING_ALLOW_INSECURE_BASE_URL=1``, and any base URL in effect
+is named wherever the run reports where its requests go.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
+from . import locks
 from .credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, CredentialStore
 from .errors import InputError, StepBlocked
 from .progress import ProgressRecord
@@ -21,6 +32,11 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 MODES = ("sandbox", "live")
+# Each mode's own credential file, so practice never touches a real account's values.
+DEFAULT_ENV_FILES = {"live": ".env", "sandbox": ".env.sandbox"}
+INSECURE_VARIABLE = "ONBOARDING_ALLOW_INSECURE_BASE_URL"
+BASE_URL_VARIABLE = "ONBOARDING_TWILIO_BASE_URL"
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -44,6 +60,45 @@ class Settings:
     def is_sandbox(self) -> bool:
         return self.mode == "sandbox"
 
+    @property
+    def foreign_base_url(self) -> str | None:
+        """The base URL live requests go to instead of Twilio (None: Twilio, or sandbox mode)."""
+        if self.is_sandbox or not self.base_url:
+            return None
+        host = (urlsplit(self.base_url).hostname or "").lower()
+        return None if host == "twilio.com" or host.endswith(".twilio.com") else self.base_url
+
+    def where_requests_go(self) -> str:
+        if self.is_sandbox:
+            where = f" ({self.base_url})" if self.base_url else ""
+            return f"the sandbox Twilio on this computer{where}"
+        if self.base_url:
+            return f"{self.base_url} ({BASE_URL_VARIABLE}), not Twilio itself"
+        return "Twilio (https://api.twilio.com)"
+
+
+def check_base_url(settings: Settings) -> None:
+    """In live mode the Auth Token must not travel in clear: refuse a base URL that is not https."""
+    if settings.is_sandbox or not settings.base_url:
+        return
+    parts = urlsplit(settings.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            BASE_URL_VARIABLE,
+            f"{settings.base_url!r} is not a URL.",
+            f"Unset {BASE_URL_VARIABLE} to reach Twilio, or give a full https:// URL.",
+        )
+    if parts.scheme == "https" or os.environ.get(INSECURE_VARIABLE) == "1":
+        return
+    raise InputError(
+        BASE_URL_VARIABLE,
+        f"is {settings.base_url}, which is not https: in live mode your Account SID and Auth"
+        " Token would be sent in clear to whatever listens there, not to Twilio. Nothing was"
+        " sent.",
+        f"Unset it (unset {BASE_URL_VARIABLE}) so that requests go to Twilio. Only to test"
+        f" against a local mock on purpose, also set {INSECURE_VARIABLE}=1.",
+    )
+
 
 def resolve_settings(mode: str = "", env_file: str = "", state_dir: str = "") -> Settings:
     root = project_root()
@@ -58,10 +113,10 @@ def resolve_settings(mode: str = "", env_file: str = "", state_dir: str = "") ->
 
     return Settings(
         mode=mode,
-        env_file=pick(env_file, "ONBOARDING_ENV_FILE", ".env"),
+        env_file=pick(env_file, "ONBOARDING_ENV_FILE", DEFAULT_ENV_FILES[mode]),
         state_dir=pick(state_dir, "ONBOARDING_STATE_DIR", ".runbook"),
         sandbox_dir=pick("", "ONBOARDING_SANDBOX_DIR", ".sandbox"),
-        base_url=os.environ.get("ONBOARDING_TWILIO_BASE_URL") or None,
+        base_url=os.environ.get(BASE_URL_VARIABLE) or None,
     )
 
 
@@ -70,7 +125,7 @@ class Runbook:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store = CredentialStore(settings.env_file)
+        self.store = CredentialStore(settings.env_file, mode=settings.mode)
         self.progress = ProgressRecord(settings.state_dir)
 
     def __repr__(self) -> str:
@@ -81,6 +136,7 @@ class Runbook:
     def base_url(self) -> str | None:
         """Where Twilio requests go: the sandbox (started if needed), an override, or Twilio."""
         if self.settings.base_url:
+            check_base_url(self.settings)
             return self.settings.base_url
         if self.settings.is_sandbox:
             from .sandbox import ensure_running
@@ -91,14 +147,43 @@ class Runbook:
     def client_with_token(self, account_sid: str, auth_token: str, step: str) -> Client:
         from .twilio_gateway import make_client
 
-        return make_client(account_sid, auth_token=auth_token, base_url=self.base_url, step=step)
+        return make_client(
+            account_sid,
+            auth_token=auth_token,
+            base_url=self.base_url,
+            step=step,
+            not_twilio=self.settings.foreign_base_url is not None,
+        )
 
     def client_with_key(self, account_sid: str, key_sid: str, secret: str, step: str) -> Client:
         from .twilio_gateway import make_client
 
         return make_client(
-            account_sid, api_key_sid=key_sid, api_secret=secret, base_url=self.base_url, step=step
+            account_sid,
+            api_key_sid=key_sid,
+            api_secret=secret,
+            base_url=self.base_url,
+            step=step,
+            not_twilio=self.settings.foreign_base_url is not None,
         )
+
+    @contextmanager
+    def exclusive(self, kind: str, wait: float = locks.ACTION_WAIT) -> Iterator[None]:
+        """Hold the credentials and the state folder (``locks``) while a step acts."""
+        with locks.hold(self.settings.env_file, self.settings.state_dir, kind, wait):
+            yield
+
+    def refuse_secrets(self, field: str, value: object) -> None:
+        """Refuse a typed value that holds one of the env file's secrets anywhere in it: names
+        are sent to Twilio and written to the journal and the notebook."""
+        if not isinstance(value, str) or not value:
+            return
+        if any(secret and secret in value for secret in self.store.secrets()):
+            raise InputError(
+                field,
+                "contains a secret from the env file (the Auth Token or the API secret).",
+                "Type a plain descriptive name; secrets stay in the env file only.",
+            )
 
     def saved_account(self) -> tuple[str, str]:
         """Account SID and Auth Token from the store, or a StepBlocked saying to do step 01."""
@@ -126,13 +211,44 @@ class Runbook:
         return self.client_with_key(account_sid, key, secret, step)
 
 
+def step_action(step: str) -> Callable[[F], F]:
+    """Make a step function hold the runbook's lock (``Runbook.exclusive``) while it acts, so a
+    form in a notebook and a headless run never act on the same credentials at once."""
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def wrapper(rb: Runbook, *args: Any, **kwargs: Any) -> Any:
+            with rb.exclusive(f"step {step}"):
+                return function(rb, *args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
 def open_runbook(mode: str = "", env_file: str = "", state_dir: str = "") -> Runbook:
-    """The shared objects for a notebook; empty arguments use the environment or defaults."""
+    """The shared objects for a notebook; empty arguments use the environment or defaults.
+
+    Refuses at once what would fail later: an insecure live base URL, an env file that cannot be
+    read or belongs to the other mode, a state folder that is a file or holds a corrupt record.
+    """
     rb = Runbook(resolve_settings(mode, env_file, state_dir))
-    runner_pid = os.environ.get("ONBOARDING_RUNNER_PID")
+    check_base_url(rb.settings)
+    preflight(rb)
+    runner_pid = os.environ.get(locks.RUNNER_PID_VARIABLE)
     if runner_pid and runner_pid != str(os.getpid()):
         # A kernel of a headless run: the next run waits until this kernel is gone.
         from .progress import hold_for_kernel
 
         hold_for_kernel(rb.settings.state_dir)
     return rb
+
+
+def preflight(rb: Runbook) -> None:
+    """Check the env file and the state folder before anything is provisioned or written.
+
+    Each problem comes out as an InputError naming the path and the fix.
+    """
+    rb.store.values()  # a folder, bytes that are not UTF-8, no permission: named by the store
+    rb.store.check_mode()
+    rb.progress.check()

@@ -8,38 +8,69 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from . import locks
+from .errors import InputError, RunbookError
 from .progress import STEPS, Step
-from .runbook import Runbook, project_root, resolve_settings
+from .runbook import Runbook, Settings, check_base_url, preflight, project_root, resolve_settings
 
 if TYPE_CHECKING:
     from .sandbox.scenarios import Scenario
 
 _SECRET_NAME = re.compile(r"(token|secret|password|passwd|api_?key_?secret|auth)", re.I)
-_SECRET_VALUE = re.compile(r"^[A-Za-z0-9]{32}$")
+# A Twilio secret is 32 letters and digits; SIDs are 34, so they do not match.
+_SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
+_KEEP_OUT = "Put secrets in the env file (see .env.example), never on the command line."
+# Notebook parameters the runner sets itself: passed by hand they would point the notebooks at
+# files the runner does not hold the lock on.
+RUNNER_OWNED = {
+    "env_file": "--env-file PATH",
+    "state_dir": "--state-dir DIR",
+    "mode": "--sandbox or --live",
+    "headless": "nothing: the runner always runs notebooks headless",
+}
 
 
-def check_parameter(name: str, value: Any) -> None:
-    """Refuse a parameter whose name or value looks like a secret."""
+def check_parameter(name: str, value: Any, secrets: Iterable[str] = ()) -> None:
+    """Refuse a parameter the runner owns, or whose name or value holds a secret anywhere.
+
+    ``secrets`` are the env file's secret values; papermill writes every parameter into the
+    executed notebook, and steps send names to Twilio and the journal.
+    """
+    if name in RUNNER_OWNED:
+        raise InputError(
+            f"parameter {name}",
+            "is set by the runner, not by -p/-r.",
+            f"Use {RUNNER_OWNED[name]} instead.",
+        )
     if _SECRET_NAME.search(name):
         raise InputError(
             f"parameter {name}",
             "looks like a secret, and papermill would copy it into the output notebook.",
-            "Put secrets in the env file (see .env.example), never on the command line.",
+            _KEEP_OUT,
         )
-    if isinstance(value, str) and _SECRET_VALUE.match(value.strip()):
+    if not isinstance(value, str):
+        return
+    if any(secret and secret in value for secret in secrets):
         raise InputError(
             f"parameter {name}",
-            "has a value shaped like a Twilio secret (32 letters and digits).",
-            "Put secrets in the env file (see .env.example), never on the command line.",
+            "contains a secret from the env file (the Auth Token or the API secret).",
+            _KEEP_OUT,
+        )
+    if _SECRET_SHAPE.search(value):
+        raise InputError(
+            f"parameter {name}",
+            "contains something shaped like a Twilio secret (32 letters and digits in a row).",
+            _KEEP_OUT,
         )
 
 
@@ -286,6 +317,51 @@ def _blocking(coroutine_function: Callable[..., Any], *args: Any, **kwargs: Any)
     return run_sync(coroutine_function)(*args, **kwargs)
 
 
+class _Interrupts:
+    """Ctrl-C, held back while kernels start or stop.
+
+    A KeyboardInterrupt in the middle of starting a kernel leaves a kernel nobody can stop (it
+    prints warnings after the runner is gone), and one inside nbclient's event loop comes out
+    as some other exception. So the handler only notes the request while ``shielded`` and raises
+    once the kernel work is done; the run loop checks ``requested`` after a failed step.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.shielded = 0
+
+    def handler(self, signum: int, frame: Any) -> None:
+        self.requested = True
+        if not self.shielded:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def shield(self) -> Iterator[None]:
+        self.shielded += 1
+        try:
+            yield
+        finally:
+            self.shielded -= 1
+        if not self.shielded and self.requested:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            yield  # signals reach the main thread only; nothing to hold back here
+            return
+        previous = signal.signal(signal.SIGINT, self.handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+_interrupts = _Interrupts()
+
 _KERNEL_DIR_PREFIX = "onboarding-kernels-"
 
 
@@ -318,16 +394,24 @@ class _KernelPool:
     kernels never used, and runs on failure and Ctrl-C too.
     """
 
-    def __init__(self, notebooks: list[Path], cwd: Path) -> None:
+    def __init__(
+        self,
+        notebooks: list[Path],
+        cwd: Path,
+        shield: Callable[[], AbstractContextManager[None]] = nullcontext,
+        log_path: Path | None = None,
+    ) -> None:
         import tempfile
 
         self._notebooks = notebooks
         self._cwd = cwd
+        self._shield = shield
         temp = Path(tempfile.gettempdir())
         if os.name == "posix":
             _sweep_kernel_dirs(temp)
         prefix = f"{_KERNEL_DIR_PREFIX}{os.getpid()}-"
         self._dir = Path(tempfile.mkdtemp(prefix=prefix, dir=temp))  # 0700
+        self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
         self._manager = _pooled_manager_class()
         self._started: list[Any] = []
         self._unused: set[int] = set()
@@ -337,7 +421,8 @@ class _KernelPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        with self._shield():
+            self.close()
 
     def fill(self, upto: int) -> None:
         """Start kernels for every notebook up to index ``upto`` (bounded by their number)."""
@@ -354,7 +439,15 @@ class _KernelPool:
                 "--HistoryManager.hist_file=:memory:",  # as nbclient starts kernels
                 f"--IPKernelApp.exec_lines={_preload_line(self._notebooks[index])}",
             ]
-            _blocking(km.start_kernel, extra_arguments=arguments, cwd=str(self._cwd))
+            _blocking(
+                km.start_kernel,
+                extra_arguments=arguments,
+                cwd=str(self._cwd),
+                # A kernel's own stderr (ipykernel warnings, a kernel stopped mid-cell) is not
+                # the officer's business: it goes to a log beside the executed notebooks.
+                stdout=self._log,
+                stderr=self._log,
+            )
 
     def take(self, index: int) -> Any:
         """The kernel for notebook ``index``; kernels for the next notebooks start booting."""
@@ -411,6 +504,11 @@ class _KernelPool:
             self._reap(wait=True)
         finally:
             shutil.rmtree(self._dir, ignore_errors=True)
+            if not isinstance(self._log, int):
+                self._log.close()
+                log = Path(self._log.name)
+                if log.stat().st_size == 0:
+                    log.unlink()  # kernels said nothing: leave no empty file behind
 
 
 def _pooled_manager_class() -> type:
@@ -482,12 +580,16 @@ def run_notebooks(
     turn (preloading their notebook's imports) and shut down in the background, so a run costs
     less than papermill starting and stopping one kernel after another.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     report = RunReport(out_dir)
     if not steps:
         return report
-    with _KernelPool([notebook_path(s, notebooks_dir) for s in steps], notebooks_dir) as pool:
-        pool.fill(_PRESTART - 1)  # the first kernels boot while papermill imports
+    shield = _interrupts.shield
+    notebooks = [notebook_path(s, notebooks_dir) for s in steps]
+    log = out_dir / "kernels.log"
+    with _interrupts.installed(), _KernelPool(notebooks, notebooks_dir, shield, log) as pool:
+        with shield():
+            pool.fill(_PRESTART - 1)  # the first kernels boot while papermill imports
         papermill = _import_papermill()
         for index, step in enumerate(steps):
             if on_step:
@@ -496,7 +598,8 @@ def run_notebooks(
             started = time.perf_counter()
             km = None
             try:
-                km = pool.take(index)
+                with shield():
+                    km = pool.take(index)
                 papermill.execute_notebook(
                     str(notebook_path(step, notebooks_dir)),
                     str(output),
@@ -509,6 +612,8 @@ def run_notebooks(
                     store_widget_state=False,
                 )
             except Exception as exc:  # papermill wraps every failure; we report and stop
+                if _interrupts.requested:  # Ctrl-C, come out of nbclient as something else
+                    raise KeyboardInterrupt from None
                 outcome = StepOutcome(step.name, False, time.perf_counter() - started, output)
                 outcome.error = _error_text(exc)
                 report.outcomes.append(outcome)
@@ -517,7 +622,8 @@ def run_notebooks(
                 break
             finally:
                 if km is not None:
-                    pool.release(km)
+                    with shield():
+                        pool.release(km)
             outcome = StepOutcome(step.name, True, time.perf_counter() - started, output)
             report.outcomes.append(outcome)
             if on_step:
@@ -558,6 +664,65 @@ def _with_scenario_parameters(
     return {**suggested, **parameters}
 
 
+class Interrupted(RunbookError):
+    """Ctrl-C during a run: which step was running, and how to go on."""
+
+    def __init__(self, step: str, state_dir: Path) -> None:
+        self.step = step
+        where = f" during step {step}" if step else ""
+        super().__init__(
+            f"Stopped by Ctrl-C{where}. What was done so far is recorded in {state_dir}.",
+            advice="Run the same command again to go on: finished steps create nothing twice,"
+            " and a step cut short looks up what it had begun before acting.",
+        )
+
+
+def _out_folder(out_dir: str | None, root: Path, notebooks_dir: Path) -> Path:
+    """Where executed notebooks go; never over the committed notebooks, never onto a file."""
+    out = Path(out_dir).expanduser().absolute() if out_dir else default_out_dir(root)
+    resolved, notebooks = out.resolve(), notebooks_dir.resolve()
+    if resolved == notebooks or notebooks in resolved.parents:
+        raise InputError(
+            "--out",
+            f"{out} is inside {notebooks_dir}: executed copies would overwrite the runbook's own"
+            " notebooks.",
+            "Leave --out out (runs/<UTC time> is the default) or name a folder elsewhere.",
+        )
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", f"{out} is a file, not a folder.", "Name a folder for --out.")
+    return out
+
+
+@contextmanager
+def _private_files() -> Iterator[None]:
+    """Everything the run and its kernels write (notebooks, journal, report, folders) is the
+    user's alone: umask 077, inherited by the kernels."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _settings_for_run(
+    mode: str, env_file: str | None, state_dir: str | None, sandbox_dir: str | None
+) -> Settings:
+    # Kernels inherit these; notebooks read them when their own parameters are empty.
+    # Kernels that see the runner's pid act under its lock and hold the state folder while alive.
+    env = {"ONBOARDING_MODE": mode, locks.RUNNER_PID_VARIABLE: str(os.getpid())}
+    if env_file:
+        env["ONBOARDING_ENV_FILE"] = str(Path(env_file).expanduser().absolute())
+    if state_dir:
+        env["ONBOARDING_STATE_DIR"] = str(Path(state_dir).expanduser().absolute())
+    if sandbox_dir:
+        env["ONBOARDING_SANDBOX_DIR"] = str(Path(sandbox_dir).expanduser().absolute())
+    os.environ.update(env)
+    settings = resolve_settings(mode)
+    os.environ["ONBOARDING_ENV_FILE"] = str(settings.env_file)
+    os.environ["ONBOARDING_STATE_DIR"] = str(settings.state_dir)
+    return settings
+
+
 def run(
     *,
     mode: str,
@@ -574,40 +739,34 @@ def run(
     """The headless run behind ``python -m onboarding_helpers run``.
 
     ``scenario`` (or ``-p scenario NAME``) starts a training scenario on a new sandbox account
-    before the notebooks run; its suggested parameters apply under the caller's own.
+    before the notebooks run; its suggested parameters apply under the caller's own. Everything
+    is checked (paths, parameters, the base URL) before anything is provisioned or written.
     """
     parameters = dict(parameters or {})
-    for name, value in parameters.items():
-        check_parameter(name, value)
     chosen = _chosen_scenario(mode, scenario or str(parameters.pop("scenario", "") or ""))
     root = project_root()
     notebooks_dir = root / "notebooks"
-    # Kernels inherit these; notebooks read them when their own parameters are empty.
-    # Kernels that see this hold a lock on the state folder for as long as they live.
-    env = {"ONBOARDING_MODE": mode, "ONBOARDING_RUNNER_PID": str(os.getpid())}
-    if env_file:
-        env["ONBOARDING_ENV_FILE"] = str(Path(env_file).expanduser().absolute())
-    if state_dir:
-        env["ONBOARDING_STATE_DIR"] = str(Path(state_dir).expanduser().absolute())
-    if sandbox_dir:
-        env["ONBOARDING_SANDBOX_DIR"] = str(Path(sandbox_dir).expanduser().absolute())
-    os.environ.update(env)
-    settings = resolve_settings(mode)
-    env.setdefault("ONBOARDING_ENV_FILE", str(settings.env_file))
-    env.setdefault("ONBOARDING_STATE_DIR", str(settings.state_dir))
-    os.environ.update(env)
+    settings = _settings_for_run(mode, env_file, state_dir, sandbox_dir)
+    check_base_url(settings)
     rb = Runbook(settings)
+    preflight(rb)
+    secrets = rb.store.secrets()
+    for name, value in parameters.items():
+        check_parameter(name, value, secrets)
     steps = plan(notebooks_dir, only, include_optional or bool(parameters.get("buy_phone_number")))
     check_parameters_known(steps, notebooks_dir, parameters)
     if chosen is not None:
         parameters = _with_scenario_parameters(chosen, steps, notebooks_dir, parameters)
-    out = Path(out_dir).absolute() if out_dir else default_out_dir(root)
+    out = _out_folder(out_dir, root, notebooks_dir)
+    if settings.foreign_base_url:
+        echo(f"live mode: Twilio requests go to {settings.where_requests_go()}")
 
     server = None
-    with rb.progress.lock():
+    with locks.hold(settings.env_file, settings.state_dir, "headless run"), _private_files():
         from .progress import wait_for_kernels
 
         wait_for_kernels(settings.state_dir)
+        current: list[str] = [""]
         try:
             if settings.is_sandbox and not settings.base_url:
                 # One sandbox server for the whole run, shared by every kernel.
@@ -626,6 +785,8 @@ def run(
                     f"sandbox: {server.url}  account {started.account_sid}"
                     + ("  (new)" if started.provisioned else "")
                 )
+                for note in started.notes:
+                    echo(f"  note: {note}")
             elif chosen is not None:  # a sandbox of the caller's (ONBOARDING_TWILIO_BASE_URL)
                 from .steps.start import start_scenario
 
@@ -638,6 +799,7 @@ def run(
 
             def progress(event: str, step: Step, outcome: StepOutcome | None) -> None:
                 if event == "start":
+                    current[0] = step.name
                     echo(f"▶ {step.name}  {step.title}")
                 elif outcome and outcome.ok:
                     echo(f"  ✔ done in {outcome.seconds:.1f} s")
@@ -652,6 +814,12 @@ def run(
                 echo("")
                 for line in handoff_summary(settings.env_file, settings.state_dir):
                     echo(line)
+        except KeyboardInterrupt:
+            import logging
+
+            # nbclient's tasks cut short would report "Task exception was never retrieved".
+            logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+            raise Interrupted(current[0], settings.state_dir) from None
         finally:
             if server is not None:
                 server.stop()
@@ -676,16 +844,15 @@ def main_run(args: Any) -> int:
             parameters=parameters,
             scenario=getattr(args, "scenario", None) or "",
         )
-    except InputError as err:
+    except Interrupted as err:
+        print(f"\n{err}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before anything ran
+        print("\nStopped by Ctrl-C before any step ran; nothing was changed.", file=sys.stderr)
+        return 130
+    except RunbookError as err:  # a refused input, the lock held ...: the message is safe
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except Exception as err:  # RunbookError (e.g. lock held) and friends: message is safe
-        from .errors import RunbookError
-
-        if isinstance(err, RunbookError):
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        raise
     failed = report.failed
     if failed:
         print(

@@ -72,8 +72,12 @@ def _routed_http_client_class() -> type:
             timeout: float = DEFAULT_TIMEOUT,
             retries: int = DEFAULT_RETRIES,
             backoff: float = 0.5,
+            not_twilio: bool = False,
         ) -> None:
             super().__init__(timeout=timeout)
+            # Live credentials going to a server that is not Twilio: its refusals say nothing
+            # about the officer's real credentials, and errors must say so.
+            self.not_twilio = not_twilio
             # Proxy variables must not send loopback (sandbox) traffic elsewhere.
             if self.session is not None and base_url:
                 self.session.trust_env = False
@@ -159,11 +163,14 @@ def make_client(
     step: str | None = None,
     timeout: float | None = None,
     retries: int = DEFAULT_RETRIES,
+    not_twilio: bool = False,
 ) -> Client:
     """A Twilio client authenticated by Auth Token, or by API key scoped to ``account_sid``.
 
     ``base_url`` (the sandbox, or any Twilio-compatible server) replaces every Twilio host.
     ``timeout`` defaults to ``ONBOARDING_TWILIO_TIMEOUT`` seconds if set, else 15.
+    ``not_twilio``: live credentials sent to a base URL that is not Twilio; a refusal from it is
+    reported as that server's, not as wrong credentials.
     """
     if timeout is None:
         timeout = _default_timeout()
@@ -175,7 +182,9 @@ def make_client(
         username, password = account_sid, auth_token
     if not password:
         raise ValueError("make_client needs an auth_token or an api_key_sid with its api_secret")
-    http_client = _routed_http_client_class()(base_url=base_url, timeout=timeout, retries=retries)
+    http_client = _routed_http_client_class()(
+        base_url=base_url, timeout=timeout, retries=retries, not_twilio=not_twilio
+    )
     extensions = [USER_AGENT] + ([f"step/{step}"] if step else [])
     # environment={} stops the SDK from reading TWILIO_* variables behind our back.
     return Client(
@@ -326,11 +335,35 @@ def _error_body(text: str | None) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def explain(exc: BaseException, *, action: str, field: str | None = None) -> TwilioActionError:
+def _not_twilio_refusal(action: str, served_by: str, code: int | None) -> TwilioActionError:
+    return TwilioActionError(
+        f"Could not {action}: the server at {served_by} refused the credentials (error"
+        f" {code or 20003}). It is not Twilio: ONBOARDING_TWILIO_BASE_URL sends this live run's"
+        " requests there, so this says nothing about your real Twilio credentials.",
+        advice="To check them with Twilio, unset ONBOARDING_TWILIO_BASE_URL and run again.",
+        field="ONBOARDING_TWILIO_BASE_URL",
+        code=code,
+        status=401,
+        served_by=served_by,
+    )
+
+
+def _http_client_of(fn: Callable[..., Any]) -> Any:
+    """The http client behind an SDK call (a bound method of a list or context resource)."""
+    owner = getattr(fn, "__self__", None)
+    version = getattr(owner, "_version", None)
+    domain = getattr(version, "domain", None)
+    return getattr(getattr(domain, "twilio", None), "http_client", None)
+
+
+def explain(
+    exc: BaseException, *, action: str, field: str | None = None, served_by: str | None = None
+) -> TwilioActionError:
     """Turn a Twilio SDK or network error into a message with advice.
 
     Handles TwilioRestException (fetch/create/delete), the plain TwilioException that list calls
-    raise with the HTTP response attached, and connection failures.
+    raise with the HTTP response attached, and connection failures. ``served_by``: the base URL,
+    when live requests go to a server that is not Twilio.
     """
     import requests
     from twilio.base.exceptions import TwilioException, TwilioRestException
@@ -358,6 +391,8 @@ def explain(exc: BaseException, *, action: str, field: str | None = None) -> Twi
     else:
         return TwilioActionError(f"Could not {action}: {type(exc).__name__}.", advice="Run again.")
 
+    if served_by and (status == 401 or code == 20003):
+        return _not_twilio_refusal(action, served_by, code)
     known = ADVICE.get(code or 0) or _STATUS_ADVICE.get(status or 0)
     if known:
         what, known_field, fix = known
@@ -394,7 +429,9 @@ def call(
     try:
         return fn(*args, **kwargs)
     except (TwilioException, requests.RequestException) as exc:
-        raise explain(exc, action=action, field=field) from None
+        http = _http_client_of(fn)
+        served_by = http.base_url if getattr(http, "not_twilio", False) else None
+        raise explain(exc, action=action, field=field, served_by=served_by) from None
 
 
 def outcome_unknown(err: TwilioActionError) -> bool:

@@ -22,6 +22,9 @@ SID_KINDS: dict[str, tuple[str, str]] = {
 }
 
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
+# A Twilio secret (Auth Token, API secret) is 32 letters and digits; a SID is 34, so it does not
+# match. Used to keep secrets out of every typed name.
+SECRET_SHAPE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0"}
 
 
@@ -150,6 +153,13 @@ def validate_friendly_name(value: object, field: str = "friendly name", max_len:
         )
     if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in cleaned):
         raise InputError(field, "contains a control or invisible character.", "Retype it by hand.")
+    if SECRET_SHAPE.search(cleaned):
+        # Names go to Twilio, the journal and the notebook: a pasted secret must not.
+        raise InputError(
+            field,
+            "contains something shaped like a Twilio secret (32 letters and digits in a row).",
+            "Type a plain descriptive name; secrets stay in the env file only.",
+        )
     return cleaned
 
 

@@ -75,7 +75,7 @@ def prepare_flow(
     account = provision_account(url, friendly_name="Ministry of Testing")
     ac, token = account["account_sid"], account["auth_token"]
     set_account(url, ac, message_step_seconds=step_seconds)
-    store = CredentialStore(env_file)
+    store = CredentialStore(env_file, mode="sandbox")
     store.save({ACCOUNT_SID: ac, AUTH_TOKEN: token})
     client = make_client(ac, auth_token=token, base_url=url)
     key = client.new_keys.create(friendly_name="Postman")

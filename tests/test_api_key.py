@@ -274,7 +274,7 @@ def test_console_inputs_are_validated_before_any_request(rb, kwargs, fragment):
         ({"api_key_source": "console", "replace_key": True}, "goes with api_key_source"),
         ({"api_key_source": "dashboard"}, "Use 'create' or 'console'"),
         ({"api_key_name": "x" * 65}, "Twilio allows 64"),
-        ({"api_key_name": "a1" * 16}, "looks like a secret"),
+        ({"api_key_name": "a1" * 16}, "shaped like a Twilio secret"),
     ],
 )
 def test_bad_parameters_are_refused_before_anything_is_created(rb, kwargs, fragment):

@@ -69,7 +69,7 @@ def test_the_run_report_has_sids_and_times_and_no_secret(flow):
     result = hand_off(f.rb, SG_MOBILE, wait_seconds=10)
     report = result.report_path
     assert report.parent == f.rb.settings.state_dir and report.name.startswith("report-")
-    assert report.suffix == ".md" and stat.S_IMODE(os.stat(report).st_mode) == 0o644
+    assert report.suffix == ".md" and stat.S_IMODE(os.stat(report).st_mode) == 0o600
     text = report.read_text()
     for sid in (f.account_sid, f.api_key_sid, f.service_sid, result.message_sid):
         assert sid in text

@@ -70,7 +70,7 @@ def test_malformed_account_sid_stops_01_naming_field_and_fix(workspace):
 
 def test_wrong_auth_token_stops_01(workspace):
     assert workspace.cli("--only", "00").returncode == 0
-    store = CredentialStore(workspace.env_file)
+    store = CredentialStore(workspace.env_file, mode="sandbox")
     store.save({AUTH_TOKEN: "0" * 32})  # the officer pasted a wrong token
     _expect_step_01_stops(
         workspace, fragments=["Account SID / Auth Token", "20003", "click 'Show'"]
@@ -105,7 +105,7 @@ def test_notebook_01_runs_under_plain_papermill(workspace, sandbox):
     from onboarding_helpers.sandbox import provision_account
 
     account = provision_account(sandbox.url)
-    CredentialStore(workspace.env_file).save(
+    CredentialStore(workspace.env_file, mode="sandbox").save(
         {ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]}
     )
     out = workspace.root / "plain.ipynb"

@@ -3,6 +3,7 @@ import multiprocessing
 
 import pytest
 
+from onboarding_helpers import locks
 from onboarding_helpers.errors import StateLocked
 from onboarding_helpers.progress import ProgressRecord, format_board
 
@@ -49,7 +50,7 @@ def test_board_lists_every_step(tmp_path):
 
 def _try_lock(state_dir, queue):
     try:
-        with ProgressRecord(state_dir).lock():
+        with locks.hold(state_dir / ".env", state_dir, "second run"):
             queue.put("got it")
     except StateLocked as err:
         queue.put(str(err))
@@ -58,11 +59,12 @@ def _try_lock(state_dir, queue):
 def test_second_run_is_refused_while_the_first_holds_the_lock(tmp_path):
     progress = ProgressRecord(tmp_path)
     queue = multiprocessing.get_context("fork").Queue()
-    with progress.lock():
+    with locks.hold(tmp_path / ".env", tmp_path, "first run"):
         proc = multiprocessing.get_context("fork").Process(target=_try_lock, args=(tmp_path, queue))
         proc.start()
         proc.join(10)
-        assert "Another runbook run" in queue.get(timeout=5)
+        message = queue.get(timeout=5)
+        assert "Another runbook run" in message and "first run" in message
     proc = multiprocessing.get_context("fork").Process(target=_try_lock, args=(tmp_path, queue))
     proc.start()
     proc.join(10)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..credentials import ACCOUNT_SID, AUTH_TOKEN
 from ..errors import StepBlocked, TwilioActionError
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import call
 from ..validation import validate_account_sid, validate_auth_token
 
@@ -21,6 +21,7 @@ class AccountResult:
     type: str
 
 
+@step_action(STEP)
 def check_account(rb: Runbook, account_sid: str = "", auth_token: str = "") -> AccountResult:
     """Fetch the account with its Auth Token; save both only when the account is usable.
 
@@ -37,7 +38,7 @@ def check_account(rb: Runbook, account_sid: str = "", auth_token: str = "") -> A
             "fetch the account", client.api.v2010.accounts(account_sid).fetch, field="Auth Token"
         )
     except TwilioActionError as err:
-        if err.code == 20003 or err.status == 401:
+        if (err.code == 20003 or err.status == 401) and not err.served_by:
             err.field = "Account SID / Auth Token"
             err.message = (
                 "Twilio did not accept this Account SID with this Auth Token (error 20003)."

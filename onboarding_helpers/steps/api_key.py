@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, mask
 from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import call, create_once, outcome_unknown
 from ..validation import (
     validate_api_key_sid,
@@ -141,14 +141,8 @@ def default_key_name(rb: Runbook, today: date | None = None) -> str:
 
 
 def validate_key_name(value: object) -> str:
-    name = validate_friendly_name(value, "api_key_name")
-    if _SECRET_SHAPE.match(name):
-        raise InputError(
-            "api_key_name",
-            "looks like a secret (32 letters and digits), and names are written to the journal.",
-            "Use a descriptive name, such as 'Postman SMS - <agency> - <date>'.",
-        )
-    return name
+    # validate_friendly_name refuses a pasted secret too: names go to the journal and Twilio.
+    return validate_friendly_name(value, "api_key_name")
 
 
 def _stored_pair(rb: Runbook) -> tuple[str | None, str | None]:
@@ -167,7 +161,8 @@ def _account_sid(rb: Runbook) -> str:
 
 
 def _is_auth_failure(err: TwilioActionError) -> bool:
-    return err.code == 20003 or err.status == 401
+    # A refusal from a server that is not Twilio says nothing about the key: not rewritten.
+    return (err.code == 20003 or err.status == 401) and not err.served_by
 
 
 def verify_pair(rb: Runbook, account_sid: str, key_sid: str, secret: str, step: str) -> None:
@@ -334,6 +329,8 @@ def _write_rescue_file(rb: Runbook, key_sid: str, secret: str) -> Path | None:
 def _failure_reason(exc: BaseException) -> str:
     # Only the kind of failure and the file: never str() of an arbitrary exception, which could
     # quote what was being written.
+    if isinstance(exc, RunbookError):  # a path problem named by the store: safe to show
+        return exc.message
     if isinstance(exc, OSError):
         where = f" ({exc.filename})" if exc.filename else ""
         return f"{exc.strerror or type(exc).__name__}{where}"
@@ -572,6 +569,7 @@ class _Run:
         return self.listing
 
 
+@step_action(STEP)
 def set_up_api_key(
     rb: Runbook,
     api_key_source: str = "create",
@@ -608,6 +606,7 @@ def set_up_api_key(
         )
     stored_sid, stored_secret = _stored_pair(rb)
     name = validate_key_name(api_key_name or default_key_name(rb))
+    rb.refuse_secrets("api_key_name", name)
     if source == "console":
         key_sid, secret = _console_inputs(key_sid, secret, stored_sid, stored_secret)
     account_sid, token = rb.saved_account()
@@ -878,6 +877,7 @@ def _leftovers(
     return Leftovers(tuple(orphans), tuple(olds), tuple(revoked), tuple(notes))
 
 
+@step_action(STEP)
 def revoke_orphans(rb: Runbook) -> Leftovers:
     """The form's 'Revoke orphan keys' button: revoke keys the runbook made whose secret the env
     file does not hold. Creates nothing and never touches the key whose secret is saved."""
@@ -939,6 +939,7 @@ def keyring_get(account_sid: str, key_sid: str) -> str | None:
 # ---------------------------------------------------------------- step 03
 
 
+@step_action(SECRET_STEP)
 def check_secret(rb: Runbook, copy_to_keyring: bool = False) -> SecretResult:
     """Step 03: where the secret is kept, and proof that the key SID + secret pair works.
 

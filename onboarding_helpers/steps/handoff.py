@@ -35,9 +35,10 @@ from ..credentials import (
 from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from ..phone import check_reachable, parse_phone
 from ..report import report_path, write_report
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import call
 from ..validation import (
+    SECRET_SHAPE,
     validate_account_sid,
     validate_api_key_sid,
     validate_api_secret,
@@ -160,6 +161,12 @@ def validate_label(value: object) -> str:
             f"has {len(value)} characters; Postman allows {LABEL_MAX}.",
             f"Use e.g. '{suggestion}'.",
         )
+    if SECRET_SHAPE.search(value):
+        raise InputError(
+            "credential_label",
+            "contains something shaped like a Twilio secret (32 letters and digits in a row).",
+            f"Use a plain label such as '{DEFAULT_LABEL}'; secrets stay in the env file only.",
+        )
     if not LABEL_RULE.match(value):
         bad = sorted({ch for ch in value if not re.match(r"[a-z0-9-]", ch)})
         shown = " ".join(repr(ch) for ch in bad[:5])
@@ -212,7 +219,7 @@ def postman_values(rb: Runbook) -> tuple[str, str, str, str]:
 
 def _as_postman_failure(err: TwilioActionError) -> TwilioActionError:
     """A refused Postman-style call, said as what Postman would show."""
-    if err.code == 20003 or err.status == 401:
+    if (err.code == 20003 or err.status == 401) and not err.served_by:
         err.message = (
             "Twilio refused the API Key SID with this API Secret for this Account SID (error"
             " 20003). Postman's check would fail the same way, showing 'Authenticate'."
@@ -223,7 +230,7 @@ def _as_postman_failure(err: TwilioActionError) -> TwilioActionError:
             " this step."
         )
         err.field = "API Key SID / API Secret"
-    elif not err.message.startswith("Postman"):
+    elif not err.served_by and not err.message.startswith("Postman"):
         err.message = f"Postman's own check would fail the same way: {err.message}"
     return err
 
@@ -231,6 +238,7 @@ def _as_postman_failure(err: TwilioActionError) -> TwilioActionError:
 # ---------------------------------------------------------------- the step
 
 
+@step_action(STEP)
 def hand_off(
     rb: Runbook,
     test_phone: object = "",
@@ -252,6 +260,7 @@ def hand_off(
     wait_seconds = check_wait_seconds(wait_seconds)
     resend = validate_flag(resend, "resend")
     label = validate_label(credential_label) if credential_label else default_label(rb)
+    rb.refuse_secrets("credential_label", label)
     given = str(test_phone).strip() if test_phone is not None else ""
     phone = parse_phone(test_phone) if given else None
     account_sid, key_sid, secret, service_sid = postman_values(rb)

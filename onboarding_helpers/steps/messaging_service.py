@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..credentials import MESSAGING_SERVICE_SID
 from ..errors import StepBlocked, TwilioActionError
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import call, create_once
 from ..validation import (
     validate_friendly_name,
@@ -408,6 +408,7 @@ def ensure_alpha_sender(
 # ---------------------------------------------------------------- the step
 
 
+@step_action(STEP)
 def set_up_messaging_service(
     rb: Runbook,
     sender_id: str = "",
@@ -423,6 +424,7 @@ def set_up_messaging_service(
     name = validate_friendly_name(
         resolve_service_name(rb, messaging_service_name), "messaging_service_name"
     )
+    rb.refuse_secrets("messaging_service_name", name)
     usecase = validate_usecase(usecase)
     check_not_trial(rb)
     account_sid = rb.saved_account()[0]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, StepBlocked, TwilioActionError
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import call, create_once, outcome_unknown
 from ..validation import validate_flag, validate_friendly_name, validate_usecase
 from .messaging_service import (
@@ -168,6 +168,7 @@ def _not_confirmed(candidates: tuple[Candidate, ...], buy: bool, chosen: str = "
     return f"No number bought (buy_phone_number is False). Available: {shown}."
 
 
+@step_action(STEP)
 def buy_phone_number(
     rb: Runbook,
     messaging_service_name: str = "",
@@ -187,6 +188,7 @@ def buy_phone_number(
     name = validate_friendly_name(
         resolve_service_name(rb, messaging_service_name), "messaging_service_name"
     )
+    rb.refuse_secrets("messaging_service_name", name)
     usecase = validate_usecase(usecase)
     if phone_number:
         phone_number = validate_us_number(phone_number)

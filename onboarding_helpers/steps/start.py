@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from ..credentials import ACCOUNT_SID, API_KEY_SECRET, AUTH_TOKEN, VARIABLES
+from ..credentials import ACCOUNT_SID, AUTH_TOKEN, VARIABLES
 from ..errors import InputError
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 
 if TYPE_CHECKING:
     from ..sandbox.scenarios import Scenario
@@ -40,6 +40,24 @@ class StartResult:
     account_sid: str | None
     provisioned: bool
     scenario: str = ""  # the training scenario this account was made for, if any
+    notes: tuple[str, ...] = ()
+
+
+def _new_practice_account(rb: Runbook, account_sid: str, token: str) -> tuple[str, ...]:
+    """Write a new practice account into the env file, clearing the old account's values.
+
+    The store keeps a dated copy of any value it replaces, so even a practice secret is lost
+    only on purpose; the note says where it is.
+    """
+    values = {name: "" for name in VARIABLES}
+    values.update({ACCOUNT_SID: account_sid, AUTH_TOKEN: token})
+    report = rb.store.save(values)
+    if report.backup is None:
+        return ()
+    return (
+        f"The env file held another practice account's values; they are kept in {report.backup}"
+        " (readable only by you).",
+    )
 
 
 def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartResult:
@@ -50,38 +68,17 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
     """
     from ..sandbox import account_exists, provision_account
 
+    # Refused before anything is provisioned if the env file holds a live account's values
+    # (or is marked live): practice never writes into it.
+    rb.store.check_mode()
     values = rb.store.values()
     saved = values.get(ACCOUNT_SID)
     if saved and values.get(AUTH_TOKEN) and account_exists(rb.base_url, saved):
         return StartResult("sandbox", saved, provisioned=False)
     account = provision_account(rb.base_url, type=account_type)
-    rb.store.save({ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]})
+    notes = _new_practice_account(rb, account["account_sid"], account["auth_token"])
     rb.progress.journal(STEP, "provisioned sandbox account", account_sid=account["account_sid"])
-    return StartResult("sandbox", account["account_sid"], provisioned=True)
-
-
-def _forget_old_account(rb: Runbook, url: str) -> None:
-    """Clear the TWILIO_* values of the old practice account from the env file.
-
-    Refused when they may belong to a real account: an API key secret beside an Account SID this
-    sandbox does not know. An API secret cannot be recovered, so the runbook never deletes one
-    it cannot prove is fake.
-    """
-    from ..sandbox import account_exists
-
-    values = rb.store.values()
-    old = values.get(ACCOUNT_SID)
-    if old and values.get(API_KEY_SECRET) and not account_exists(url, old):
-        raise InputError(
-            "scenario",
-            f"the env file {rb.store.path} holds an API key secret for the account {old}, which"
-            " this sandbox does not know (a live account?). A scenario starts a new practice"
-            " account and would replace it, and an API secret cannot be recovered.",
-            "Use a separate env file for training (--env-file, or the env_file parameter), or"
-            " move the TWILIO_ lines out of this one yourself if they are an old practice"
-            " account's.",
-        )
-    rb.store.remove(*VARIABLES)
+    return StartResult("sandbox", account["account_sid"], provisioned=True, notes=notes)
 
 
 def _archive_progress(rb: Runbook, scenario: str) -> None:
@@ -116,16 +113,11 @@ def start_scenario(
     from ..sandbox.scenarios import MESSAGE_STEP_SECONDS, ScenarioContext, get_scenario
 
     if not rb.settings.is_sandbox:
-        raise InputError(
-            "scenario",
-            "is for the sandbox only: a scenario makes a new practice account and breaks it on"
-            " purpose.",
-            "Leave scenario empty in live mode, or practise in sandbox mode (drop --live).",
-        )
+        _refuse_live_scenario()
     scenario = get_scenario(name)
+    rb.store.check_mode()  # a live account's file is refused before anything is provisioned
     url = rb.base_url
     assert url is not None  # sandbox mode always has one
-    _forget_old_account(rb, url)
     _archive_progress(rb, scenario.name)
     clear_faults(url)
     settings = {"message_step_seconds": MESSAGE_STEP_SECONDS, **scenario.account}
@@ -134,7 +126,7 @@ def start_scenario(
     )
     account_sid, token = account["account_sid"], account["auth_token"]
     set_account(url, account_sid, **settings)
-    rb.store.save({ACCOUNT_SID: account_sid, AUTH_TOKEN: token})
+    notes = _new_practice_account(rb, account_sid, token)
     rb.progress.journal(
         STEP, "provisioned sandbox account", account_sid=account_sid, scenario=scenario.name
     )
@@ -144,7 +136,9 @@ def start_scenario(
     rb.progress.record(
         STEP, "done", mode="sandbox", account_sid=account_sid, scenario=scenario.name
     )
-    return StartResult("sandbox", account_sid, provisioned=True, scenario=scenario.name)
+    return StartResult(
+        "sandbox", account_sid, provisioned=True, scenario=scenario.name, notes=notes
+    )
 
 
 def current_scenario(rb: Runbook) -> Scenario | None:
@@ -164,8 +158,24 @@ def start(rb: Runbook, scenario: str = "") -> StartResult:
     With ``scenario``, start that training scenario on a new practice account (sandbox only).
     Without, keep the current account, and the scenario it was made for, if any.
     """
-    if scenario and str(scenario).strip():
-        return start_scenario(rb, str(scenario))
+    if scenario and str(scenario).strip() and not rb.settings.is_sandbox:
+        _refuse_live_scenario()
+    return _start(rb, str(scenario or "").strip())
+
+
+def _refuse_live_scenario() -> None:
+    raise InputError(
+        "scenario",
+        "is for the sandbox only: a scenario makes a new practice account and breaks it on"
+        " purpose.",
+        "Leave scenario empty in live mode, or practise in sandbox mode (drop --live).",
+    )
+
+
+@step_action(STEP)
+def _start(rb: Runbook, scenario: str) -> StartResult:
+    if scenario:
+        return start_scenario(rb, scenario)
     if not rb.settings.is_sandbox:
         result = StartResult("live", rb.store.get(ACCOUNT_SID), provisioned=False)
         rb.progress.record(STEP, "done", mode=result.mode)

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from ..credentials import MESSAGING_SERVICE_SID
 from ..errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from ..phone import PhoneNumber, check_reachable, parse_phone
-from ..runbook import Runbook
+from ..runbook import Runbook, step_action
 from ..twilio_gateway import ADVICE, call, create_once, outcome_unknown
 from ..validation import validate_flag, validate_messaging_service_sid
 
@@ -586,6 +586,7 @@ def delivered_earlier(
     )
 
 
+@step_action(STEP)
 def send_test_message(
     rb: Runbook,
     test_phone: object = "",
