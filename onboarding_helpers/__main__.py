@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         print(format_board(ProgressRecord(settings.state_dir).board()))
         return 0
     if args.command == "scenarios":
-        from .sandbox.scenarios import scenario_table
+        from .training.scenarios import scenario_table
 
         print(scenario_table())
         return 0

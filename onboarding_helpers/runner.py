@@ -24,7 +24,7 @@ from .progress import STEPS, Step
 from .runbook import Runbook, Settings, check_base_url, preflight, project_root, resolve_settings
 
 if TYPE_CHECKING:
-    from .sandbox.scenarios import Scenario
+    from .training.scenarios import Scenario
 
 _SECRET_NAME = re.compile(r"(token|secret|password|passwd|api_?key_?secret|auth)", re.I)
 # A Twilio secret is 32 letters and digits; SIDs are 34, so they do not match.
@@ -648,7 +648,7 @@ def _chosen_scenario(mode: str, name: str) -> Scenario | None:
             " purpose.",
             "Drop --live to practise against the sandbox, or drop --scenario.",
         )
-    from .sandbox.scenarios import get_scenario
+    from .training.scenarios import get_scenario
 
     return get_scenario(name)
 
@@ -771,7 +771,7 @@ def run(
             if settings.is_sandbox and not settings.base_url:
                 # One sandbox server for the whole run, shared by every kernel.
                 from .sandbox import SandboxServer
-                from .steps.start import prepare_sandbox_account, start_scenario
+                from .training.practice import prepare_sandbox_account, start_scenario
 
                 settings.sandbox_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
                 server = SandboxServer(settings.sandbox_dir / "sandbox.sqlite3").start()
@@ -788,7 +788,7 @@ def run(
                 for note in started.notes:
                     echo(f"  note: {note}")
             elif chosen is not None:  # a sandbox of the caller's (ONBOARDING_TWILIO_BASE_URL)
-                from .steps.start import start_scenario
+                from .training.practice import start_scenario
 
                 started = start_scenario(rb, chosen.name, parameters)
             if chosen is not None:

@@ -31,7 +31,7 @@ from onboarding_helpers.sandbox import (
     snapshot,
     trainer_token,
 )
-from onboarding_helpers.sandbox.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
+from onboarding_helpers.training.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
 
 from .conftest import ROOT
 from .fixtures_flow import flow_fixture  # noqa: F401

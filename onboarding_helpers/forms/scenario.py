@@ -10,8 +10,8 @@ from . import run_into
 
 def scenario_form(rb: Runbook) -> widgets.VBox:
     """A dropdown of the scenarios and a button that calls ``start(rb, scenario)``."""
-    from ..sandbox.scenarios import SCENARIOS
     from ..steps.start import start
+    from ..training.scenarios import SCENARIOS
     from ..views.scenario import scenario_panel
 
     choice = widgets.Dropdown(

@@ -84,6 +84,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ._db import DEFAULT_PROTECTED_SENDER_IDS
     from .admin import (
         SandboxError,
         account_exists,
@@ -105,6 +106,7 @@ if TYPE_CHECKING:
     from .server import SandboxServer
 
 __all__ = [
+    "DEFAULT_PROTECTED_SENDER_IDS",
     "SandboxError",
     "account_exists",
     "chaos_status",
@@ -126,6 +128,7 @@ __all__ = [
 ]
 
 _LAZY = {
+    "DEFAULT_PROTECTED_SENDER_IDS": "_db",
     "SandboxServer": "server",
     "ensure_running": "process",
     "stop_running": "process",

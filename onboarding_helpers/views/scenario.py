@@ -8,7 +8,7 @@ from ..runbook import Runbook
 
 def scenarios_panel() -> Panel:
     """Every scenario, by name, with the step where it shows."""
-    from ..sandbox.scenarios import SCENARIOS
+    from ..training.scenarios import SCENARIOS
 
     return Panel(
         "info",
@@ -23,7 +23,7 @@ def scenarios_panel() -> Panel:
 def scenario_panel(rb: Runbook) -> Panel:
     """The briefing of the scenario the current practice account was made for, and the console."""
     from ..credentials import ACCOUNT_SID
-    from ..steps.start import current_scenario
+    from ..training.practice import current_scenario
 
     account_sid = rb.store.get(ACCOUNT_SID)
     rows = []

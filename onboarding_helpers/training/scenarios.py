@@ -8,8 +8,8 @@ changed: the trainee meets the sandbox behaving as Twilio would and follows the 
 
 Start one headless with ``python -m onboarding_helpers run --sandbox --scenario NAME``, in
 notebook 00 with its scenario form (or ``scenario`` parameter), and list them with
-``python -m onboarding_helpers scenarios``. ``steps.start.start_scenario`` does the provisioning;
-``docs/TRAINERS.md`` is the trainer's guide.
+``python -m onboarding_helpers scenarios``. ``training.practice.start_scenario`` does the
+provisioning; ``docs/TRAINERS.md`` is the trainer's guide.
 
 Importing this module is cheap: hooks import what they need when they run.
 """
@@ -119,7 +119,7 @@ def _lost_secret(ctx: ScenarioContext) -> None:
 def _flaky_network(ctx: ScenarioContext) -> None:
     # Deterministic faults rather than the random chaos profile, so every trainee (and the test)
     # meets the same run. status=0 closes the connection without an answer.
-    from .admin import set_faults
+    from ..sandbox import set_faults
 
     # Faults hit every account on the sandbox's file: the paths name this account where they
     # can, so trainees sharing a sandbox are not caught.
@@ -142,15 +142,14 @@ def _flaky_network(ctx: ScenarioContext) -> None:
 
 
 def _sender_id_filtered(ctx: ScenarioContext) -> None:
-    from .admin import set_account
+    from ..sandbox import set_account
 
     sender_id = str(ctx.parameters.get("sender_id") or SENDER_ID)
     set_account(ctx.url, ctx.account_sid, filtered_sender_ids=[sender_id])
 
 
 def _protect_sender_id(ctx: ScenarioContext) -> None:
-    from ._db import DEFAULT_PROTECTED_SENDER_IDS
-    from .admin import set_account
+    from ..sandbox import DEFAULT_PROTECTED_SENDER_IDS, set_account
 
     sender_id = str(ctx.parameters.get("sender_id") or PROTECTED_SENDER_ID)
     protected = list(dict.fromkeys([*DEFAULT_PROTECTED_SENDER_IDS, sender_id.upper()]))
