@@ -1,0 +1,498 @@
+"""The journal's event kinds and the steps' records, typed: the only place their names are spelled.
+
+The journal (``journal.jsonl``) is an append-only list of what the runbook did in Twilio and what
+it decided; steps read it back to create nothing twice (an intent with no outcome, a key whose
+secret was lost, a number already bought). Each kind of entry is a frozen dataclass here, and its
+``action`` text is the string older versions wrote, so an existing ``.runbook/`` folder loads
+unchanged. Steps write ``Event`` objects and read them back by class, never by text.
+
+Step records (``progress.json``) are one dataclass per step, read back typed by the steps that
+need another step's result (the Trial flag of 01, the service and Sender ID of 04 ...). Fields
+keep the names older versions used. Values never hold a secret: the progress record refuses
+anything shaped like one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+E = TypeVar("E", bound="Event")
+R = TypeVar("R", bound="StepRecord")
+
+# ---------------------------------------------------------------- events
+
+_EVENT_KINDS: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal entry. ``step`` and ``at`` are filled in when it is written."""
+
+    action: ClassVar[str] = ""
+    step: str = field(default="", kw_only=True)
+    at: str = field(default="", kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.action:
+            if cls.action in _EVENT_KINDS:
+                raise TypeError(f"journal action {cls.action!r} is defined twice")
+            _EVENT_KINDS[cls.action] = cls
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as written: every field that has a value, plus ``action``."""
+        data = {"action": self.action}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None and value != "":
+                data[f.name] = value
+        return data
+
+
+@dataclass(frozen=True)
+class UnknownEvent(Event):
+    """An entry whose action this version does not know (a newer version wrote it): kept, so
+    nothing already in a journal is lost, and matched by nothing."""
+
+    text: str = ""
+    fields: tuple[tuple[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"action": self.text, "step": self.step, "at": self.at, **dict(self.fields)}
+
+
+def event_from_json(data: dict[str, Any]) -> Event:
+    """The typed event for one journal line (fields it does not know are ignored)."""
+    kind = _EVENT_KINDS.get(str(data.get("action", "")))
+    if kind is None:
+        rest = tuple((k, v) for k, v in data.items() if k not in ("action", "step", "at"))
+        return UnknownEvent(
+            text=str(data.get("action", "")),
+            fields=rest,
+            step=str(data.get("step", "")),
+            at=str(data.get("at", "")),
+        )
+    known = {f.name for f in dataclasses.fields(kind)}
+    return kind(**{k: v for k, v in data.items() if k in known})
+
+
+def action_of(kind: type[Event]) -> str:
+    """The text an event kind is written with (for reports and tests that print journals)."""
+    return kind.action
+
+
+# 00: the practice account and training scenarios
+
+
+@dataclass(frozen=True)
+class SandboxAccountProvisioned(Event):
+    action: ClassVar[str] = "provisioned sandbox account"
+    account_sid: str = ""
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioKeyMistyped(Event):
+    action: ClassVar[str] = "scenario key with a mistyped secret"
+    key_sid: str = ""
+    account_sid: str = ""
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class ScenarioFaultsInjected(Event):
+    action: ClassVar[str] = "scenario faults injected"
+    faults: int = 0
+    account_sid: str = ""
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class CredentialsBackedUp(Event):
+    """The store kept the env file's earlier values before replacing one (path only)."""
+
+    action: ClassVar[str] = "credentials backed up"
+    backup: str = ""
+    names: tuple[str, ...] | list[str] = ()
+
+
+# 01
+
+
+@dataclass(frozen=True)
+class AccountFetched(Event):
+    action: ClassVar[str] = "fetched account"
+    account_sid: str = ""
+
+
+# 02: keys
+
+
+@dataclass(frozen=True)
+class KeyCreating(Event):
+    """A key create is about to be sent: if no outcome follows, a key may exist unseen."""
+
+    action: ClassVar[str] = "creating key"
+    friendly_name: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyCreated(Event):
+    action: ClassVar[str] = "created key"
+    key_sid: str = ""
+    friendly_name: str = ""
+    account_sid: str = ""
+    secret_saved: bool | None = None
+    rescue_file: str | None = None
+    replaces: str | None = None
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class KeyCreateRefused(Event):
+    action: ClassVar[str] = "key create refused"
+    friendly_name: str = ""
+    account_sid: str = ""
+    code: int | None = None
+
+
+@dataclass(frozen=True)
+class KeyCreateUnanswered(Event):
+    action: ClassVar[str] = "key create unanswered"
+    friendly_name: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyCreateAnswerLost(Event):
+    """A key made by a create whose answer never arrived: nobody has its secret."""
+
+    action: ClassVar[str] = "key create answer lost"
+    key_sid: str = ""
+    friendly_name: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class UnansweredCreateResolved(Event):
+    action: ClassVar[str] = "unanswered create resolved"
+    friendly_name: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyRevoked(Event):
+    action: ClassVar[str] = "revoked key"
+    key_sid: str = ""
+    reason: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyGone(Event):
+    action: ClassVar[str] = "key gone"
+    key_sid: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyReplaced(Event):
+    action: ClassVar[str] = "replaced key"
+    old_key_sid: str = ""
+    new_key_sid: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyReused(Event):
+    action: ClassVar[str] = "reused key"
+    key_sid: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class ConsoleKeyRecorded(Event):
+    action: ClassVar[str] = "recorded console key"
+    key_sid: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class SecretRestored(Event):
+    action: ClassVar[str] = "restored secret"
+    key_sid: str = ""
+    source: str = ""
+
+
+# 03
+
+
+@dataclass(frozen=True)
+class KeyVerified(Event):
+    action: ClassVar[str] = "verified key"
+    key_sid: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class SecretCopiedToKeyring(Event):
+    action: ClassVar[str] = "copied secret to OS keyring"
+    key_sid: str = ""
+    backend: str = ""
+
+
+# 04 and 04a: the Messaging Service and its sender pool
+
+
+@dataclass(frozen=True)
+class ServiceCreated(Event):
+    action: ClassVar[str] = "created messaging service"
+    service_sid: str = ""
+    friendly_name: str = ""
+    usecase: str = ""
+    account_sid: str = ""
+    recovered: bool | None = None
+
+
+@dataclass(frozen=True)
+class ServiceReused(Event):
+    action: ClassVar[str] = "reused messaging service"
+    service_sid: str = ""
+    how: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceGone(Event):
+    action: ClassVar[str] = "messaging service gone"
+    service_sid: str = ""
+
+
+@dataclass(frozen=True)
+class NumberAttached(Event):
+    action: ClassVar[str] = "attached phone number"
+    service_sid: str = ""
+    phone_number_sid: str = ""
+
+
+@dataclass(frozen=True)
+class AlphaSenderAdded(Event):
+    action: ClassVar[str] = "added alpha sender"
+    service_sid: str = ""
+    alpha_sender_sid: str = ""
+    sender_id: str = ""
+
+
+@dataclass(frozen=True)
+class NumberGone(Event):
+    action: ClassVar[str] = "phone number gone"
+    phone_number_sid: str = ""
+
+
+@dataclass(frozen=True)
+class NumberBuying(Event):
+    """A purchase is about to be sent: if no outcome follows, the number may be ours."""
+
+    action: ClassVar[str] = "buying phone number"
+    phone_number: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class NumberBought(Event):
+    action: ClassVar[str] = "bought phone number"
+    phone_number_sid: str = ""
+    phone_number: str = ""
+    account_sid: str = ""
+    recovered: bool | None = None
+
+
+@dataclass(frozen=True)
+class PurchaseNotMade(Event):
+    action: ClassVar[str] = "purchase did not happen"
+    phone_number: str = ""
+    account_sid: str = ""
+
+
+@dataclass(frozen=True)
+class PurchaseRefused(Event):
+    action: ClassVar[str] = "purchase refused"
+    phone_number: str = ""
+    account_sid: str = ""
+    code: int | None = None
+
+
+# 05 and 06: messages (``to`` is always the masked number)
+
+
+@dataclass(frozen=True)
+class MessageSending(Event):
+    """A send is about to go out: if no outcome follows, the next run looks for it first."""
+
+    action: ClassVar[str] = "sending test message"
+    service_sid: str = ""
+    to: str = ""
+    sent_as: str = ""
+
+
+@dataclass(frozen=True)
+class MessageSent(Event):
+    action: ClassVar[str] = "sent test message"
+    message_sid: str = ""
+    service_sid: str = ""
+    to: str = ""
+    sent_as: str | None = None
+    recovered: bool | None = None
+
+
+@dataclass(frozen=True)
+class MessageNotSent(Event):
+    action: ClassVar[str] = "test message not sent"
+    code: int | None = None
+    message_sid: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class MessageStatus(Event):
+    action: ClassVar[str] = "test message status"
+    message_sid: str = ""
+    status: str = ""
+    error_code: int | None = None
+    seconds: float | None = None
+    fetches: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveredMessageReused(Event):
+    action: ClassVar[str] = "reused delivered test message"
+    message_sid: str = ""
+
+
+@dataclass(frozen=True)
+class PostmanCheckReused(Event):
+    action: ClassVar[str] = "reused passed Postman check"
+    message_sid: str = ""
+
+
+@dataclass(frozen=True)
+class KeyCheckedOnService(Event):
+    action: ClassVar[str] = "checked API key on the Messaging Service"
+    service_sid: str = ""
+    api_key_sid: str = ""
+
+
+# ---------------------------------------------------------------- step records
+
+STATUSES = ("done", "failed", "blocked", "skipped")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step's last outcome in ``progress.json``. ``status``: done, failed, blocked, skipped."""
+
+    status: str = ""
+    at: str = ""
+    reason: str = ""
+    error_code: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+    @classmethod
+    def from_json(cls: type[R], data: dict[str, Any]) -> R:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) not in (None, "", (), []) or f.name in ("status", "at")
+        }
+
+
+@dataclass(frozen=True)
+class StartRecord(StepRecord):
+    mode: str = ""
+    account_sid: str = ""
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class AccountRecord(StepRecord):
+    account_sid: str = ""
+    friendly_name: str = ""
+    type: str = ""
+    account_status: str = ""
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord(StepRecord):
+    key_sid: str = ""
+    friendly_name: str = ""
+    how: str = ""
+    secret_saved: bool | None = None
+    verified: bool | None = None
+    key_revoked: bool | None = None
+    rescue_file: str | None = None
+    orphans: list[str] = field(default_factory=list)
+    old_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SecretRecord(StepRecord):
+    key_sid: str = ""
+    verified: bool | None = None
+    env_file: str = ""
+    mode: str = ""
+    keyring: str = ""
+
+
+@dataclass(frozen=True)
+class PhoneNumberRecord(StepRecord):
+    service_sid: str = ""
+    service_name: str = ""
+    phone_number: str = ""
+    phone_number_sid: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRecord(StepRecord):
+    service_sid: str = ""
+    service_name: str = ""
+    usecase: str = ""
+    sender_id: str = ""
+    alpha_sender_sid: str = ""
+    phone_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TestMessageRecord(StepRecord):
+    __test__: ClassVar[bool] = False  # not a pytest test class
+    outcome: str = ""
+    message_sid: str = ""
+    to: str = ""  # masked
+    service_sid: str = ""
+    sender_id: str = ""
+    shown_from: str = ""
+    statuses: list[str] = field(default_factory=list)
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class HandoffRecord(StepRecord):
+    postman_check: str = ""
+    postman_message_sid: str = ""
+    delivery: str = ""
+    to: str = ""  # masked
+    sent_as: str = ""
+    credential_label: str = ""
+    account_sid: str = ""
+    api_key_sid: str = ""
+    service_sid: str = ""
+    auth: str = ""
+    report_path: str = ""
