@@ -8,9 +8,16 @@ Nothing here ever receives a secret unmasked.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import RunbookError
+
+if TYPE_CHECKING:
+    from .credentials import CredentialStore
+    from .progress import ProgressRecord
+
+T = TypeVar("T")
 
 _COLOURS = {"ok": "#1e7e34", "error": "#b00020", "warn": "#8a6d00", "info": "#0b5394"}
 _ICONS = {"ok": "✔", "error": "✖", "warn": "!", "info": "i"}
@@ -82,3 +89,31 @@ def show(obj: object) -> None:
     except ImportError:
         pass
     print(obj)
+
+
+def run_step(action: Callable[[], T], panel: Callable[[T], Panel]) -> T:
+    """Headless: run a step and show its panel; on failure show the advice, then stop the notebook.
+
+    The error raised afterwards carries the same safe message, so papermill and the runner can
+    name the step and the fix.
+    """
+    try:
+        result = action()
+    except RunbookError as err:
+        show(error_panel(err))
+        raise
+    show(panel(result))
+    return result
+
+
+def store_panel(store: CredentialStore) -> Panel:
+    """Where the credentials are kept, its permissions, and each value (secrets masked)."""
+    mode = store.mode()
+    rows = [("env file", str(store.path)), ("permissions", oct(mode) if mode is not None else "-")]
+    rows += store.summary()
+    return Panel("info", "Credential store", rows=rows)
+
+
+def board_panel(progress: ProgressRecord) -> Panel:
+    rows = [(r["step"], f"{r['status']:<8} {r['title']}") for r in progress.board()]
+    return Panel("info", "Progress", rows=rows)

@@ -12,10 +12,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import InputError, StateLocked
 from .files import write_atomically
+from .journal import Event, StepRecord, event_from_json
+from .steps import registry
+from .steps.registry import Step as RegisteredStep
+
+E = TypeVar("E", bound=Event)
 
 
 @dataclass(frozen=True)
@@ -125,16 +130,23 @@ class ProgressRecord:
     def record(self, name: str, status: str, /, **results: Any) -> dict[str, Any]:
         """Record a step's outcome: status is 'done', 'failed', 'blocked' or 'skipped'."""
         entry = {"status": status, "at": utc_now(), **results}
+        self._write_record(name, entry)
+        return entry
+
+    def _write_record(self, name: str, entry: dict[str, Any]) -> None:
         _check_no_secret(entry, "progress record")
         self._ensure_dir()
         steps = self.all_steps()
         steps[name] = entry
         write_atomically(self.progress_path, json.dumps(steps, indent=2, sort_keys=True) + "\n")
-        return entry
 
     def journal(self, step: str, action: str, /, **details: Any) -> dict[str, Any]:
         """Append one Twilio action (or decision) to the journal; flushed to disk at once."""
         entry = {"at": utc_now(), "step": step, "action": action, **details}
+        self._append(entry)
+        return entry
+
+    def _append(self, entry: dict[str, Any]) -> None:
         _check_no_secret(entry, "journal")
         self._ensure_dir()
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
@@ -149,7 +161,6 @@ class ProgressRecord:
             out.write(line.encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())
-        return entry
 
     def journal_entries(self, step: str | None = None) -> list[dict[str, Any]]:
         try:
@@ -183,16 +194,45 @@ class ProgressRecord:
                 entries.append(entry)
         return entries
 
+    # ------------------------------------------------------------ typed records and events
+
+    def read(self, step: RegisteredStep) -> Any:
+        """The step's last record, typed (``step.record``); an empty one if it never ran."""
+        return step.record.from_json(self.all_steps().get(step.id, {}))
+
+    def save(self, step: RegisteredStep, record: StepRecord) -> StepRecord:
+        """Record a step's outcome (its status and results), stamped with the time."""
+        if not isinstance(record, step.record):
+            raise TypeError(f"{step.id} keeps a {step.record.__name__}, not {type(record)}")
+        entry = {**record.to_json(), "at": utc_now()}
+        self._write_record(step.id, entry)
+        return step.record.from_json(entry)
+
+    def log(self, step: RegisteredStep, event: E) -> E:
+        """Append one typed event to the journal on behalf of ``step``; flushed at once."""
+        entry = {**event.to_json(), "at": utc_now(), "step": step.id}
+        self._append(entry)
+        return event_from_json(entry)  # type: ignore[return-value]
+
+    def events(self, *kinds: type[E], step: RegisteredStep | None = None) -> list[E]:
+        """The journal's events of these kinds (all kinds if none), oldest first."""
+        found = []
+        for entry in self.journal_entries(step.id if step else None):
+            event = event_from_json(entry)
+            if not kinds or isinstance(event, kinds):
+                found.append(event)
+        return found  # type: ignore[return-value]
+
     def board(self) -> list[dict[str, str]]:
         """One row per step: name, title, status and when."""
         steps = self.all_steps()
         rows = []
-        for step in STEPS:
-            entry = steps.get(step.name, {})
+        for step in registry.STEPS:
+            entry = steps.get(step.id, {})
             status = entry.get("status", "optional" if step.optional else "to do")
             rows.append(
                 {
-                    "step": step.name,
+                    "step": step.id,
                     "title": step.title,
                     "status": status,
                     "at": entry.get("at", ""),
