@@ -433,14 +433,43 @@ def test_credentials_that_do_not_decode_are_20003_not_a_crash(sandbox, acct, cap
     assert capfd.readouterr().err == ""
 
 
+def test_authentication_is_safe_without_the_servers_header_guard(tmp_path):
+    # auth.authenticate on its own (no _http.checked_basic in front): odd credentials are
+    # simply wrong credentials, never an exception from compare_digest.
+    from onboarding_helpers.sandbox import _db, admin_accounts, auth
+
+    db = tmp_path / "sandbox.sqlite3"
+    _db.init_db(db)
+    conn = _db.connect(db)
+    try:
+        acct = admin_accounts.admin_create_account(conn, {})
+        sid, token = acct["account_sid"], acct["auth_token"]
+        key_sid = "SK" + "1" * 32
+        for user, password in (
+            (sid, "pässwört"),
+            (sid, token[:-1] + "é"),
+            (sid, b"\xff\xfe"),
+            (key_sid, "pässwört"),
+            ("ACé", token),
+        ):
+            header = basic(user, password)["Authorization"]
+            ident = auth.authenticate(conn, header)
+            assert ident.kind == "bad" and ident.account is None, (user, password)
+        assert auth.authenticate(conn, "Basic \xe9\xe9==").kind == "bad"
+        good = auth.authenticate(conn, basic(sid, token)["Authorization"])
+        assert good.kind == "auth_token" and good.account["sid"] == sid
+    finally:
+        conn.close()
+
+
 def test_unexpected_errors_still_print_their_traceback(sandbox, acct, capfd, monkeypatch):
     # The quiet above is about malformed input; a real bug must still be seen.
-    from onboarding_helpers.sandbox import _api
+    from onboarding_helpers.sandbox import routing
 
     def broken(conn, req):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(_api, "handle", broken)
+    monkeypatch.setattr(routing, "handle", broken)
     creds = basic(acct["account_sid"], acct["auth_token"])
     answer = raw(sandbox.url, "GET", "/v1/Services", creds)
     assert answer.status == 500 and answer.json()["code"] == 20500

@@ -76,6 +76,15 @@ whole number -> 400, over 1 MiB -> 413, a chunked body -> 411 (each closes the c
 Basic credentials that do not decode as ASCII ``user:password`` -> 401/20003.
 
 Importing this package is cheap: the server and helpers load on first use.
+
+Layout (shaped like moto: one module per Twilio resource). ``server.py`` is the HTTP layer and
+``SandboxServer``; ``routing.py`` authenticates (``auth.py``) and dispatches to the resource
+modules in ``resources/`` (each with its ``ROUTES``), which speak ``wire.py`` (errors, dates,
+lists); ``delivery.py`` and ``pricing.py`` are what the fake carriers do with a message;
+``_db.py`` is the SQLite schema. Trainers' side: ``admin_api.py`` (the ``/_sandbox`` endpoints),
+``admin_accounts.py`` (account settings, snapshot, request log), ``console.py``, ``faults.py``;
+``admin.py`` and ``process.py`` are the Python client. Nothing here imports the rest of the
+runbook: the sandbox is Twilio's side.
 """
 
 from __future__ import annotations

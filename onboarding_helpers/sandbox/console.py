@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import _db, _http
-from .accounts import AdminError, admin_snapshot, admin_update_account
+from .admin_accounts import AdminError, admin_snapshot, admin_update_account
 
 PREFIX = "/console"
 REVEAL_HEADER = "X-Console-Reveal"

@@ -1,9 +1,11 @@
-"""HTTP layer of the sandbox: a threaded loopback server, the admin endpoints, the request log.
+"""HTTP layer of the sandbox: a threaded loopback server, one transaction per Twilio API
+request, the request log, and ``SandboxServer`` to run it.
 
-The Twilio API paths answer any Host (the SDK sends the host it was rewritten to); the admin API
-and the console answer only local names and same-origin requests (``_http.local_refusal``), and
-every admin endpoint but health needs the trainer token. Every request's framing is checked
-before its body is read (``_http.body_length``). Standard library only, so
+A request goes to the admin API (``/_sandbox/...``, ``admin_api.py``), the console
+(``/console``, ``console.py``) or the fake Twilio API (``routing.py``). The Twilio API paths
+answer any Host (the SDK sends the host it was rewritten to); the admin API and the console
+answer only local names and same-origin requests (``_http.local_refusal``). Every request's
+framing is checked before its body is read (``_http.body_length``). Standard library only, so
 ``python -m onboarding_helpers.sandbox serve`` starts in a blink.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import socket
 import sqlite3
@@ -25,21 +26,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from . import _api, _db, _http, admin, console, faults
-from .accounts import (
-    AdminError,
-    admin_create_account,
-    admin_requests,
-    admin_snapshot,
-    admin_update_account,
-)
+from . import _db, _http, admin, admin_api, console, faults, routing
+from .auth import Identity, authenticate
+from .wire import ApiError, Request, Response, internal_error
 
-ADMIN_PREFIX = "/_sandbox/"
-TOKEN_NEEDED = (
-    "The sandbox admin API needs the trainer token (trainer.token beside the sandbox's database),"
-    " sent as 'Authorization: Bearer <token>'. The trainer prints it with: python -m"
-    " onboarding_helpers.sandbox token --dir <sandbox folder>."
-)
 # Form fields whose value is never logged, although Twilio requests carry no secrets in bodies.
 _SECRET_FIELD = re.compile(r"secret|token|password", re.IGNORECASE)
 
@@ -48,13 +38,8 @@ def _iso_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _is_admin(path: str) -> bool:
-    return path.startswith(ADMIN_PREFIX) or path == ADMIN_PREFIX.rstrip("/")
-
-
-def _fault_response(fault: faults.Fault) -> _api.Response:
-    error = _api.ApiError(fault.status, fault.code, fault.message)
-    return _api.Response(fault.status, error.body(), fault.code, dict(fault.headers))
+def _fault_response(fault: faults.Fault) -> Response:
+    return ApiError(fault.status, fault.code, fault.message).response(dict(fault.headers))
 
 
 # ---------------------------------------------------------------- HTTP plumbing
@@ -146,14 +131,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         close = {"Connection": "close"}
         with contextlib.suppress(OSError):  # the client may be gone already
-            if _is_admin(path):
+            if admin_api.is_admin_path(path):
                 self._send(status, {"error": message}, close)
             elif console.is_console_path(path):
                 page = console.text_page(status, message)
                 page.headers.update(close)
                 self._send_page(page)
             else:  # Twilio's error shape, as the SDK expects; 20001 is "Invalid parameter"
-                self._send(status, _api.ApiError(status, 20001, message).body(), close)
+                self._send(status, ApiError(status, 20001, message).body(), close)
             self._linger()
 
     def _linger(self) -> None:
@@ -177,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         form = dict(parse_qsl(raw, keep_blank_values=True))
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        if _is_admin(parts.path):
+        if admin_api.is_admin_path(parts.path):
             self._admin(parts.path, query, form)
             return
         if console.is_console_path(parts.path):
@@ -185,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         # Credentials that do not decode are wrong credentials (401/20003), not a crash.
         authorization = _http.checked_basic(self.headers.get("Authorization"))
-        req = _api.Request(self.command, parts.path, query, form, authorization)
+        req = Request(self.command, parts.path, query, form, authorization)
         conn = _db.connect(self.server.db_path)
         # SQLite's busy handler sleeps in steps of up to 100 ms when threads collide; queueing on
         # a lock instead keeps latency low. busy_timeout still covers other processes.
@@ -208,11 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _api_transaction(
         self,
         conn: sqlite3.Connection,
-        req: _api.Request,
+        req: Request,
         form: dict[str, str],
         query: str,
         started: float,
-    ) -> tuple[_api.Response, _api.Identity]:
+    ) -> tuple[Response, Identity]:
         # One write transaction per request: the log row lands with the change it records.
         conn.execute("BEGIN IMMEDIATE")
         # Injected faults (faults.py) are bookkept outside the savepoint, so a refused request
@@ -221,15 +206,14 @@ class _Handler(BaseHTTPRequestHandler):
         fault = hit.fault if hit else None
         fault = fault or faults.before_request(conn, req.method, req.path)
         if fault is not None:
-            resp, ident = _fault_response(fault), _api.authenticate(conn, req.authorization)
+            resp, ident = _fault_response(fault), authenticate(conn, req.authorization)
         else:
             conn.execute("SAVEPOINT handler")
             try:
-                resp, ident = _api.handle(conn, req)
+                resp, ident = routing.handle(conn, req)
             except Exception:
                 traceback.print_exc()
-                error = _api.ApiError(500, 20500, "Internal Server Error")
-                resp, ident = _api.Response(500, error.body(), 20500), _api.Identity("bad")
+                resp, ident = internal_error().response(), Identity("bad")
             if resp.status >= 400:
                 conn.execute("ROLLBACK TO handler")
             conn.execute("RELEASE handler")
@@ -237,8 +221,23 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:  # carried out, but the answer is "lost": an error instead
                 resp = _fault_response(fault)
             if hit and hit.kind == "lost":  # carried out, then no answer at all
-                resp = _api.Response(0)
+                resp = Response(0)
             self.chaos_delay = hit.delay if hit else 0.0
+        self._log_request(conn, req, form, query, ident, resp, started)
+        conn.execute("COMMIT")
+        return resp, ident
+
+    def _log_request(
+        self,
+        conn: sqlite3.Connection,
+        req: Request,
+        form: dict[str, str],
+        query: str,
+        ident: Identity,
+        resp: Response,
+        started: float,
+    ) -> None:
+        """One row of the request log (the access log trainers read), secrets masked."""
         logged_form = {k: ("***" if _SECRET_FIELD.search(k) else v) for k, v in form.items()}
         conn.execute(
             "INSERT INTO request_log (time, method, path, query, form, auth_kind,"
@@ -259,8 +258,6 @@ class _Handler(BaseHTTPRequestHandler):
                 round((time.perf_counter() - started) * 1000, 3),
             ),
         )
-        conn.execute("COMMIT")
-        return resp, ident
 
     def _console(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
         """The trainees' console page (console.py): HTML, not the Twilio API; never logged."""
@@ -271,73 +268,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_page(console.handle(self.server.db_path, request))
 
     def _admin(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
-        # Host and Origin first, health included: a DNS-rebinding page learns nothing.
-        refusal = _http.local_refusal(self.headers, self.client_address[0])
-        if refusal:
-            self._send(403, {"error": refusal})
-            return
-        segments = [s for s in path[len(ADMIN_PREFIX) :].split("/") if s]
-        method = self.command
-        if segments == ["health"] and method == "GET":
-            health = {"status": "ok", "pid": os.getpid(), "db_path": str(self.server.db_path)}
-            self._send(200, {**health, "url": self.server.url})
-            return
-        # Only the trainer token opens the rest; Twilio credentials (Basic) never do.
-        if not _http.token_matches(self.server.trainer_token, _http.bearer_token(self.headers)):
-            self._send(401, {"error": TOKEN_NEEDED}, {"WWW-Authenticate": "Bearer"})
-            return
-        try:
-            conn = _db.connect(self.server.db_path)
-            try:
-                conn.execute("BEGIN IMMEDIATE" if method == "POST" else "BEGIN")
-                status, body = self._admin_route(conn, method, segments, query, form)
-                conn.execute("COMMIT")
-            finally:
-                conn.close()
-            self._send(status, body)
-        except AdminError as err:
-            self._send(err.status, {"error": err.message})
-
-    def _admin_route(
-        self,
-        conn: sqlite3.Connection,
-        method: str,
-        segments: list[str],
-        query: dict[str, str],
-        form: dict[str, str],
-    ) -> tuple[int, Any]:
-        if segments == ["accounts"] and method == "POST":
-            return 201, admin_create_account(conn, form)
-        if len(segments) == 2 and segments[0] == "accounts" and method == "POST":
-            return 200, admin_update_account(conn, segments[1], form)
-        if len(segments) == 3 and segments[::2] == ["accounts", "snapshot"] and method == "GET":
-            return 200, admin_snapshot(conn, segments[1])
-        if segments == ["requests"] and method == "GET":
-            return 200, admin_requests(conn, query.get("account_sid"))
-        if segments == ["chaos"]:  # see faults.py
-            try:
-                if method == "POST":
-                    profile = faults.chaos_from_form(form)
-                    return 201, self.server.chaos.set_profile(conn, profile)
-                if method == "GET":
-                    return 200, self.server.chaos.status(conn)
-                if method == "DELETE":
-                    return 200, self.server.chaos.clear(conn)
-            except faults.FaultError as err:
-                raise AdminError(400, str(err)) from None
-        if segments == ["faults"]:  # see faults.py
-            try:
-                if method == "POST":
-                    return 201, faults.add_fault(conn, form)
-                if method == "GET":
-                    return 200, faults.list_faults(conn)
-                if method == "DELETE":
-                    return 200, {"cleared": faults.clear_faults(conn)}
-            except faults.FaultError as err:
-                raise AdminError(400, str(err)) from None
-        raise AdminError(
-            404, f"No sandbox admin endpoint {method} {ADMIN_PREFIX}{'/'.join(segments)}"
+        """The admin API (admin_api.py): JSON for trainers and tests; never logged."""
+        request = admin_api.AdminRequest(
+            self.command, path, query, form, self.headers, self.client_address[0]
         )
+        answer = admin_api.handle(self.server, request)
+        self._send(answer.status, answer.body, answer.headers)
 
 
 class _SandboxHTTPServer(ThreadingHTTPServer):

@@ -1,5 +1,6 @@
-"""The admin operations on practice accounts, shared by the admin API (server.py) and the
-console (console.py): create and change accounts, and what trainers may look at.
+"""The admin operations on practice accounts, shared by the admin API (admin_api.py) and the
+console (console.py): create and change accounts, and what trainers may look at. (The Twilio
+Accounts resource, what a trainee's credentials see, is ``resources/accounts.py``.)
 
 Every function works on one sqlite3 connection inside the caller's transaction.
 """
@@ -10,7 +11,10 @@ import json
 import sqlite3
 from typing import Any
 
-from . import _api, _db
+from . import _db
+from .resources.messages import message_state
+from .resources.service_numbers import service_number_rows
+from .wire import MAX_FRIENDLY_NAME, iso8601
 
 ACCOUNT_TYPES = ("Full", "Trial")
 ACCOUNT_STATUSES = ("active", "suspended", "closed")
@@ -39,8 +43,8 @@ def account_settings(row: sqlite3.Row) -> dict[str, Any]:
         "protected_sender_ids": _db.loads_list(row["protected_sender_ids"]),
         "filtered_sender_ids": _db.loads_list(row["filtered_sender_ids"]),
         "message_step_seconds": row["message_step_seconds"],
-        "date_created": _api.iso8601(row["date_created"]),
-        "date_updated": _api.iso8601(row["date_updated"]),
+        "date_created": iso8601(row["date_created"]),
+        "date_updated": iso8601(row["date_updated"]),
     }
 
 
@@ -58,7 +62,7 @@ def _account_values(form: dict[str, str]) -> dict[str, Any]:
         raise AdminError(400, f"Unknown account settings: {', '.join(sorted(unknown))}")
     values: dict[str, Any] = {}
     if "friendly_name" in form:
-        values["friendly_name"] = form["friendly_name"][: _api.MAX_FRIENDLY_NAME]
+        values["friendly_name"] = form["friendly_name"][:MAX_FRIENDLY_NAME]
     if "type" in form:
         if form["type"] not in ACCOUNT_TYPES:
             raise AdminError(400, "type must be Full or Trial")
@@ -133,6 +137,37 @@ def admin_update_account(
     return account_settings(_account_row(conn, sid))
 
 
+def _service_view(conn: sqlite3.Connection, svc: sqlite3.Row) -> dict[str, Any]:
+    """A Messaging Service and its sender pool, as the snapshot shows it."""
+    alphas = conn.execute(
+        "SELECT * FROM alpha_senders WHERE service_sid = ? ORDER BY rowid", (svc["sid"],)
+    ).fetchall()
+    numbers = service_number_rows(conn, svc["sid"])
+    return {
+        "sid": svc["sid"],
+        "friendly_name": svc["friendly_name"],
+        "usecase": svc["usecase"],
+        "date_created": iso8601(svc["date_created"]),
+        "alpha_senders": [{"sid": a["sid"], "alpha_sender": a["alpha_sender"]} for a in alphas],
+        "phone_numbers": [{"sid": n["sid"], "phone_number": n["phone_number"]} for n in numbers],
+    }
+
+
+def _message_view(msg: sqlite3.Row, at: float) -> dict[str, Any]:
+    """A message where it is at time ``at``, as the snapshot shows it."""
+    state = message_state(msg, at)
+    return {
+        "sid": msg["sid"],
+        "messaging_service_sid": msg["service_sid"],
+        "to": msg["to_number"],
+        "from": state["from"],
+        "body": msg["body"],
+        "status": state["status"],
+        "error_code": state["error_code"],
+        "date_created": iso8601(msg["date_created"]),
+    }
+
+
 def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
     """Everything a trainer may look at for one account; no auth token, no key secret (hash)."""
     account = _account_row(conn, sid)
@@ -141,53 +176,18 @@ def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
         " ORDER BY date_created, rowid",
         (sid,),
     ).fetchall()
-    services = []
-    for svc in conn.execute(
+    services = conn.execute(
         "SELECT * FROM services WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
-    ).fetchall():
-        alphas = conn.execute(
-            "SELECT * FROM alpha_senders WHERE service_sid = ? ORDER BY rowid", (svc["sid"],)
-        ).fetchall()
-        numbers = conn.execute(
-            _api._SERVICE_NUMBER_SQL + " ORDER BY s.date_created", (svc["sid"],)
-        ).fetchall()
-        services.append(
-            {
-                "sid": svc["sid"],
-                "friendly_name": svc["friendly_name"],
-                "usecase": svc["usecase"],
-                "date_created": _api.iso8601(svc["date_created"]),
-                "alpha_senders": [
-                    {"sid": a["sid"], "alpha_sender": a["alpha_sender"]} for a in alphas
-                ],
-                "phone_numbers": [
-                    {"sid": n["sid"], "phone_number": n["phone_number"]} for n in numbers
-                ],
-            }
-        )
+    ).fetchall()
     incoming = conn.execute(
         "SELECT sid, phone_number, friendly_name FROM incoming_numbers WHERE account_sid = ?"
         " ORDER BY date_created, rowid",
         (sid,),
     ).fetchall()
-    at = _db.now()
-    messages = []
-    for msg in conn.execute(
+    messages = conn.execute(
         "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created, rowid", (sid,)
-    ).fetchall():
-        state = _api.message_state(msg, at)
-        messages.append(
-            {
-                "sid": msg["sid"],
-                "messaging_service_sid": msg["service_sid"],
-                "to": msg["to_number"],
-                "from": state["from"],
-                "body": msg["body"],
-                "status": state["status"],
-                "error_code": state["error_code"],
-                "date_created": _api.iso8601(msg["date_created"]),
-            }
-        )
+    ).fetchall()
+    at = _db.now()
     return {
         "account": account_settings(account),
         "keys": [
@@ -195,13 +195,13 @@ def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
                 "sid": k["sid"],
                 "friendly_name": k["friendly_name"],
                 "key_type": k["key_type"],
-                "date_created": _api.iso8601(k["date_created"]),
+                "date_created": iso8601(k["date_created"]),
             }
             for k in keys
         ],
-        "services": services,
+        "services": [_service_view(conn, svc) for svc in services],
         "incoming_phone_numbers": [dict(r) for r in incoming],
-        "messages": messages,
+        "messages": [_message_view(msg, at) for msg in messages],
     }
 
 

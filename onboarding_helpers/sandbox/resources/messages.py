@@ -1,0 +1,248 @@
+"""The Messages resource (2010-04-01): send a message, list and fetch them.
+
+Sending checks, in this order: the recipient (``To``), where it is sent from (a Messaging Service
+or one of the account's numbers), the body, the account type, the service's sender pool, the
+destination (``delivery.check_destination``), then picks the sender. The message's outcome is
+fixed at creation (``delivery.outcome``); its status then moves one step per the account's
+``message_step_seconds`` and is computed whenever it is read (``message_state``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from onboarding_helpers.sandbox import _db, delivery, pricing
+from onboarding_helpers.sandbox.resources.alpha_senders import service_alpha_sender
+from onboarding_helpers.sandbox.resources.base import ACCOUNT_PATH, Ctx, owned_row, route
+from onboarding_helpers.sandbox.resources.service_numbers import sender_pool
+from onboarding_helpers.sandbox.wire import (
+    E164_RE,
+    V2010,
+    ApiError,
+    Response,
+    rfc2822,
+    v2010_list,
+)
+
+MAX_BODY = 1600
+
+
+# ---------------------------------------------------------------- a message's life and JSON
+
+
+def message_state(row: sqlite3.Row, at: float) -> dict[str, Any]:
+    """Where a message is in its life at time ``at``: status advances one step per interval."""
+    timeline = delivery.timeline(bool(row["service_sid"]), row["outcome"])
+    step = row["step_seconds"]
+    elapsed = max(0.0, at - row["date_created"])
+    index = len(timeline) - 1 if step <= 0 else min(int(elapsed / step), len(timeline) - 1)
+    status = timeline[index]
+    changed = row["date_created"] + index * max(step, 0)
+    sent_at = None
+    if "sent" in timeline and timeline.index("sent") <= index:
+        sent_at = row["date_created"] + timeline.index("sent") * max(step, 0)
+    error = delivery.OUTCOME_ERRORS.get(status)
+    priced = status in delivery.PRICED_STATUSES
+    return {
+        "status": status,
+        # The sender is chosen when the service queues the message; "accepted" has none yet.
+        "from": None if status == "accepted" else row["sender"],
+        "date_updated": changed,
+        "date_sent": sent_at,
+        "error_code": error[0] if error else None,
+        "error_message": error[1] if error else None,
+        "price": pricing.price(row["to_number"], row["num_segments"]) if priced else None,
+    }
+
+
+def message_json(row: sqlite3.Row, at: float | None = None) -> dict[str, Any]:
+    state = message_state(row, _db.now() if at is None else at)
+    base = f"{V2010}/Accounts/{row['account_sid']}/Messages/{row['sid']}"
+    return {
+        "account_sid": row["account_sid"],
+        "api_version": "2010-04-01",
+        "body": row["body"],
+        "date_created": rfc2822(row["date_created"]),
+        "date_sent": rfc2822(state["date_sent"]),
+        "date_updated": rfc2822(state["date_updated"]),
+        "direction": "outbound-api",
+        "error_code": state["error_code"],
+        "error_message": state["error_message"],
+        "from": state["from"],
+        "messaging_service_sid": row["service_sid"],
+        "num_media": "0",
+        "num_segments": str(row["num_segments"]),
+        "price": state["price"],
+        "price_unit": pricing.PRICE_UNIT,
+        "sid": row["sid"],
+        "status": state["status"],
+        "subresource_uris": {"media": f"{base}/Media.json", "feedback": f"{base}/Feedback.json"},
+        "to": row["to_number"],
+        "uri": f"{base}.json",
+    }
+
+
+# ---------------------------------------------------------------- sending
+
+
+def _recipient(form: dict[str, str]) -> str:
+    to = form.get("To", "")
+    if not to:
+        raise ApiError(400, 21604, "A 'To' phone number is required.")
+    if not E164_RE.match(to):
+        raise ApiError(400, 21211, f"Invalid 'To' Phone Number: {to}")
+    return to
+
+
+def _origin(ctx: Ctx) -> tuple[str | None, str | None]:
+    """``(service SID, None)`` when sent through a Messaging Service (``MessagingServiceSid``, or a
+    service SID in ``From``), else ``(None, number)`` for one of the account's own numbers."""
+    sender_from = ctx.form.get("From", "")
+    mg = ctx.form.get("MessagingServiceSid") or (
+        sender_from if sender_from.startswith("MG") else ""
+    )
+    if mg:
+        service = ctx.conn.execute(
+            "SELECT * FROM services WHERE sid = ? AND account_sid = ?", (mg, ctx.account_sid)
+        ).fetchone()
+        if service is None:
+            raise ApiError(400, 21701, f"The Messaging Service Sid {mg} is invalid.")
+        return str(service["sid"]), None
+    if not sender_from:
+        raise ApiError(
+            400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send"
+        )
+    number = ctx.conn.execute(
+        "SELECT phone_number FROM incoming_numbers WHERE phone_number = ? AND account_sid = ?",
+        (sender_from, ctx.account_sid),
+    ).fetchone()
+    if number is None:
+        raise ApiError(
+            400,
+            21606,
+            f"The From phone number {sender_from} is not a valid, SMS-capable inbound phone"
+            " number or short code for your account.",
+        )
+    return None, number[0]
+
+
+def _message_body(form: dict[str, str]) -> str:
+    body = form.get("Body", "")
+    if not body:
+        raise ApiError(400, 21602, "Message body is required.")
+    if len(body) > MAX_BODY:
+        raise ApiError(400, 21617, "The concatenated message body exceeds the 1600 character limit")
+    return body
+
+
+def _refuse_trial(to: str) -> ApiError:
+    # Trial accounts may text verified numbers only; the sandbox has none, so it refuses.
+    return ApiError(
+        400,
+        21608,
+        f"The number {to} is unverified. Trial accounts cannot send messages to unverified"
+        " numbers; verify it or purchase a Twilio number to send to it.",
+    )
+
+
+def _service_senders(conn: sqlite3.Connection, service_sid: str) -> tuple[str | None, list[str]]:
+    """The service's Sender ID (or None) and pool numbers; 21703 when it has neither."""
+    alpha = service_alpha_sender(conn, service_sid)
+    pool = sender_pool(conn, service_sid)
+    if alpha is None and not pool:
+        raise ApiError(
+            400,
+            21703,
+            "The Messaging Service does not have a phone number or sender available"
+            " to send this message",
+        )
+    return alpha, pool
+
+
+def _choose_sender(to: str, own_number: str | None, alpha: str | None, pool: list[str]) -> str:
+    """Who the message goes out from: the given number; else the service's Sender ID where it
+    reaches (Singapore: ``from`` shows it, as a handset would); else the pool's first number."""
+    if own_number is not None:
+        return own_number
+    if alpha and delivery.alpha_reaches(to):
+        return alpha
+    if pool:
+        return pool[0]
+    raise ApiError(
+        400,
+        21612,
+        f"The 'To' phone number: {to}, is not currently reachable using the 'From'"
+        f" Alpha Sender ID {alpha} via SMS.",
+    )
+
+
+def _record(
+    ctx: Ctx, service_sid: str | None, sender: str, to: str, body: str, outcome: str
+) -> sqlite3.Row:
+    sid, ts = _db.new_sid("SM"), _db.now()
+    ctx.conn.execute(
+        "INSERT INTO messages (sid, account_sid, service_sid, sender, to_number, body,"
+        " num_segments, outcome, step_seconds, date_created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            sid,
+            ctx.account_sid,
+            service_sid,
+            sender,
+            to,
+            body,
+            pricing.segments(body),
+            outcome,
+            ctx.account["message_step_seconds"],
+            ts,
+        ),
+    )
+    return ctx.conn.execute("SELECT * FROM messages WHERE sid = ?", (sid,)).fetchone()
+
+
+def _created_answer(row: sqlite3.Row) -> dict[str, Any]:
+    # Freeze the answer at creation time: a zero step would otherwise report "delivered" at once.
+    answer = message_json(row, at=row["date_created"])
+    if row["step_seconds"] <= 0:
+        via_service = row["service_sid"] is not None
+        answer.update(status="accepted" if via_service else "queued", error_code=None)
+        answer.update(error_message=None, price=None, date_sent=None)
+        answer["from"] = None if via_service else row["sender"]
+    return answer
+
+
+def _create(ctx: Ctx) -> Response:
+    to = _recipient(ctx.form)
+    service_sid, own_number = _origin(ctx)
+    body = _message_body(ctx.form)
+    if ctx.account["type"] == "Trial":
+        raise _refuse_trial(to)
+    alpha, pool = _service_senders(ctx.conn, service_sid) if service_sid else (None, [])
+    delivery.check_destination(to)
+    sender = _choose_sender(to, own_number, alpha, pool)
+    outcome = delivery.outcome(ctx.account, sender, to)
+    row = _record(ctx, service_sid, sender, to, body, outcome)
+    return Response(201, _created_answer(row))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _list(ctx: Ctx) -> Response:
+    rows = ctx.conn.execute(
+        "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created DESC, rowid DESC",
+        (ctx.account_sid,),
+    ).fetchall()
+    to = ctx.req.query.get("To")
+    items = [message_json(r) for r in rows if to is None or r["to_number"] == to]
+    return Response(200, v2010_list(ctx.req, "messages", items))
+
+
+def _fetch(ctx: Ctx, sm: str) -> Response:
+    return Response(200, message_json(owned_row(ctx, "messages", sm)))
+
+
+ROUTES = [
+    route(rf"{ACCOUNT_PATH}/Messages\.json", {"GET": _list, "POST": _create}),
+    route(rf"{ACCOUNT_PATH}/Messages/(?P<sm>[^/]+)\.json", {"GET": _fetch}),
+]
