@@ -50,9 +50,12 @@ sandbox: $(STAMP)
 status: $(STAMP)
 	$(BIN)/python -m onboarding_helpers status
 
-## Rebuild notebooks/*.ipynb from tools/notebooks/*.py.
+## Sync the notebook pairs notebooks/NN_name.ipynb <-> notebooks/NN_name.py (jupytext.toml).
+## Edit either file, in JupyterLab (jupytext syncs the pair on save) or in an editor, then run
+## this: the newer file of each pair updates the other, keeping cell ids. Commit both.
+NOTEBOOK_STEMS = $(sort $(basename $(wildcard notebooks/*.ipynb notebooks/*.py)))
 notebooks: $(STAMP)
-	$(BIN)/python tools/build_notebooks.py
+	$(BIN)/jupytext --sync $(foreach n,$(NOTEBOOK_STEMS),$(firstword $(wildcard $(n).ipynb $(n).py)))
 
 clean:
 	rm -rf runs .runbook .sandbox

@@ -1,0 +1,113 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · Start here: set up Twilio for Postman SMS
+#
+# Postman sends SMS through **your agency's own Twilio account**. Before Postman can use it, you
+# need four values that work together:
+#
+# | Value | Looks like | Made in step |
+# |---|---|---|
+# | Account SID | `AC` + 32 characters | 01 |
+# | API key SID | `SK` + 32 characters | 02 |
+# | API secret | 32 characters, shown **once** by Twilio | 02–03 |
+# | Messaging Service SID | `MG` + 32 characters | 04 |
+#
+# This runbook does each step of Postman's guide in order, one notebook per step. Each notebook
+# explains the step, asks for what it needs in a form, checks your input, does the Twilio action for
+# you, and saves the result. The secret is saved in your env file the moment Twilio shows it, so it
+# cannot be lost. At the end, step 06 proves the four values work exactly the way Postman will use
+# them.
+
+# %% [markdown]
+# ## Sandbox or live
+#
+# * **sandbox** (the default): a fake Twilio running on this computer. Nothing is billed and nothing
+#   leaves the machine. Use it to learn the steps or to train new staff.
+# * **live**: your agency's real Twilio account. Creating keys and services is free; buying a phone
+#   number and sending test SMS are billed to your account.
+#
+# Set `mode` below, or the `ONBOARDING_MODE` environment variable. Secrets are never typed here:
+# they go into the forms (hidden) or the env file.
+
+# %% tags=["parameters"]
+mode: str = ""  # "sandbox" (fake Twilio, the default) or "live" (your real account)
+env_file: str = ""  # credential store, kept at mode 0600; empty: $ONBOARDING_ENV_FILE or .env
+state_dir: str = ""  # progress record and journal; empty: $ONBOARDING_STATE_DIR or .runbook
+scenario: str = ""  # sandbox training scenario to start on a NEW practice account; empty: none
+headless: bool = False  # True when run by papermill: no forms, use the parameters above
+
+# %%
+from onboarding_helpers.display import show
+from onboarding_helpers.runbook import open_runbook
+from onboarding_helpers.steps.start import start
+from onboarding_helpers.views import board_panel, prerequisites_panel, store_panel
+from onboarding_helpers.views.scenario import scenario_panel, scenarios_panel
+
+rb = open_runbook(mode, env_file, state_dir)
+rb
+
+# %% [markdown]
+# ## Before you begin: the guide's administrative steps
+#
+# Steps 1 to 3 of Postman's guide happen outside Twilio's API, so the runbook cannot do them for
+# you. Tick them off before step 01. The one that stops most officers is the billing upgrade: a
+# Trial account cannot use an alphanumeric Sender ID, and step 01 will stop until it is upgraded.
+
+# %%
+show(prerequisites_panel())
+
+# %% [markdown]
+# ## Do you send to numbers outside Singapore?
+#
+# If **every** recipient has a Singapore number, skip step 04a: your Sender ID is enough.
+#
+# If you also send to **foreign numbers**, take the optional step **04a** (buy a phone number, about
+# USD 1.15 a month for a US number) *before* step 04. Alphanumeric Sender IDs are not delivered to
+# some countries, so those messages go out from the bought number instead. Nothing is bought until
+# you confirm the cost (headless: `-p buy_phone_number True -p confirm_purchase True`).
+
+# %% [markdown]
+# ## Get ready
+#
+# In sandbox mode this creates your practice account and writes its Account SID and Auth Token into
+# the env file, just as you would copy them from the Twilio console. In live mode it only records
+# the mode. The sandbox also serves a small copy of the Twilio console for the practice account (its
+# address is shown below): look there for the values the guide talks about.
+
+# %%
+result = start(rb, scenario)
+show(store_panel(rb.store))
+show(scenario_panel(rb))
+
+# %% [markdown]
+# ## Training scenarios (sandbox)
+#
+# Trainers can start a **scenario**: a new practice account set up to go wrong at one step, the way
+# real accounts do (a Trial account, a Sender ID owned by another agency, a lost API secret, a flaky
+# network ...). The trainee then works through the notebooks as usual and follows the runbook's
+# advice to the fix. Starting a scenario replaces the practice account in the env file and starts
+# the progress board afresh. The trainer's guide is `docs/TRAINERS.md`.
+
+# %%
+show(scenarios_panel())
+
+# %%
+if not headless:
+    from onboarding_helpers.forms.scenario import scenario_form
+
+    show(scenario_form(rb))
+
+# %% [markdown]
+# ## Progress
+#
+# Come back to this notebook any time to see which steps are done. Next: **01_account_sid**.
+
+# %%
+show(board_panel(rb.progress))

@@ -1,0 +1,57 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · Your Account SID
+#
+# The **Account SID** identifies your agency's Twilio account, much as an NRIC number identifies a
+# person. Postman needs it to know whose account to send from.
+#
+# **Why this step matters:** everything after this runs inside this account. This step also checks
+# that the account is ready: a Trial account, or one that is suspended or closed, cannot send with
+# your Sender ID, and the runbook stops here with what to do rather than failing later.
+#
+# **What you need:** log in to the Twilio console. On the dashboard, under *Account Info*, copy the
+# **Account SID** (starts with `AC`) and the **Auth Token** (click *Show*). The Auth Token is only
+# used to set things up; Postman never receives it.
+
+# %% tags=["parameters"]
+mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
+env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
+account_sid: str = ""  # AC + 32 characters; empty: the one saved in the env file
+headless: bool = False  # True when run by papermill: no form, check the account directly
+
+# %%
+from onboarding_helpers.display import show
+from onboarding_helpers.runbook import open_runbook
+from onboarding_helpers.steps.account import check_account
+from onboarding_helpers.views import run_step
+from onboarding_helpers.views.account import account_panel
+
+rb = open_runbook(mode, env_file, state_dir)
+
+# %% [markdown]
+# ## Enter and check
+#
+# Paste the Account SID and the Auth Token, then press **Check account**. The runbook fetches the
+# account from Twilio. Only when the account is active and upgraded are both saved to the env file
+# (the token hidden, the file readable only by you). In sandbox mode both are already filled in.
+
+# %%
+if not headless:
+    from onboarding_helpers.forms.account import account_form
+
+    show(account_form(rb))
+
+# %%
+if headless:
+    account = run_step(lambda: check_account(rb, account_sid), account_panel)
+
+# %% [markdown]
+# Next: **02_api_key**, where you create the Standard API key that Postman signs in with.

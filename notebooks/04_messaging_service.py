@@ -1,0 +1,96 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Your Messaging Service SID and Sender ID
+#
+# A **Messaging Service** is the sender Postman names when it sends: Postman passes its SID
+# (`MG` + 32 characters) where a phone number would go, and Twilio picks the sender from the
+# service's **sender pool**. For Singapore recipients that sender is your agency's **alphanumeric
+# Sender ID** (for example `GOVTECH`), the name recipients see instead of a number.
+#
+# **Why this step matters:** this is where most officers go wrong in the console. The Sender ID
+# breaks a rule, or is owned by another agency, or the account is not upgraded yet; the console may
+# accept it anyway, and the mistake only shows when Postman's test SMS never arrives. This notebook
+# checks the Sender ID before anything is created, and explains each refusal from Twilio.
+#
+# **What you need:**
+#
+# * the Sender ID your agency **registered with SGNIC** (the SSIR approval), exactly as registered;
+# * a name for the service, e.g. `Postman SMS – <your agency>` (at most 64 characters);
+# * its purpose (use case). The guide asks you to state it: it tells your services apart, and
+#   Twilio's support finds your case faster. Postman campaigns are usually *notifications*.
+#
+# **Foreign recipients?** If you also send to numbers outside Singapore, do **04a_buy_phone_number**
+# first: the number goes into the sender pool before the Sender ID, as in the guide. Sending only to
+# Singapore numbers? The Sender ID is enough; skip 04a.
+
+# %% tags=["parameters"]
+mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
+env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
+sender_id: str = ""  # exactly as registered with SGNIC; empty: an earlier run's (sandbox: GOVTECH)
+messaging_service_name: str = ""  # ≤64 characters; empty: as in 04a/earlier, else "Postman SMS"
+usecase: str = "notifications"  # or marketing, verification, discussion, poll, undeclared
+headless: bool = False  # True when run by papermill: no form, use the parameters above
+
+# %%
+from onboarding_helpers.display import show
+from onboarding_helpers.runbook import open_runbook
+from onboarding_helpers.steps.messaging_service import set_up_messaging_service
+from onboarding_helpers.views import run_step
+from onboarding_helpers.views.messaging_service import messaging_service_panel
+
+rb = open_runbook(mode, env_file, state_dir)
+
+# %% [markdown]
+# ## The Sender ID rules
+#
+# Twilio's rules and SGNIC's together; the runbook checks each one and names every rule that fails:
+#
+# * 3 to 11 characters;
+# * Latin letters A–Z, digits and spaces only. Twilio would also take `- + _ &`, but SGNIC's
+#   registry does not, and the ID must match the registration character for character, so the
+#   runbook refuses them;
+# * at least one letter (digits only look like a phone number);
+# * no space at the start or the end;
+# * not a generic word such as `OTP`, `SMS` or `INFO`.
+#
+# The runbook cannot see SGNIC's registry: check yourself that the ID is **exactly** the one on your
+# approval, letter case included. An ID registered to another agency is *protected*: Twilio refuses
+# it, and this notebook says what to do.
+
+# %% [markdown]
+# ## Create the service and add the Sender ID
+#
+# Press **Set up Messaging Service**. The runbook reuses a service with the same name that an
+# earlier run (or 04a) made, puts a number bought in 04a into the sender pool if it is not there
+# yet, adds the Sender ID, and saves the `MG` SID to the env file. Running it again creates nothing
+# new. A service holds one Sender ID: if it already holds a different one, the runbook changes
+# nothing and explains.
+
+# %%
+if not headless:
+    from onboarding_helpers.forms.messaging_service import messaging_service_form
+
+    show(messaging_service_form(rb, sender_id, messaging_service_name, usecase))
+
+# %%
+if headless:
+    service = run_step(
+        lambda: set_up_messaging_service(rb, sender_id, messaging_service_name, usecase),
+        messaging_service_panel,
+    )
+
+# %% [markdown]
+# The panel shows what the console's **Properties** page would: the **Messaging Service SID**, the
+# service's name and use case, and its sender pool. In Postman this value goes into the field
+# *Messaging Service ID*.
+#
+# Next: **05_send_test_message**, which sends a real SMS through this service to prove the Sender ID
+# arrives.

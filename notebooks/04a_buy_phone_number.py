@@ -1,0 +1,73 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04a · (Optional) A phone number for foreign recipients
+#
+# **Take this step only if you send SMS to numbers outside Singapore.** Sending only to Singapore
+# numbers? Skip it: your Sender ID is enough, and the number would cost money for nothing.
+#
+# **Why:** an alphanumeric Sender ID is not delivered to some countries (the US among them). For
+# those recipients Twilio sends from a phone number in the Messaging Service's sender pool instead;
+# without one, those messages fail.
+#
+# **What it costs:** the guide quotes **about USD 1.15 a month** for a US number, billed to your
+# agency's Twilio account every month until the number is released in the console.
+#
+# **Order:** the guide puts the number into the sender pool *before* the Sender ID, so this step
+# comes before 04. It creates the Messaging Service (or reuses the one with the same name) and puts
+# the number in; step 04 then adds your Sender ID to the same service. Use the **same service name**
+# in both steps (leave it empty in 04 to reuse this one).
+#
+# **Nothing is bought without your explicit confirmation.** A number the runbook bought before is
+# reused, never bought twice.
+
+# %% tags=["parameters"]
+mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
+env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
+messaging_service_name: str = ""  # ≤64 characters; empty: as used earlier, else "Postman SMS"
+usecase: str = "notifications"  # purpose, if the service is created here (see step 04)
+buy_phone_number: bool = False  # True: you send to foreign numbers and want a US number
+confirm_purchase: bool = False  # True too, to accept the monthly cost; else nothing is bought
+headless: bool = False  # True when run by papermill: no form, use the parameters above
+
+# %%
+from onboarding_helpers.display import show
+from onboarding_helpers.runbook import open_runbook
+from onboarding_helpers.steps.phone_number import buy_phone_number as buy
+from onboarding_helpers.views import run_step
+from onboarding_helpers.views.phone_number import phone_number_panel
+
+rb = open_runbook(mode, env_file, state_dir)
+
+# %% [markdown]
+# ## Choose, confirm, buy
+#
+# Press **Show available numbers** to see US numbers with SMS capability (nothing is bought). Pick
+# one, tick the confirmation, then press **Buy and add to service**. The runbook buys the number,
+# then creates or reuses the Messaging Service and puts the number into its sender pool.
+#
+# Headless, pass both `-p buy_phone_number True` and `-p confirm_purchase True`; with only the
+# first, the run stops here, lists the numbers on offer and buys nothing.
+
+# %%
+if not headless:
+    from onboarding_helpers.forms.phone_number import phone_number_form
+
+    show(phone_number_form(rb, messaging_service_name, usecase))
+
+# %%
+if headless:
+    number = run_step(
+        lambda: buy(rb, messaging_service_name, usecase, buy_phone_number, confirm_purchase),
+        phone_number_panel,
+    )
+
+# %% [markdown]
+# Next: **04_messaging_service**, which adds your Sender ID to the same service and saves its SID.
