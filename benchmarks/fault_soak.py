@@ -53,6 +53,11 @@ from onboarding_helpers.credentials import (  # noqa: E402
     AUTH_TOKEN,
     CredentialStore,
 )
+from onboarding_helpers.journal import (  # noqa: E402
+    KeyCreateAnswerLost,
+    MessageNotSent,
+    MessageSending,
+)
 from onboarding_helpers.progress import ProgressRecord  # noqa: E402
 from onboarding_helpers.sandbox import (  # noqa: E402
     SandboxServer,
@@ -61,6 +66,7 @@ from onboarding_helpers.sandbox import (  # noqa: E402
     snapshot,
 )
 from onboarding_helpers.sandbox.faults import ENV_VAR, KINDS, chaos_stats  # noqa: E402
+from onboarding_helpers.steps.registry import API_KEY  # noqa: E402
 from onboarding_helpers.twilio_gateway import make_client  # noqa: E402
 from tests.secret_audit import leaks  # noqa: E402
 
@@ -143,7 +149,6 @@ def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
     store = CredentialStore(ws / "creds" / ".env")
     values = store.values()
     progress = ProgressRecord(ws / "state")
-    journal = progress.journal_entries()
     with SandboxServer(db) as server:  # no ONBOARDING_SANDBOX_CHAOS here: chaos is off
         snap = snapshot(server.url, values[ACCOUNT_SID])
         pair_works = False
@@ -160,8 +165,8 @@ def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
 
     # Keys: one in use; the rest must be orphans the runbook reported (and offered to revoke).
     in_use = values.get(API_KEY_SID)
-    reported = {e["key_sid"] for e in journal if e.get("action") == "key create answer lost"} | set(
-        progress.step("02_api_key").get("orphans") or []
+    reported = {e.key_sid for e in progress.events(KeyCreateAnswerLost)} | set(
+        progress.read(API_KEY).orphans
     )
     extra_keys = [k["sid"] for k in snap["keys"] if k["sid"] != in_use]
     outcome.orphans_reported = len([k for k in extra_keys if k in reported])
@@ -173,10 +178,8 @@ def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
     )
     outcome.duplicates["phone numbers"] = max(0, len(snap["incoming_phone_numbers"]) - 1)
     # One SMS per send the runbook meant: an intent journalled, minus intents proved not sent.
-    intended = sum(1 for e in journal if e.get("action") == "sending test message") - sum(
-        1
-        for e in journal
-        if e.get("action") == "test message not sent" and not e.get("message_sid")
+    intended = len(progress.events(MessageSending)) - sum(
+        1 for e in progress.events(MessageNotSent) if not e.message_sid
     )
     outcome.duplicates["test SMS"] = max(0, len(snap["messages"]) - intended)
     if outcome.completed:

@@ -44,11 +44,9 @@ scenario: str = ""  # sandbox training scenario to start on a NEW practice accou
 headless: bool = False  # True when run by papermill: no forms, use the parameters above
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import board_panel, show, store_panel
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.start import start
-from onboarding_helpers.views import board_panel, prerequisites_panel, store_panel
-from onboarding_helpers.views.scenario import scenario_panel, scenarios_panel
+from onboarding_helpers.steps.start import form, panel, prerequisites_panel, scenarios_panel, start
 
 rb = open_runbook(mode, env_file, state_dir)
 rb
@@ -84,7 +82,7 @@ show(prerequisites_panel())
 # %%
 result = start(rb, scenario)
 show(store_panel(rb.store))
-show(scenario_panel(rb))
+show(panel(result))
 
 # %% [markdown]
 # ## Training scenarios (sandbox)
@@ -100,9 +98,7 @@ show(scenarios_panel())
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.scenario import scenario_form
-
-    show(scenario_form(rb))
+    show(form(rb))
 
 # %% [markdown]
 # ## Progress

@@ -28,11 +28,9 @@ account_sid: str = ""  # AC + 32 characters; empty: the one saved in the env fil
 headless: bool = False  # True when run by papermill: no form, check the account directly
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.account import check_account
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.account import account_panel
+from onboarding_helpers.steps.account import check_account, form, panel
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -45,13 +43,11 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.account import account_form
-
-    show(account_form(rb))
+    show(form(rb))
 
 # %%
 if headless:
-    account = run_step(lambda: check_account(rb, account_sid), account_panel)
+    account = run_step(lambda: check_account(rb, account_sid), panel)
 
 # %% [markdown]
 # Next: **02_api_key**, where you create the Standard API key that Postman signs in with.

@@ -50,11 +50,9 @@ revoke_old_key: bool = False  # True, on purpose: revoke the key that replace_ke
 headless: bool = False  # True when run by papermill: no form, use the parameters above
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.api_key import set_up_api_key
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.api_key import api_key_panel
+from onboarding_helpers.steps.api_key import form, panel, set_up_api_key
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -77,9 +75,7 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.api_key import api_key_form
-
-    show(api_key_form(rb, api_key_name))
+    show(form(rb, api_key_name))
 
 # %%
 if headless:
@@ -92,7 +88,7 @@ if headless:
             replace_key=replace_key,
             revoke_old_key=revoke_old_key,
         ),
-        api_key_panel,
+        panel,
     )
 
 # %% [markdown]

@@ -30,11 +30,15 @@ copy_to_keyring: bool = False  # True: also keep a copy in the OS keyring (only 
 headless: bool = False  # True when run by papermill: no form, check the pair directly
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show, store_panel
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.api_key import check_secret, keyring_status
-from onboarding_helpers.views import run_step, store_panel
-from onboarding_helpers.views.api_key import keyring_panel, secret_panel
+from onboarding_helpers.steps.secret_key import (
+    check_secret,
+    form,
+    keyring_panel,
+    keyring_status,
+    panel,
+)
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -69,13 +73,11 @@ show(keyring_panel(keyring_status()))
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.api_key import secret_form
-
-    show(secret_form(rb))
+    show(form(rb))
 
 # %%
 if headless:
-    secret = run_step(lambda: check_secret(rb, copy_to_keyring), secret_panel)
+    secret = run_step(lambda: check_secret(rb, copy_to_keyring), panel)
 
 # %% [markdown]
 # ## If Twilio does not accept the pair

@@ -40,11 +40,9 @@ usecase: str = "notifications"  # or marketing, verification, discussion, poll, 
 headless: bool = False  # True when run by papermill: no form, use the parameters above
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.messaging_service import set_up_messaging_service
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.messaging_service import messaging_service_panel
+from onboarding_helpers.steps.messaging_service import form, panel, set_up_messaging_service
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -76,15 +74,12 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.messaging_service import messaging_service_form
-
-    show(messaging_service_form(rb, sender_id, messaging_service_name, usecase))
+    show(form(rb, sender_id, messaging_service_name, usecase))
 
 # %%
 if headless:
     service = run_step(
-        lambda: set_up_messaging_service(rb, sender_id, messaging_service_name, usecase),
-        messaging_service_panel,
+        lambda: set_up_messaging_service(rb, sender_id, messaging_service_name, usecase), panel
     )
 
 # %% [markdown]

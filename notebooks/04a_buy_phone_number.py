@@ -38,11 +38,10 @@ confirm_purchase: bool = False  # True too, to accept the monthly cost; else not
 headless: bool = False  # True when run by papermill: no form, use the parameters above
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
 from onboarding_helpers.runbook import open_runbook
 from onboarding_helpers.steps.phone_number import buy_phone_number as buy
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.phone_number import phone_number_panel
+from onboarding_helpers.steps.phone_number import form, panel
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -58,15 +57,12 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.phone_number import phone_number_form
-
-    show(phone_number_form(rb, messaging_service_name, usecase))
+    show(form(rb, messaging_service_name, usecase))
 
 # %%
 if headless:
     number = run_step(
-        lambda: buy(rb, messaging_service_name, usecase, buy_phone_number, confirm_purchase),
-        phone_number_panel,
+        lambda: buy(rb, messaging_service_name, usecase, buy_phone_number, confirm_purchase), panel
     )
 
 # %% [markdown]

@@ -38,13 +38,13 @@ resend: bool = False  # True: send again even if an earlier run's message was de
 headless: bool = False  # True when run by papermill: no form, send only if test_phone is set
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.test_message import send_test_message
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.test_message import (
+from onboarding_helpers.steps.test_message import (
     before_send_panel,
-    message_check_panel,
+    form,
+    panel,
+    send_test_message,
     status_panel,
 )
 
@@ -65,9 +65,7 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.test_message import message_check_form
-
-    show(message_check_form(rb, wait_seconds=wait_seconds))
+    show(form(rb, wait_seconds=wait_seconds))
 
 # %%
 if headless:
@@ -80,7 +78,7 @@ if headless:
             wait_seconds=wait_seconds,
             on_status=lambda u: show(status_panel(u)),
         ),
-        message_check_panel,
+        panel,
     )
 
 # %% [markdown]

@@ -42,12 +42,10 @@ resend: bool = False  # True: check again even if these values already passed
 headless: bool = False  # True when run by papermill: no form, send only if test_phone is set
 
 # %%
-from onboarding_helpers.display import show
+from onboarding_helpers.display import run_step, show
+from onboarding_helpers.messages import before_send_panel, status_panel
 from onboarding_helpers.runbook import open_runbook
-from onboarding_helpers.steps.handoff import hand_off
-from onboarding_helpers.views import run_step
-from onboarding_helpers.views.handoff import handoff_panel
-from onboarding_helpers.views.test_message import before_send_panel, status_panel
+from onboarding_helpers.steps.handoff import form, hand_off, panel
 
 rb = open_runbook(mode, env_file, state_dir)
 
@@ -64,9 +62,7 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    from onboarding_helpers.forms.handoff import handoff_form
-
-    show(handoff_form(rb, wait_seconds=wait_seconds))
+    show(form(rb, wait_seconds=wait_seconds))
 
 # %%
 if headless:
@@ -80,7 +76,7 @@ if headless:
             wait_seconds=wait_seconds,
             on_status=lambda u: show(status_panel(u)),
         ),
-        handoff_panel,
+        panel,
     )
     print(f"Run report: {handoff.report_path}")
 

@@ -496,3 +496,4 @@ class HandoffRecord(StepRecord):
     service_sid: str = ""
     auth: str = ""
     report_path: str = ""
+    key_check: str = ""  # "passed": with no test_phone, the API key fetched the service

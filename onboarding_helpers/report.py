@@ -24,10 +24,11 @@ from .credentials import (
     mask,
 )
 from .files import write_atomically
-from .progress import STEPS, ProgressRecord
+from .journal import HandoffRecord
+from .progress import ProgressRecord
 from .runbook import Runbook
+from .steps.registry import HANDOFF, STEPS
 
-HANDOFF_STEP = "06_postman_handoff"
 _SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 
 
@@ -49,6 +50,7 @@ def _cell(value: Any) -> str:
 
 
 def _details(entry: dict[str, Any], skip: tuple[str, ...]) -> str:
+    """A record's or event's fields, sorted, as one table cell (``skip``: those in other cells)."""
     parts = [f"{k}: {_cell(v)}" for k, v in sorted(entry.items()) if k not in skip]
     return "; ".join(parts) or "-"
 
@@ -61,19 +63,10 @@ def scrub(text: str, secrets: list[str]) -> str:
     return _SECRET_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 
-def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
-    """The report's Markdown text (no secret)."""
-    generated = generated or datetime.now(timezone.utc)
+def _postman_lines(rb: Runbook, handoff: HandoffRecord) -> list[str]:
+    """The four values for Postman (never the secret) and how step 06's check went."""
     values = rb.store.values()
-    steps = rb.progress.all_steps()
-    handoff = steps.get(HANDOFF_STEP, {})
     lines = [
-        "# Postman SMS onboarding: run report",
-        "",
-        f"- Generated: {generated.strftime('%Y-%m-%dT%H:%M:%SZ')}",
-        f"- Mode: {rb.settings.mode}",
-        f"- Credential store: `{rb.store.path}` (the API secret and Auth Token stay there)",
-        "",
         "## The values for Postman",
         "",
         "| Postman field | Value |",
@@ -82,46 +75,68 @@ def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
         f"| API Key SID | `{_cell(values.get(API_KEY_SID))}` |",
         "| API Secret | not in this report: it is in the credential store only |",
         f"| Messaging Service ID | `{_cell(values.get(MESSAGING_SERVICE_SID))}` |",
-        f"| Credential label (suggested) | `{_cell(handoff.get('credential_label'))}` |",
+        f"| Credential label (suggested) | `{_cell(handoff.credential_label)}` |",
         "",
-        f"Postman-equivalent check: **{_cell(handoff.get('postman_check', 'not run yet'))}**",
+        f"Postman-equivalent check: **{_cell(handoff.postman_check or 'not run yet')}**",
     ]
-    if handoff.get("postman_message_sid"):
+    if handoff.postman_message_sid:
         lines.append(
-            f"(message {handoff['postman_message_sid']}, API-key authentication, `From` = the"
-            f" Messaging Service SID; delivery: {_cell(handoff.get('delivery'))})"
+            f"(message {handoff.postman_message_sid}, API-key authentication, `From` = the"
+            f" Messaging Service SID; delivery: {_cell(handoff.delivery)})"
         )
-    lines += [
-        "",
+    return lines
+
+
+def _step_lines(progress: ProgressRecord) -> list[str]:
+    """One row per step of the registry: its last record, or that it has not run."""
+    lines = [
         "## Steps",
         "",
         "| Step | Status | When (UTC) | Results |",
         "|---|---|---|---|",
     ]
     for step in STEPS:
-        entry = steps.get(step.name)
-        if entry is None:
+        record = progress.read(step)
+        if not record.status:
             status = "optional, not taken" if step.optional else "not run"
-            lines.append(f"| {step.name} | {status} | - | - |")
+            lines.append(f"| {step.id} | {status} | - | - |")
             continue
-        details = _details(entry, ("status", "at"))
-        lines.append(
-            f"| {step.name} | {entry.get('status', '-')} | {entry.get('at', '-')} | {details} |"
-        )
-    lines += [
-        "",
+        details = _details(record.to_json(), ("status", "at"))
+        lines.append(f"| {step.id} | {record.status} | {record.at or '-'} | {details} |")
+    return lines
+
+
+def _journal_lines(progress: ProgressRecord) -> list[str]:
+    """One row per journal event, oldest first, each with its action's text."""
+    lines = [
         "## Actions (journal)",
         "",
         "| When (UTC) | Step | Action | Details |",
         "|---|---|---|---|",
     ]
-    for entry in rb.progress.journal_entries():
-        details = _details(entry, ("at", "step", "action"))
+    for event in progress.events():
+        details = _details(event.to_json(), ("at", "step", "action"))
         lines.append(
-            f"| {_cell(entry.get('at'))} | {_cell(entry.get('step'))} |"
-            f" {_cell(entry.get('action'))} | {details} |"
+            f"| {_cell(event.at)} | {_cell(event.step)} | {_cell(event.action)} | {details} |"
         )
-    lines += [
+    return lines
+
+
+def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
+    """The report's Markdown text (no secret)."""
+    generated = generated or datetime.now(timezone.utc)
+    lines = [
+        "# Postman SMS onboarding: run report",
+        "",
+        f"- Generated: {generated.strftime('%Y-%m-%dT%H:%M:%SZ')}",
+        f"- Mode: {rb.settings.mode}",
+        f"- Credential store: `{rb.store.path}` (the API secret and Auth Token stay there)",
+        "",
+        *_postman_lines(rb, rb.progress.read(HANDOFF)),
+        "",
+        *_step_lines(rb.progress),
+        "",
+        *_journal_lines(rb.progress),
         "",
         "This report holds identifiers (SIDs) and outcomes only. It contains no Auth Token and no",
         "API secret, and phone numbers appear with their last four digits only.",
@@ -148,13 +163,13 @@ def handoff_summary(
 
     Empty when step 06 has not run. For the runner's closing output (``make demo``).
     """
-    record = ProgressRecord(state_dir).step(HANDOFF_STEP)
-    if not record:
+    record: HandoffRecord = ProgressRecord(state_dir).read(HANDOFF)
+    if not record.status:
         return []
     store = CredentialStore(env_file)
     values = store.values()
     rows = [
-        ("Credential label", record.get("credential_label") or "-"),
+        ("Credential label", record.credential_label or "-"),
         ("Account SID", values.get(ACCOUNT_SID, "(not set)")),
         ("API Key SID", values.get(API_KEY_SID, "(not set)")),
         ("API Secret", mask(values.get(API_KEY_SECRET))),
@@ -163,7 +178,7 @@ def handoff_summary(
     width = max(len(k) for k, _ in rows)
     lines = ["Hand-off card for Postman (Settings > Credentials > SMS):"]
     lines += [f"    {k:<{width}}  {v}" for k, v in rows]
-    lines.append(f"Postman-equivalent check: {record.get('postman_check', 'not run')}")
-    if record.get("report_path"):
-        lines.append(f"Run report: {record['report_path']}")
+    lines.append(f"Postman-equivalent check: {record.postman_check or 'not run'}")
+    if record.report_path:
+        lines.append(f"Run report: {record.report_path}")
     return [scrub(line, store.secrets()) for line in lines]

@@ -24,9 +24,11 @@ from onboarding_helpers.credentials import (
     MESSAGING_SERVICE_SID,
     CredentialStore,
 )
+from onboarding_helpers.journal import AccountRecord, PhoneNumberRecord, ServiceRecord
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import provision_account, set_account
+from onboarding_helpers.steps.registry import ACCOUNT, MESSAGING_SERVICE, PHONE_NUMBER
 from onboarding_helpers.twilio_gateway import make_client
 
 SG_MOBILE = "+6581234567"
@@ -90,22 +92,34 @@ def prepare_flow(
         client.messaging.v1.services(service.sid).phone_numbers.create(phone_number_sid=bought.sid)
         number = bought.phone_number
         if record_steps:
-            progress.record(
-                "04a_buy_phone_number", "done", phone_number=number,
-                phone_number_sid=bought.sid, service_sid=service.sid,
-            )  # fmt: skip
+            bought_record = PhoneNumberRecord(
+                status="done",
+                phone_number=number,
+                phone_number_sid=bought.sid,
+                service_sid=service.sid,
+            )
+            progress.save(PHONE_NUMBER, bought_record)
     alpha = client.messaging.v1.services(service.sid).alpha_senders.create(alpha_sender=sender_id)
     store.save({MESSAGING_SERVICE_SID: service.sid})
     if record_steps:
-        progress.record(
-            "01_account_sid", "done", account_sid=ac, friendly_name="Ministry of Testing",
-            type="Full", account_status="active",
-        )  # fmt: skip
-        progress.record(
-            "04_messaging_service", "done", service_sid=service.sid, service_name=service_name,
-            usecase="notifications", sender_id=sender_id, alpha_sender_sid=alpha.sid,
+        account_record = AccountRecord(
+            status="done",
+            account_sid=ac,
+            friendly_name="Ministry of Testing",
+            type="Full",
+            account_status="active",
+        )
+        progress.save(ACCOUNT, account_record)
+        service_record = ServiceRecord(
+            status="done",
+            service_sid=service.sid,
+            service_name=service_name,
+            usecase="notifications",
+            sender_id=sender_id,
+            alpha_sender_sid=alpha.sid,
             phone_numbers=[number] if number else [],
-        )  # fmt: skip
+        )
+        progress.save(MESSAGING_SERVICE, service_record)
     if account_type != "Full":
         set_account(url, ac, type=account_type)
     settings = Settings(

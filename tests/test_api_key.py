@@ -4,9 +4,12 @@ leaked, re-runs reuse it, orphans are reported, and the sandbox's injected fault
 from __future__ import annotations
 
 import errno
+import importlib
+import importlib.util
 import os
 import stat
 import sys
+import time
 import types
 from datetime import date
 from pathlib import Path
@@ -22,6 +25,19 @@ from onboarding_helpers.credentials import (
     CredentialStore,
 )
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.journal import (
+    AccountRecord,
+    ConsoleKeyRecorded,
+    Event,
+    KeyCreated,
+    KeyCreating,
+    KeyGone,
+    KeyReplaced,
+    KeyReused,
+    KeyRevoked,
+    SecretCopiedToKeyring,
+    SecretRestored,
+)
 from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import (
     SandboxError,
@@ -32,24 +48,24 @@ from onboarding_helpers.sandbox import (
     set_faults,
     snapshot,
 )
-from onboarding_helpers.steps import api_key as steps
 from onboarding_helpers.steps.api_key import (
-    SECRET_STEP,
-    STEP,
     SecretNotSaved,
-    check_secret,
     default_key_name,
-    keyring_status,
+    keys_panel,
+    rescue,
     revoke_orphans,
+    revoked_panel,
     set_up_api_key,
 )
+from onboarding_helpers.steps.api_key import form as api_key_form
+from onboarding_helpers.steps.api_key import panel as api_key_panel
+from onboarding_helpers.steps.registry import ACCOUNT
+from onboarding_helpers.steps.registry import API_KEY as STEP
+from onboarding_helpers.steps.registry import SECRET_KEY as SECRET_STEP
+from onboarding_helpers.steps.secret_key import check_secret, keyring_status
+from onboarding_helpers.steps.secret_key import form as secret_form
+from onboarding_helpers.steps.secret_key import panel as secret_panel
 from onboarding_helpers.twilio_gateway import make_client
-from onboarding_helpers.views.api_key import (
-    api_key_panel,
-    keys_panel,
-    revoked_panel,
-    secret_panel,
-)
 
 from .secret_audit import leaks
 
@@ -60,7 +76,7 @@ def make_runbook(root: Path, url: str) -> Runbook:
     rb = Runbook(Settings("sandbox", root / "creds" / ".env", root / "state", root / "sb", url))
     account = provision_account(url, friendly_name="Ministry of Examples")
     rb.store.save({ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]})
-    rb.progress.record("01_account_sid", "done", friendly_name="Ministry of Examples")
+    rb.progress.save(ACCOUNT, AccountRecord(status="done", friendly_name="Ministry of Examples"))
     return rb
 
 
@@ -85,8 +101,9 @@ def requests_since(rb: Runbook, mark: int) -> list[dict[str, Any]]:
     return request_log(rb.base_url)[mark:]
 
 
-def actions(rb: Runbook, step: str = STEP) -> list[str]:
-    return [e["action"] for e in rb.progress.journal_entries(step)]
+def actions(rb: Runbook, step=STEP) -> list[type[Event]]:
+    """The kinds of the step's journal events, oldest first."""
+    return [type(e) for e in rb.progress.events(step=step)]
 
 
 def pair(rb: Runbook) -> tuple[str | None, str | None]:
@@ -128,8 +145,8 @@ def test_fresh_run_lists_then_creates_one_key_and_saves_the_secret(rb):
     assert result.friendly_name == f"Postman SMS - Ministry of Examples - {date.today()}"
     assert stat.S_IMODE(os.stat(rb.store.path).st_mode) == 0o600
     assert authenticates(rb, sid, secret)
-    assert actions(rb) == ["creating key", "created key"]  # the intent first, then the fact
-    assert rb.progress.step(STEP)["status"] == "done"
+    assert actions(rb) == [KeyCreating, KeyCreated]  # the intent first, then the fact
+    assert rb.progress.read(STEP).status == "done"
     panel = str(api_key_panel(result))
     assert sid in panel and "step 03 checks" in panel and secret not in panel
     assert audit(rb, [panel, repr(result)]) == []
@@ -147,11 +164,11 @@ def test_second_run_reuses_the_pair_with_one_request_and_creates_nothing(rb):
     assert again.how == "reused" and again.key_sid == first.key_sid and again.verified
     assert again.friendly_name == first.friendly_name
     assert keys(rb) == [first.key_sid]
-    assert actions(rb) == ["creating key", "created key", "reused key"]
+    assert actions(rb) == [KeyCreating, KeyCreated, KeyReused]
 
 
 def test_existing_keys_are_listed_before_creating(rb):
-    other = rb.auth_token_client(STEP).new_keys.create(friendly_name="Someone else's key")
+    other = rb.auth_token_client(STEP.id).new_keys.create(friendly_name="Someone else's key")
 
     result = set_up_api_key(rb, api_key_name="Postman key")
 
@@ -176,7 +193,7 @@ def test_step_03_verifies_with_a_call_a_standard_key_may_make(rb):
     assert result.mode == "0o600"
     panel = str(secret_panel(result))
     assert str(rb.store.path) in panel and secret not in panel
-    assert rb.progress.step(SECRET_STEP)["verified"] is True
+    assert rb.progress.read(SECRET_STEP).verified is True
     assert audit(rb, [panel, repr(result)]) == []
 
 
@@ -202,8 +219,8 @@ def test_step_03_never_reports_a_pair_that_fails_as_good(rb):
     err = caught.value
     assert err.code == 20003 and "NOT accepted" in err.message and "replace_key" in err.advice
     assert wrong not in str(err)
-    step = rb.progress.step(SECRET_STEP)
-    assert step["status"] == "failed" and step["verified"] is False
+    step = rb.progress.read(SECRET_STEP)
+    assert step.status == "failed" and step.verified is False
     assert pair(rb) == (sid, wrong)  # a created key's secret is never deleted by the runbook
 
 
@@ -216,7 +233,7 @@ def test_step_03_without_a_saved_secret_says_to_run_02(rb):
 
 
 def _console_key(rb: Runbook) -> tuple[str, str]:
-    key = rb.auth_token_client(STEP).new_keys.create(friendly_name="made in the console")
+    key = rb.auth_token_client(STEP.id).new_keys.create(friendly_name="made in the console")
     return key.sid, key.secret
 
 
@@ -228,7 +245,7 @@ def test_console_pair_is_checked_then_saved(rb):
 
     assert len(requests_since(rb, mark)) == 1
     assert result.how == "console" and result.verified and pair(rb) == (sid, secret)
-    assert actions(rb) == ["recorded console key"]
+    assert actions(rb) == [ConsoleKeyRecorded]
     assert keys(rb) == [sid]
     # Headless: the pair is read from the env file, never from a parameter.
     assert set_up_api_key(rb, "console").how == "reused"
@@ -246,7 +263,7 @@ def test_console_pair_that_fails_is_not_saved(rb):
     assert err.code == 20003 and "Nothing was saved" in err.advice
     assert "secret may be wrong" in err.advice and wrong not in str(err)
     assert rb.store.path.read_bytes() == before
-    assert rb.progress.step(STEP)["status"] == "failed"
+    assert rb.progress.read(STEP).status == "failed"
 
 
 @pytest.mark.parametrize(
@@ -293,7 +310,7 @@ def test_step_02_without_step_01_is_blocked(tmp_path, sandbox):
 
 
 def test_default_name_fits_twilio_limit(rb):
-    rb.progress.record("01_account_sid", "done", friendly_name="A" * 80)
+    rb.progress.save(ACCOUNT, AccountRecord(status="done", friendly_name="A" * 80))
     name = default_key_name(rb, date(2026, 1, 2))
     assert len(name) <= 64 and name.endswith(" - 2026-01-02")
 
@@ -326,11 +343,11 @@ def test_write_failure_keeps_the_secret_in_a_rescue_file_and_says_so_loudly(rb, 
     assert stat.S_IMODE(os.stat(err.rescue_file).st_mode) == 0o600
     assert f"{API_KEY_SECRET}={secret}" in err.rescue_file.read_text()
     assert keys(rb) == [err.key_sid] and not err.revoked
-    step = rb.progress.step(STEP)
-    assert step["status"] == "failed" and step["secret_saved"] is False
-    assert step["key_sid"] == err.key_sid
-    created = rb.progress.journal_entries(STEP)[1]
-    assert created["action"] == "created key" and created["secret_saved"] is False
+    step = rb.progress.read(STEP)
+    assert step.status == "failed" and step.secret_saved is False
+    assert step.key_sid == err.key_sid
+    created = rb.progress.events(step=STEP)[1]
+    assert isinstance(created, KeyCreated) and created.secret_saved is False
     # The secret is nowhere but the rescue file: not in the error, its repr or the state folder.
     texts = [str(err), repr(err), err.advice, str(err.args)]
     assert leaks([secret], [rb.settings.state_dir], texts) == []
@@ -342,7 +359,7 @@ def test_write_failure_keeps_the_secret_in_a_rescue_file_and_says_so_loudly(rb, 
     assert pair(rb) == (err.key_sid, secret) and not err.rescue_file.exists()
     assert again.how == "reused" and keys(rb) == [err.key_sid]
     assert len(requests_since(rb, mark)) == 1
-    assert actions(rb)[-2:] == ["restored secret", "reused key"]
+    assert actions(rb)[-2:] == [SecretRestored, KeyReused]
     assert again.orphans == ()
 
 
@@ -350,7 +367,7 @@ def test_write_failure_with_nowhere_to_keep_the_secret_revokes_the_key(rb, monke
     _fail_saves(monkeypatch)
     nowhere = tmp_path / "not-a-dir"
     nowhere.write_text("a file, so nothing can be created under it")
-    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [nowhere / "x"])
+    monkeypatch.setattr(rescue, "rescue_locations", lambda rb, sid: [nowhere / "x"])
 
     with pytest.raises(SecretNotSaved) as caught:
         set_up_api_key(rb)
@@ -358,13 +375,13 @@ def test_write_failure_with_nowhere_to_keep_the_secret_revokes_the_key(rb, monke
     err = caught.value
     assert err.revoked and err.rescue_file is None and "revoked the key" in err.advice
     assert keys(rb) == []
-    assert actions(rb) == ["creating key", "created key", "revoked key"]
-    assert rb.progress.step(STEP)["key_revoked"] is True
+    assert actions(rb) == [KeyCreating, KeyCreated, KeyRevoked]
+    assert rb.progress.read(STEP).key_revoked is True
 
 
 def test_write_failure_in_a_form_shows_the_secret_once_through_the_callback(rb, monkeypatch):
     attempts = _fail_saves(monkeypatch)
-    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [])
+    monkeypatch.setattr(rescue, "rescue_locations", lambda rb, sid: [])
     shown: list[tuple[str, str]] = []
 
     with pytest.raises(SecretNotSaved) as caught:
@@ -399,7 +416,7 @@ def test_orphan_is_reported_then_revoked_on_request(rb):
     assert [r["method"] for r in requests_since(rb, mark)] == ["GET", "DELETE"]
     assert "Revoked 1 orphan key" in str(revoked_panel(third))
     assert keys(rb) == [second.key_sid]
-    assert "revoked key" in actions(rb)
+    assert KeyRevoked in actions(rb)
     # Once revoked, a re-run has nothing to look for: one request again.
     mark = log_mark(rb)
     assert set_up_api_key(rb).orphans == ()
@@ -419,13 +436,13 @@ def test_saved_secret_that_does_not_match_an_existing_key_blocks_without_creatin
 
 def test_saved_key_deleted_in_the_console_is_replaced_by_a_new_one(rb):
     first = set_up_api_key(rb)
-    rb.auth_token_client(STEP).keys(first.key_sid).delete()
+    rb.auth_token_client(STEP.id).keys(first.key_sid).delete()
 
     second = set_up_api_key(rb)
 
     assert second.how == "created" and keys(rb) == [second.key_sid]
     assert any("no longer in the account" in n for n in second.notes)
-    assert "key gone" in actions(rb) and second.orphans == ()
+    assert KeyGone in actions(rb) and second.orphans == ()
 
 
 def test_replace_keeps_the_old_key_until_revoke_old_key_is_set_on_purpose(rb):
@@ -442,7 +459,7 @@ def test_replace_keeps_the_old_key_until_revoke_old_key_is_set_on_purpose(rb):
 
     assert done.how == "reused" and done.revoked == (first.key_sid,)
     assert keys(rb) == [replaced.key_sid]
-    assert "replaced key" in actions(rb)
+    assert KeyReplaced in actions(rb)
 
 
 def test_replace_and_revoke_in_one_run_revokes_only_after_the_new_pair_works(rb):
@@ -503,12 +520,12 @@ def _fake_keyring(monkeypatch: pytest.MonkeyPatch, priority: float) -> _MemoryKe
     module.set_password = lambda s, u, p: backend.data.__setitem__((s, u), p)  # type: ignore[attr-defined]
     module.get_password = lambda s, u: backend.data.get((s, u))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "keyring", module)
-    monkeypatch.setattr(steps.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     return backend
 
 
 def test_keyring_is_offered_only_where_usable(monkeypatch):
-    monkeypatch.setattr(steps.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert not keyring_status().available
     assert "not installed" in keyring_status().reason
     _fake_keyring(monkeypatch, priority=0)  # keyring's fail backend on a headless machine
@@ -535,11 +552,11 @@ def test_keyring_copy_restores_a_secret_the_env_file_lost(rb, monkeypatch):
     result = check_secret(rb, copy_to_keyring=True)
 
     assert result.copied_to_keyring and list(backend.data.values()) == [secret]
-    assert "copied secret to OS keyring" in actions(rb, SECRET_STEP)
+    assert SecretCopiedToKeyring in actions(rb, SECRET_STEP)
     rb.store.remove(API_KEY_SECRET)
     again = set_up_api_key(rb)
     assert again.how == "reused" and pair(rb) == (sid, secret) and keys(rb) == [first.key_sid]
-    assert "restored secret" in actions(rb)
+    assert SecretRestored in actions(rb)
 
 
 # ---------------------------------------------------------------- sandbox faults
@@ -584,58 +601,47 @@ def _text(output: Any) -> str:
     return "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in output.outputs)
 
 
-def _api_key_form(rb: Runbook) -> dict[str, Any]:
-    from onboarding_helpers.forms.api_key import api_key_form
-
-    form = api_key_form(rb)
-    source, create_box, console_box, buttons, output, secret_out, saved_it = form.children
-    name, list_button, replace, revoke_old = create_box.children
-    key_sid, secret = console_box.children
-    go, revoke = buttons.children
-    return locals()
-
-
 def test_form_lists_keys_then_creates_and_reuses(rb):
-    f = _api_key_form(rb)
-    assert f["console_box"].layout.display == "none"
-    f["list_button"].click()
-    assert "no API keys yet" in _text(f["output"])
+    f = api_key_form(rb)
+    assert f.console_box.layout.display == "none"
+    f.list_button.click()
+    assert "no API keys yet" in _text(f.output)
 
-    f["go"].click()
+    f.go.click()
 
     sid, secret = pair(rb)
-    assert sid in _text(f["output"]) and "API key created" in _text(f["output"])
-    f["go"].click()
-    assert "reused, nothing created" in _text(f["output"]) and keys(rb) == [sid]
-    assert secret not in _text(f["output"])
+    assert sid in _text(f.output) and "API key created" in _text(f.output)
+    f.go.click()
+    assert "reused, nothing created" in _text(f.output) and keys(rb) == [sid]
+    assert secret not in _text(f.output)
 
 
 def test_form_console_path_clears_the_typed_secret(rb):
     sid, secret = _console_key(rb)
-    f = _api_key_form(rb)
-    f["source"].value = "console"
-    assert f["console_box"].layout.display is None and f["create_box"].layout.display == "none"
-    f["key_sid"].value, f["secret"].value = sid, secret
+    f = api_key_form(rb)
+    f.source.value = "console"
+    assert f.console_box.layout.display is None and f.create_box.layout.display == "none"
+    f.key_sid.value, f.secret.value = sid, secret
 
-    f["go"].click()
+    f.go.click()
 
-    assert f["secret"].value == "" and pair(rb) == (sid, secret)
-    assert "console key and secret work" in _text(f["output"])
+    assert f.secret.value == "" and pair(rb) == (sid, secret)
+    assert "console key and secret work" in _text(f.output)
 
 
 def test_form_shows_an_unsaved_secret_once_and_clears_it(rb, monkeypatch):
     attempts = _fail_saves(monkeypatch)
-    monkeypatch.setattr(steps, "_rescue_locations", lambda rb, sid: [])
-    f = _api_key_form(rb)
-    assert f["saved_it"].layout.display == "none"
+    monkeypatch.setattr(rescue, "rescue_locations", lambda rb, sid: [])
+    f = api_key_form(rb)
+    assert f.saved_it.layout.display == "none"
 
-    f["go"].click()
+    f.go.click()
 
     secret = attempts[0][API_KEY_SECRET]
-    assert "NOT SAVED" in _text(f["output"]) and secret not in _text(f["output"])
-    assert secret in _text(f["secret_out"]) and f["saved_it"].layout.display is None
-    f["saved_it"].click()
-    assert f["secret_out"].outputs == () and f["saved_it"].layout.display == "none"
+    assert "NOT SAVED" in _text(f.output) and secret not in _text(f.output)
+    assert secret in _text(f.secret_out) and f.saved_it.layout.display is None
+    f.saved_it.click()
+    assert f.secret_out.outputs == () and f.saved_it.layout.display == "none"
     assert len(keys(rb)) == 1  # an officer saw the secret: the key is kept
 
 
@@ -643,26 +649,21 @@ def test_form_revoke_orphans_button(rb):
     first = set_up_api_key(rb)
     rb.store.remove(API_KEY_SECRET)
     set_up_api_key(rb)
-    f = _api_key_form(rb)
+    f = api_key_form(rb)
 
-    f["revoke"].click()
+    f.revoke_orphans.click()
 
-    assert first.key_sid in _text(f["output"]) and first.key_sid not in keys(rb)
+    assert first.key_sid in _text(f.output) and first.key_sid not in keys(rb)
 
 
 def test_secret_form_checks_and_reveals_briefly(rb, monkeypatch):
-    import time
-
-    from onboarding_helpers.forms import api_key as form_module
-
+    # The module itself: the package's name ``form`` is the function that builds the form.
+    form_module = importlib.import_module("onboarding_helpers.steps.secret_key.form")
     set_up_api_key(rb)
     secret = pair(rb)[1]
-    form = form_module.secret_form(rb)
-    (check, keyring_button, reveal), output, reveal_out = (
-        form.children[0].children,
-        form.children[1],
-        form.children[2],
-    )
+    f = secret_form(rb)
+    check, keyring_button, reveal = f.check, f.keyring_button, f.reveal
+    output, reveal_out = f.output, f.reveal_out
     assert keyring_button.disabled  # no usable keyring on this machine
     check.click()
     assert "work, and the secret is stored safely" in _text(output)

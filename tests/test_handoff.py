@@ -10,16 +10,18 @@ import pytest
 
 from onboarding_helpers.credentials import API_KEY_SECRET, API_KEY_SID
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.journal import HandoffRecord
 from onboarding_helpers.report import build_report, handoff_summary, scrub
 from onboarding_helpers.sandbox import request_log, set_account, snapshot
 from onboarding_helpers.steps.handoff import (
     LABEL_RULE,
     STEP,
+    form,
     hand_off,
     suggest_label,
     validate_label,
 )
-from onboarding_helpers.views.handoff import handoff_panel
+from onboarding_helpers.steps.handoff import panel as handoff_panel
 
 from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
 from .secret_audit import leaks
@@ -29,7 +31,8 @@ def _step_requests(f, method=None):
     return [
         r
         for r in request_log(f.url, f.account_sid)
-        if f"step/{STEP}" in (r["user_agent"] or "") and (method is None or r["method"] == method)
+        if f"step/{STEP.id}" in (r["user_agent"] or "")
+        and (method is None or r["method"] == method)
     ]
 
 
@@ -46,10 +49,10 @@ def test_postman_equivalent_check_uses_the_api_key_and_from_mg(flow):
     # Every request of this step used the API key: the Auth Token is never Postman's.
     assert {r["auth_kind"] for r in _step_requests(f)} == {"api_key"}
 
-    record = f.rb.progress.step(STEP)
-    assert record["status"] == "done" and record["postman_check"] == "passed"
-    assert record["sent_as"] == "From" and record["auth"] == "api_key"
-    assert record["report_path"] == str(result.report_path)
+    record = f.rb.progress.read(STEP)
+    assert record.status == "done" and record.postman_check == "passed"
+    assert record.sent_as == "From" and record.auth == "api_key"
+    assert record.report_path == str(result.report_path)
 
     card = result.card
     assert [label for label, _ in card.rows()] == [
@@ -92,8 +95,8 @@ def test_without_test_phone_nothing_is_sent_but_card_and_report_are_made(flow):
     assert snapshot(f.url, f.account_sid)["messages"] == []
     (check,) = _step_requests(f, "GET")[:1]
     assert check["auth_kind"] == "api_key" and check["path"] == f"/v1/Services/{f.service_sid}"
-    record = f.rb.progress.step(STEP)
-    assert record["status"] == "skipped" and record["postman_check"] == "not run"
+    record = f.rb.progress.read(STEP)
+    assert record.status == "skipped" and record.postman_check == "not run"
     assert result.report_path.exists()
     assert "check was not run" in str(handoff_panel(result))
     assert handoff_summary(f.rb.settings.env_file, f.rb.settings.state_dir)
@@ -107,9 +110,9 @@ def test_wrong_secret_fails_like_postman_would_and_still_writes_the_report(flow)
     err = caught.value
     assert err.code == 20003 and "Authenticate" in err.message
     assert "02_api_key" in err.advice and "run report" in err.advice
-    record = f.rb.progress.step(STEP)
-    assert record["status"] == "failed" and record["postman_check"] == "failed"
-    assert os.path.exists(record["report_path"])
+    record = f.rb.progress.read(STEP)
+    assert record.status == "failed" and record.postman_check == "failed"
+    assert os.path.exists(record.report_path)
     assert snapshot(f.url, f.account_sid)["messages"] == []
 
 
@@ -136,7 +139,7 @@ def test_foreign_number_without_branch_refused_before_sending(flow):
     with pytest.raises(InputError, match="21612"):
         hand_off(f.rb, "+447911123456", wait_seconds=1)
     assert snapshot(f.url, f.account_sid)["messages"] == []
-    assert f.rb.progress.step(STEP) == {}
+    assert f.rb.progress.read(STEP) == HandoffRecord()
 
 
 def test_missing_values_block_naming_the_steps(flow):
@@ -192,11 +195,11 @@ def test_given_label_is_used_and_bad_one_refused_before_sending(flow):
 
 
 def test_form_reveal_shows_the_secret_briefly_then_clears_it(flow):
-    from onboarding_helpers.forms.handoff import handoff_form
-
     f = flow()
-    form = handoff_form(f.rb, wait_seconds=10, reveal_seconds=0.2)
-    notice, phone, label, button, output, reveal, view = form.children
+    check = form(f.rb, wait_seconds=10, reveal_seconds=0.2)
+    phone, label, button, output = check.phone, check.credential_label, check.button, check.output
+    reveal, view = check.reveal, check.secret_view
+    assert check.children == (check.notice, phone, label, button, output, reveal, view)
     assert label.value == "postman-sms" and view.value == ""
     phone.value = SG_MOBILE
     button.click()

@@ -5,9 +5,9 @@ And two runs at once on one state folder: the second is refused, the first compl
 One workspace goes through every point in turn, so the test costs four runs, not six, and the
 runs in between take only the steps up to their kill point (``--only``):
 
-1. the whole flow, killed once the journal says "created key" (step 02, the secret just saved);
-2. steps 03-04, killed once it says "created messaging service" (before the alpha sender);
-3. steps 04-05, killed once 05 journalled "sent test message" (while it follows the SMS);
+1. the whole flow, killed once the journal holds ``KeyCreated`` (step 02, the secret just saved);
+2. steps 03-04, killed once it holds ``ServiceCreated`` (before the alpha sender);
+3. steps 04-05, killed once 05 journalled ``MessageSent`` (while it follows the SMS);
 4. the whole flow to the end, while a second runner on the same state folder is refused.
 """
 
@@ -22,7 +22,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -34,8 +33,23 @@ from onboarding_helpers.credentials import (
     AUTH_TOKEN,
     CredentialStore,
 )
+from onboarding_helpers.journal import (
+    Event,
+    KeyCreated,
+    MessageSent,
+    MessageStatus,
+    ServiceCreated,
+)
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, provision_account, set_account, snapshot
+from onboarding_helpers.steps.registry import (
+    ACCOUNT,
+    API_KEY,
+    HANDOFF,
+    MESSAGING_SERVICE,
+    TEST_MESSAGE,
+    Step,
+)
 from onboarding_helpers.twilio_gateway import make_client
 
 from .conftest import ROOT, Workspace
@@ -52,21 +66,29 @@ def _env() -> dict[str, str]:
 
 
 def _start(ws: Workspace, *args: str, out: Path | None = None) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable, "-m", "onboarding_helpers", "run", "--sandbox",
-        "--out", str(out or ws.out_dir), "--env-file", str(ws.env_file),
-        "--state-dir", str(ws.state_dir), "--sandbox-dir", str(ws.sandbox_dir),
-        *(args or (*SENDER, *PHONE)),
-    ]  # fmt: skip
+    where = {
+        "--out": out or ws.out_dir,
+        "--env-file": ws.env_file,
+        "--state-dir": ws.state_dir,
+        "--sandbox-dir": ws.sandbox_dir,
+    }
+    cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox"]
+    cmd += [part for option, path in where.items() for part in (option, str(path))]
+    cmd += args or (*SENDER, *PHONE)
     # A session of its own: os.killpg reaches the runner and everything in its group.
     return subprocess.Popen(
-        cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cmd,
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
-    )  # fmt: skip
+    )
 
 
-def _journal(ws: Workspace) -> list[dict[str, Any]]:
-    return ProgressRecord(ws.state_dir).journal_entries()
+def _journal(ws: Workspace) -> list[Event]:
+    return ProgressRecord(ws.state_dir).events()
 
 
 def _alive(pids: list[int]) -> list[int]:
@@ -81,7 +103,7 @@ def _alive(pids: list[int]) -> list[int]:
 
 
 def _kill_when(
-    proc: subprocess.Popen[str], ws: Workspace, seen: Callable[[list[dict[str, Any]]], bool]
+    proc: subprocess.Popen[str], ws: Workspace, seen: Callable[[list[Event]], bool]
 ) -> tuple[str, str, list[int]]:
     """SIGKILL the runner's process group as soon as the journal shows ``seen``.
 
@@ -104,10 +126,9 @@ def _kill_when(
     return out, err, _alive(kernels)
 
 
-def _has(action: str, step: str | None = None) -> Callable[[list[dict[str, Any]]], bool]:
-    return lambda entries: any(
-        e.get("action") == action and (step is None or e.get("step") == step) for e in entries
-    )
+def _has(kind: type[Event], step: Step) -> Callable[[list[Event]], bool]:
+    """Whether the journal holds an event of this kind written by this step."""
+    return lambda events: any(isinstance(e, kind) and e.step == step.id for e in events)
 
 
 def _prepare(ws: Workspace) -> str:
@@ -131,21 +152,15 @@ def test_killed_at_three_points_then_rerun_finishes_with_nothing_lost_duplicated
     texts: list[str] = []
     leftover: list[int] = []
     for args, point in (
-        ((*SENDER, *PHONE), _has("created key", "02_api_key")),
-        (
-            ("--only", "03", "--only", "04", *SENDER),
-            _has("created messaging service", "04_messaging_service"),
-        ),
-        (
-            ("--only", "04", "--only", "05", *SENDER, *PHONE),
-            _has("sent test message", "05_send_test_message"),
-        ),
+        ((*SENDER, *PHONE), _has(KeyCreated, API_KEY)),
+        (("--only", "03", "--only", "04", *SENDER), _has(ServiceCreated, MESSAGING_SERVICE)),
+        (("--only", "04", "--only", "05", *SENDER, *PHONE), _has(MessageSent, TEST_MESSAGE)),
     ):
         out, err, alive = _kill_when(_start(ws, *args), ws, point)
         texts += [out, err]
         leftover += alive
     # The stopped 05 never learnt the outcome: the next run must follow, not send again.
-    assert not _has("test message status", "05_send_test_message")(_journal(ws))
+    assert not _has(MessageStatus, TEST_MESSAGE)(_journal(ws))
     assert leftover == [], f"kernels outlived the killed runner: {leftover}"
     env = CredentialStore(ws.env_file).values()
     assert env.get(API_KEY_SID) and env.get(API_KEY_SECRET)  # saved before the first kill
@@ -169,23 +184,25 @@ def test_killed_at_three_points_then_rerun_finishes_with_nothing_lost_duplicated
     texts += [out, err, s_out, s_err]
     assert last.returncode == 0, out + err
 
-    # Uncorrupted: the record parses and every step is done; the journal has no torn lines.
+    # Uncorrupted: the record parses (read() refuses a damaged one) and every step is done; the
+    # journal has no torn lines.
     progress = ProgressRecord(ws.state_dir)
-    steps = json.loads(progress.progress_path.read_text())
-    assert all(steps[s]["status"] == "done" for s in ("01_account_sid", "02_api_key"))
-    assert steps["06_postman_handoff"]["postman_check"] == "passed"
+    assert all(progress.read(step).done for step in (ACCOUNT, API_KEY))
+    assert progress.read(HANDOFF).postman_check == "passed"
     lines = progress.journal_path.read_text().splitlines()
     assert all(json.loads(line) for line in lines)
-    journal = progress.journal_entries()
+    journal = progress.events()
 
     values = CredentialStore(ws.env_file).values()
     assert stat.S_IMODE(os.stat(ws.env_file).st_mode) == 0o600
     with SandboxServer(ws.sandbox_dir / "sandbox.sqlite3") as server:
         snap = snapshot(server.url, values[ACCOUNT_SID])
         client = make_client(
-            values[ACCOUNT_SID], api_key_sid=values[API_KEY_SID],
-            api_secret=values[API_KEY_SECRET], base_url=server.url,
-        )  # fmt: skip
+            values[ACCOUNT_SID],
+            api_key_sid=values[API_KEY_SID],
+            api_secret=values[API_KEY_SECRET],
+            base_url=server.url,
+        )
         client.incoming_phone_numbers.list(limit=1)  # the saved pair works (raises if not)
 
     # Nothing duplicated: one key (the saved one), one service with one Sender ID, and one SMS
@@ -194,15 +211,12 @@ def test_killed_at_three_points_then_rerun_finishes_with_nothing_lost_duplicated
     [service] = snap["services"]
     assert service["sid"] == values["TWILIO_MESSAGING_SERVICE_SID"]
     assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
-    sent_05 = [
-        e for e in journal
-        if e["step"] == "05_send_test_message" and e["action"] == "sent test message"
-    ]  # fmt: skip
-    assert len({e["message_sid"] for e in sent_05}) == 1
+    sent_05 = [e for e in journal if isinstance(e, MessageSent) and e.step == TEST_MESSAGE.id]
+    assert len({e.message_sid for e in sent_05}) == 1
     assert sorted(m["body"][:30] for m in snap["messages"]) == sorted(
         ["Postman onboarding runbook (st", "Test from the Postman onboardi"]
     )
-    assert progress.step("05_send_test_message")["message_sid"] == sent_05[0]["message_sid"]
+    assert progress.read(TEST_MESSAGE).message_sid == sent_05[0].message_sid
 
     # No secret anywhere the runs wrote, nor in what they printed.
     secrets = [values[AUTH_TOKEN], values[API_KEY_SECRET]]

@@ -9,11 +9,17 @@ import pytest
 
 from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN, MESSAGING_SERVICE_SID
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.journal import AccountRecord, AlphaSenderAdded, ServiceCreated
 from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import provision_account, request_log, set_account, snapshot
-from onboarding_helpers.steps.messaging_service import STEP, set_up_messaging_service
+from onboarding_helpers.steps.messaging_service import (
+    panel,
+    sender_id_panel,
+    set_up_messaging_service,
+)
+from onboarding_helpers.steps.registry import ACCOUNT
+from onboarding_helpers.steps.registry import MESSAGING_SERVICE as STEP
 from onboarding_helpers.validation import validate_messaging_service_sid
-from onboarding_helpers.views.messaging_service import messaging_service_panel, sender_id_panel
 
 from .secret_audit import leaks
 
@@ -62,15 +68,15 @@ def test_first_run_creates_service_and_sender_and_saves_the_sid(rb):
         ("POST", "AlphaSenders"),
     ]
     assert all("step/04_messaging_service" in r["user_agent"] for r in requests(rb))
-    record = rb.progress.step(STEP)
-    assert record["status"] == "done" and record["service_sid"] == result.service_sid
-    actions = [e["action"] for e in rb.progress.journal_entries(STEP)]
-    assert actions == ["created messaging service", "added alpha sender"]
+    record = rb.progress.read(STEP)
+    assert record.status == "done" and record.service_sid == result.service_sid
+    kinds = [type(e) for e in rb.progress.events(step=STEP)]
+    assert kinds == [ServiceCreated, AlphaSenderAdded]
 
-    panel = str(messaging_service_panel(result))
-    assert "Messaging Service SID" in panel and result.service_sid in panel
-    assert "Alpha Sender  GOVTECH" in panel and "character for character" in panel
-    assert leaks(rb.store.secrets(), [rb.settings.state_dir], [panel]) == []
+    shown = str(panel(result))
+    assert "Messaging Service SID" in shown and result.service_sid in shown
+    assert "Alpha Sender  GOVTECH" in shown and "character for character" in shown
+    assert leaks(rb.store.secrets(), [rb.settings.state_dir], [shown]) == []
 
 
 def test_second_run_creates_nothing_and_costs_three_requests(rb):
@@ -85,7 +91,7 @@ def test_second_run_creates_nothing_and_costs_three_requests(rb):
     assert state(rb) == before
     assert len(requests(rb, "POST")) == posts
     assert len(requests(rb)) - count == 3  # fetch service, list numbers, list alpha senders
-    assert "nothing was created" in str(messaging_service_panel(again))
+    assert "nothing was created" in str(panel(again))
 
 
 def test_service_made_in_the_console_is_found_by_name(rb):
@@ -161,7 +167,7 @@ def test_different_alpha_sender_in_the_service_is_explained_not_replaced(rb, the
     assert err.field == "sender_id"
     assert state(rb) == before
     assert rb.store.get(MESSAGING_SERVICE_SID) is None
-    assert rb.progress.step(STEP)["status"] == "failed"
+    assert rb.progress.read(STEP).status == "failed"
 
 
 def test_protected_sender_id_is_explained_and_the_kept_service_is_reused(rb):
@@ -175,7 +181,7 @@ def test_protected_sender_id_is_explained_and_the_kept_service_is_reused(rb):
     [kept] = state(rb)["services"]
     assert kept["alpha_senders"] == []
     assert rb.store.get(MESSAGING_SERVICE_SID) is None
-    assert rb.progress.step(STEP)["service_sid"] == kept["sid"]
+    assert rb.progress.read(STEP).service_sid == kept["sid"]
 
     fixed = set_up_messaging_service(rb, "GOVTECH")
 
@@ -198,7 +204,7 @@ def test_trial_account_refusal_says_upgrade(tmp_path, sandbox):
 
 def test_trial_seen_by_step_01_stops_before_any_request(rb):
     set_account(rb.base_url, account_of(rb), type="Trial")
-    rb.progress.record("01_account_sid", "blocked", type="Trial")
+    rb.progress.save(ACCOUNT, AccountRecord(status="blocked", type="Trial"))
 
     with pytest.raises(StepBlocked) as caught:
         set_up_messaging_service(rb, "GOVTECH")
@@ -225,7 +231,7 @@ def test_bad_input_sends_nothing_and_writes_nothing(rb, kwargs, field):
     assert caught.value.field == field
     assert requests(rb) == []
     assert rb.store.path.read_bytes() == env_before
-    assert rb.progress.step(STEP) == {}
+    assert rb.progress.read(STEP) == STEP.record()  # never recorded
 
 
 def test_empty_sender_id_is_refused_live_and_practised_in_the_sandbox(rb):
@@ -281,13 +287,12 @@ def test_sender_id_panel_lists_each_broken_rule():
 
 
 def test_form_button_runs_the_step(rb):
-    from onboarding_helpers.forms.messaging_service import messaging_service_form
+    from onboarding_helpers.steps.messaging_service import form
 
-    form = messaging_service_form(rb, "GOV-TECH")
-    name, purpose, sender, check, button, output = form.children
-    assert "'-'" in str(check.outputs)  # checked as the officer types
-    sender.value = "GOVTECH"
-    assert "follows" in str(check.outputs)
-    button.click()
-    assert "Messaging Service ready" in str(output.outputs)
+    shown = form(rb, "GOV-TECH")
+    assert "'-'" in str(shown.sender_check.outputs)  # checked as the officer types
+    shown.sender_id.value = "GOVTECH"
+    assert "follows" in str(shown.sender_check.outputs)
+    shown.button.click()
+    assert "Messaging Service ready" in str(shown.output.outputs)
     assert rb.store.get(MESSAGING_SERVICE_SID)

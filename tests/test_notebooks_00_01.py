@@ -12,6 +12,7 @@ import pytest
 from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN, CredentialStore
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, set_account
+from onboarding_helpers.steps.registry import ACCOUNT
 
 from .conftest import ROOT
 from .secret_audit import leaks
@@ -32,8 +33,8 @@ def test_run_00_01_saves_the_account_and_leaks_no_token(workspace):
         "00_start_here.ipynb",
         "01_account_sid.ipynb",
     ]
-    step = ProgressRecord(workspace.state_dir).step("01_account_sid")
-    assert step["status"] == "done" and step["type"] == "Full"
+    record = ProgressRecord(workspace.state_dir).read(ACCOUNT)
+    assert record.status == "done" and record.type == "Full"
 
     found = leaks(
         store.secrets(),
@@ -61,11 +62,8 @@ def _expect_step_01_stops(workspace, *args, fragments):
 
 def test_malformed_account_sid_stops_01_naming_field_and_fix(workspace):
     assert workspace.cli("--only", "00").returncode == 0
-    _expect_step_01_stops(
-        workspace,
-        "-p", "account_sid", "AC123",
-        fragments=["Account SID", "has 5 characters", "nothing was cut off"],
-    )  # fmt: skip
+    fragments = ["Account SID", "has 5 characters", "nothing was cut off"]
+    _expect_step_01_stops(workspace, "-p", "account_sid", "AC123", fragments=fragments)
 
 
 def test_wrong_auth_token_stops_01(workspace):
@@ -89,7 +87,7 @@ def test_unusable_account_stops_01_with_the_guide_advice(workspace, change, frag
     with SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3") as server:
         set_account(server.url, _sandbox_account(workspace), **change)
     _expect_step_01_stops(workspace, fragments=fragments)
-    assert ProgressRecord(workspace.state_dir).step("01_account_sid")["status"] == "blocked"
+    assert ProgressRecord(workspace.state_dir).read(ACCOUNT).status == "blocked"
 
 
 def test_secret_looking_parameter_is_refused(workspace):
@@ -111,15 +109,48 @@ def test_notebook_01_runs_under_plain_papermill(workspace, sandbox):
     out = workspace.root / "plain.ipynb"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     env["ONBOARDING_TWILIO_BASE_URL"] = sandbox.url
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "papermill", "notebooks/01_account_sid.ipynb", str(out),
-            "-p", "headless", "True", "-p", "env_file", str(workspace.env_file),
-            "-p", "state_dir", str(workspace.state_dir), "-p", "mode", "sandbox",
-        ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    parameters = {
+        "headless": "True",
+        "env_file": str(workspace.env_file),
+        "state_dir": str(workspace.state_dir),
+        "mode": "sandbox",
+    }
+    papermill = [sys.executable, "-m", "papermill", "notebooks/01_account_sid.ipynb", str(out)]
+    papermill += [arg for name, value in parameters.items() for arg in ("-p", name, value)]
+    done = subprocess.run(papermill, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Account checked" in out.read_text()
     texts = [done.stdout, done.stderr]
     assert leaks([account["auth_token"]], [out, workspace.state_dir], texts) == []
+
+
+def _shown(output) -> str:
+    return "".join(str(o.get("data", {}).get("text/plain", "")) for o in output.outputs)
+
+
+def test_the_account_form_checks_the_account_and_never_keeps_the_token(
+    tmp_path, sandbox, monkeypatch
+):
+    from onboarding_helpers.runbook import open_runbook
+    from onboarding_helpers.sandbox import provision_account
+    from onboarding_helpers.steps.account import form
+
+    account = provision_account(sandbox.url)
+    monkeypatch.setenv("ONBOARDING_TWILIO_BASE_URL", sandbox.url)
+    rb = open_runbook("sandbox", str(tmp_path / ".env"), str(tmp_path / "state"))
+    done = []
+    shown_form = form(rb, on_done=done.append)
+
+    shown_form.account_sid.value = account["account_sid"]
+    shown_form.auth_token.value = "0" * 32  # not this account's token
+    shown_form.button.click()
+    assert "Account SID / Auth Token" in _shown(shown_form.output) and not done
+    assert shown_form.auth_token.value == ""  # taken out of the widget before the check
+
+    shown_form.auth_token.value = account["auth_token"]
+    shown_form.button.click()
+    assert "Account checked" in _shown(shown_form.output)
+    assert shown_form.auth_token.value == ""
+    assert [r.account_sid for r in done] == [account["account_sid"]]
+    assert rb.store.get(AUTH_TOKEN) == account["auth_token"]
+    assert leaks([account["auth_token"]], [tmp_path / "state"], [_shown(shown_form.output)]) == []

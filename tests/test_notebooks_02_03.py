@@ -13,8 +13,10 @@ from onboarding_helpers.credentials import (
     API_KEY_SID,
     CredentialStore,
 )
+from onboarding_helpers.journal import Event, KeyCreated, KeyCreating, KeyReused
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, set_faults, snapshot
+from onboarding_helpers.steps.registry import API_KEY, SECRET_KEY
 from onboarding_helpers.twilio_gateway import make_client
 
 from .secret_audit import leaks
@@ -54,8 +56,9 @@ def _audit(workspace, *texts: str) -> list[str]:
     return leaks(secrets, [workspace.out_dir, workspace.state_dir], texts)
 
 
-def _journal(workspace, step: str = "02_api_key") -> list[str]:
-    return [e["action"] for e in ProgressRecord(workspace.state_dir).journal_entries(step)]
+def _journal(workspace, step=API_KEY) -> list[type[Event]]:
+    """The kinds of the step's journal events, oldest first."""
+    return [type(e) for e in ProgressRecord(workspace.state_dir).events(step=step)]
 
 
 def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
@@ -68,8 +71,8 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
     assert stat.S_IMODE(os.stat(workspace.env_file).st_mode) == 0o600
     assert _pair_authenticates(workspace)
     progress = ProgressRecord(workspace.state_dir)
-    assert progress.step("02_api_key")["how"] == "created"
-    assert progress.step("03_secret_key")["verified"] is True
+    assert progress.read(API_KEY).how == "created"
+    assert progress.read(SECRET_KEY).verified is True
     executed = (workspace.out_dir / "03_secret_key.ipynb").read_text()
     assert "stored safely" in executed and "••••" + values[API_KEY_SECRET][-4:] in executed
     assert _keys(workspace) == [values[API_KEY_SID]]
@@ -77,7 +80,7 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
     again = workspace.cli("--only", "02")
     assert again.returncode == 0, again.stderr
     assert _keys(workspace) == [values[API_KEY_SID]]
-    assert _journal(workspace) == ["creating key", "created key", "reused key"]
+    assert _journal(workspace) == [KeyCreating, KeyCreated, KeyReused]
     assert CredentialStore(workspace.env_file).values() == values
 
     # A yes/no parameter passed as text is refused, not read as True.
@@ -103,14 +106,14 @@ def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(w
     saved = CredentialStore(workspace.env_file).values()
     assert saved[API_KEY_SID] and saved[API_KEY_SECRET]  # saved before the failure
     assert _keys(workspace) == [saved[API_KEY_SID]]
-    assert ProgressRecord(workspace.state_dir).step("03_secret_key")["verified"] is False
+    assert ProgressRecord(workspace.state_dir).read(SECRET_KEY).verified is False
 
     rerun = workspace.cli(*STEPS_00_03)
 
     assert rerun.returncode == 0, rerun.stderr
     assert CredentialStore(workspace.env_file).values() == saved
     assert _keys(workspace) == [saved[API_KEY_SID]]
-    assert _journal(workspace) == ["creating key", "created key", "reused key"]
-    assert ProgressRecord(workspace.state_dir).step("02_api_key")["orphans"] == []
+    assert _journal(workspace) == [KeyCreating, KeyCreated, KeyReused]
+    assert ProgressRecord(workspace.state_dir).read(API_KEY).orphans == []
     assert _pair_authenticates(workspace)
     assert _audit(workspace, failed.stdout, failed.stderr, rerun.stdout, rerun.stderr) == []

@@ -15,6 +15,7 @@ import pytest
 
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, request_log, set_account, snapshot
+from onboarding_helpers.steps.registry import HANDOFF, TEST_MESSAGE
 
 from .conftest import ROOT
 from .fixtures_flow import Flow, prepare_flow
@@ -48,10 +49,10 @@ def test_05_and_06_send_check_like_postman_and_write_the_report(workspace):
     assert done.returncode == 0, done.stdout + done.stderr
 
     progress = ProgressRecord(workspace.state_dir)
-    assert progress.step("05_send_test_message")["outcome"] == "delivered"
-    handoff = progress.step("06_postman_handoff")
-    assert handoff["status"] == "done" and handoff["postman_check"] == "passed"
-    report = Path(handoff["report_path"])
+    assert progress.read(TEST_MESSAGE).outcome == "delivered"
+    handoff = progress.read(HANDOFF)
+    assert handoff.status == "done" and handoff.postman_check == "passed"
+    report = Path(handoff.report_path)
     assert report.exists() and flow.service_sid in report.read_text()
 
     with _sandbox(workspace) as server:
@@ -76,8 +77,8 @@ def test_headless_without_test_phone_sends_nothing_but_hands_off(workspace):
     done = workspace.cli("--only", "05", "--only", "06")
     assert done.returncode == 0, done.stdout + done.stderr
     progress = ProgressRecord(workspace.state_dir)
-    assert progress.step("05_send_test_message")["status"] == "skipped"
-    assert progress.step("06_postman_handoff")["postman_check"] == "not run"
+    assert progress.read(TEST_MESSAGE).status == "skipped"
+    assert progress.read(HANDOFF).postman_check == "not run"
     with _sandbox(workspace) as server:
         assert snapshot(server.url, flow.account_sid)["messages"] == []
     nb06 = (workspace.out_dir / "06_postman_handoff.ipynb").read_text()

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.journal import NumberAttached, NumberBought, NumberBuying, ServiceCreated
 from onboarding_helpers.runbook import Runbook
 from onboarding_helpers.steps.messaging_service import set_up_messaging_service
-from onboarding_helpers.steps.phone_number import STEP, buy_phone_number
-from onboarding_helpers.views.phone_number import phone_number_panel
+from onboarding_helpers.steps.phone_number import buy_phone_number, panel
+from onboarding_helpers.steps.registry import PHONE_NUMBER as STEP
 
 from .test_messaging_service import make_runbook, requests, state
 
@@ -29,9 +30,9 @@ def test_without_buy_it_lists_candidates_and_creates_nothing(rb):
     snap = state(rb)
     assert snap["incoming_phone_numbers"] == [] and snap["services"] == []
     assert requests(rb, "POST") == []
-    assert rb.progress.step(STEP)["status"] == "skipped"
-    panel = str(phone_number_panel(result))
-    assert "USD 1.15" in panel and result.candidates[0].phone_number in panel
+    assert rb.progress.read(STEP).status == "skipped"
+    shown = str(panel(result))
+    assert "USD 1.15" in shown and result.candidates[0].phone_number in shown
 
 
 def test_buy_without_confirmation_buys_nothing(rb):
@@ -45,7 +46,7 @@ def test_buy_without_confirmation_buys_nothing(rb):
     snap = state(rb)
     assert snap["incoming_phone_numbers"] == [] and snap["services"] == []
     assert requests(rb, "POST") == []
-    assert rb.progress.step(STEP)["status"] == "blocked"
+    assert rb.progress.read(STEP).status == "blocked"
 
 
 @pytest.mark.parametrize(("buy", "confirm"), [("True", True), (True, "yes"), (1, True)])
@@ -71,14 +72,9 @@ def test_confirmed_purchase_buys_one_number_into_the_service(rb):
     [service] = snap["services"]
     assert number["sid"] == result.phone_number_sid == service["phone_numbers"][0]["sid"]
     assert service["friendly_name"] == "Postman SMS – MOH" and service["alpha_senders"] == []
-    actions = [e["action"] for e in rb.progress.journal_entries(STEP)]
-    assert actions == [
-        "buying phone number",
-        "bought phone number",
-        "created messaging service",
-        "attached phone number",
-    ]
-    assert "Bought" in str(phone_number_panel(result))
+    kinds = [type(e) for e in rb.progress.events(step=STEP)]
+    assert kinds == [NumberBuying, NumberBought, ServiceCreated, NumberAttached]
+    assert "Bought" in str(panel(result))
 
     # Step 04 with an empty name finds the same service and adds the Sender ID after the number.
     done = set_up_messaging_service(rb, "MOH")
@@ -107,7 +103,7 @@ def test_rerun_buys_nothing_and_needs_no_confirmation(rb):
         assert not result.bought and not result.attached
     assert state(rb) == before
     assert len(requests(rb, "POST")) == posts
-    assert "nothing was bought" in str(phone_number_panel(again))
+    assert "nothing was bought" in str(panel(again))
     listed = buy_phone_number(rb)  # without buy: shows the number already owned
     assert listed.phone_number == first.phone_number and listed.candidates == ()
 
@@ -116,16 +112,14 @@ def test_purchase_whose_answer_was_lost_is_found_not_repeated(rb):
     # As if the POST reached Twilio but the answer never came back: intent journalled, number
     # bought, no "bought" entry.
     number = buy_phone_number(rb).candidates[0].phone_number
-    rb.progress.journal(
-        STEP, "buying phone number", phone_number=number, account_sid=rb.saved_account()[0]
-    )
+    rb.progress.log(STEP, NumberBuying(phone_number=number, account_sid=rb.saved_account()[0]))
     rb.auth_token_client("test").incoming_phone_numbers.create(phone_number=number)
 
     result = buy_phone_number(rb, buy=True, confirm=True)
 
     assert result.phone_number == number and not result.bought
     assert len(state(rb)["incoming_phone_numbers"]) == 1
-    assert rb.progress.journal_entries(STEP)[-3]["recovered"] is True
+    assert rb.progress.events(step=STEP)[-3].recovered is True
 
 
 def test_refused_purchase_is_settled_and_not_looked_for_again(rb):
@@ -157,18 +151,18 @@ def test_released_number_is_said_and_a_new_one_bought_only_when_confirmed(rb):
 
 
 def test_form_buys_only_after_the_tick(rb):
-    from onboarding_helpers.forms.phone_number import phone_number_form
+    from onboarding_helpers.steps.phone_number import form
 
-    form = phone_number_form(rb)
-    name, purpose, search, choice, confirm, buy, output = form.children
-    search.click()
+    shown = form(rb)
+    shown.search_button.click()
+    choice = shown.phone_number
     assert len(choice.options) == 5
     choice.value = choice.options[3][1]
-    buy.click()
-    assert "Nothing was bought" in str(output.outputs)
+    shown.buy_button.click()
+    assert "Nothing was bought" in str(shown.output.outputs)
     assert state(rb)["incoming_phone_numbers"] == []
-    confirm.value = True
-    buy.click()
-    assert "Phone number ready" in str(output.outputs)
-    assert confirm.value is False  # one tick, one purchase
+    shown.confirm_purchase.value = True
+    shown.buy_button.click()
+    assert "Phone number ready" in str(shown.output.outputs)
+    assert shown.confirm_purchase.value is False  # one tick, one purchase
     assert [n["phone_number"] for n in state(rb)["incoming_phone_numbers"]] == [choice.value]

@@ -5,25 +5,74 @@ import pytest
 
 from onboarding_helpers import locks
 from onboarding_helpers.errors import StateLocked
+from onboarding_helpers.journal import (
+    AccountRecord,
+    ApiKeyRecord,
+    KeyCreated,
+    KeyRevoked,
+    KeyVerified,
+    SandboxAccountProvisioned,
+    StartRecord,
+    UnknownEvent,
+)
 from onboarding_helpers.progress import ProgressRecord, format_board
+from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, SECRET_KEY, START
+
+KEY = "SK" + "2" * 32
 
 
 def test_record_and_read_back(tmp_path):
     progress = ProgressRecord(tmp_path / "state")
-    progress.record("01_account_sid", "done", account_sid="AC" + "1" * 32)
-    assert progress.step("01_account_sid")["account_sid"] == "AC" + "1" * 32
-    assert progress.step("02_api_key") == {}
+    progress.save(ACCOUNT, AccountRecord(status="done", account_sid="AC" + "1" * 32))
+    record = progress.read(ACCOUNT)
+    assert record.done and record.account_sid == "AC" + "1" * 32 and record.at
+    assert progress.read(API_KEY) == ApiKeyRecord()  # never ran: an empty record
+    assert not progress.read(API_KEY).done
     assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_step_keeps_only_its_own_kind_of_record(tmp_path):
+    progress = ProgressRecord(tmp_path)
+    with pytest.raises(TypeError, match="AccountRecord"):
+        progress.save(ACCOUNT, StartRecord(status="done"))
+    assert not progress.progress_path.exists()
 
 
 def test_journal_is_append_only_and_survives_a_torn_line(tmp_path):
     progress = ProgressRecord(tmp_path)
-    progress.journal("02_api_key", "created key", key_sid="SK" + "2" * 32)
+    logged = progress.log(API_KEY, KeyCreated(key_sid=KEY))
+    assert (logged.step, logged.key_sid) == (API_KEY.id, KEY) and logged.at
     with open(progress.journal_path, "a") as f:
         f.write('{"at": "torn')  # a run killed mid-write
-    progress.journal("02_api_key", "verified key", key_sid="SK" + "2" * 32)
-    entries = progress.journal_entries("02_api_key")
-    assert [e["action"] for e in entries] == ["created key", "verified key"]
+    progress.log(API_KEY, KeyVerified(key_sid=KEY))
+    events = progress.events(step=API_KEY)
+    assert [type(e) for e in events] == [KeyCreated, KeyVerified]
+
+
+def test_events_are_read_back_by_kind_and_step(tmp_path):
+    progress = ProgressRecord(tmp_path)
+    progress.log(START, SandboxAccountProvisioned(account_sid="AC" + "1" * 32))
+    progress.log(API_KEY, KeyCreated(key_sid=KEY))
+    progress.log(SECRET_KEY, KeyVerified(key_sid=KEY))
+    progress.log(API_KEY, KeyRevoked(key_sid=KEY, reason="replaced"))
+    assert [type(e) for e in progress.events(KeyCreated, KeyRevoked)] == [KeyCreated, KeyRevoked]
+    assert [type(e) for e in progress.events(KeyVerified, step=API_KEY)] == []
+    steps = [e.step for e in progress.events()]
+    assert steps == [step.id for step in (START, API_KEY, SECRET_KEY, API_KEY)]
+
+
+def test_a_journal_written_by_an_earlier_version_reads_back_typed(tmp_path):
+    # Lines as earlier versions wrote them: matched by the action's text, once, on reading.
+    lines = [
+        {"at": "t1", "step": API_KEY.id, "action": "created key", "key_sid": KEY, "extra": 1},
+        {"at": "t2", "step": API_KEY.id, "action": "a newer version's action", "n": 2},
+    ]
+    progress = ProgressRecord(tmp_path)
+    progress.journal_path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    created, unknown = progress.events(step=API_KEY)
+    assert isinstance(created, KeyCreated) and created.key_sid == KEY and created.at == "t1"
+    assert isinstance(unknown, UnknownEvent) and unknown.to_json()["n"] == 2
+    assert progress.events(KeyCreated, KeyRevoked) == [created]  # an unknown kind matches none
 
 
 @pytest.mark.parametrize("where", ["record", "journal"])
@@ -32,20 +81,20 @@ def test_secret_looking_values_are_refused(tmp_path, where):
     secret = "Ab3" * 10 + "xy"
     with pytest.raises(ValueError, match="secret-looking"):
         if where == "record":
-            progress.record("02_api_key", "done", note=secret)
+            progress.save(API_KEY, ApiKeyRecord(status="done", friendly_name=secret))
         else:
-            progress.journal("02_api_key", "created", note=f"secret={secret}")
+            progress.log(API_KEY, KeyCreated(friendly_name=f"secret={secret}"))
     assert not any(secret in p.read_text() for p in tmp_path.iterdir() if p.is_file())
 
 
 def test_board_lists_every_step(tmp_path):
     progress = ProgressRecord(tmp_path)
-    progress.record("00_start_here", "done", mode="sandbox")
+    progress.save(START, StartRecord(status="done", mode="sandbox"))
     rows = progress.board()
     assert rows[0]["status"] == "done"
     assert rows[1]["status"] == "to do"
     assert any(r["status"] == "optional" for r in rows)
-    assert "01_account_sid" in format_board(rows)
+    assert ACCOUNT.id in format_board(rows)
 
 
 def _try_lock(state_dir, queue):

@@ -14,13 +14,25 @@ import pytest
 
 from onboarding_helpers.credentials import API_KEY_SECRET, API_KEY_SID
 from onboarding_helpers.errors import TwilioActionError
+from onboarding_helpers.journal import (
+    AlphaSenderAdded,
+    KeyCreating,
+    MessageNotSent,
+    MessageSending,
+    MessageSent,
+    NumberBought,
+    PurchaseNotMade,
+    ServiceCreated,
+    action_of,
+)
 from onboarding_helpers.sandbox import request_log, set_faults, snapshot
-from onboarding_helpers.steps import api_key, handoff, messaging_service, phone_number
+from onboarding_helpers.steps import api_key, handoff
 from onboarding_helpers.steps import test_message as step05
 from onboarding_helpers.steps.api_key import revoke_orphans, set_up_api_key
 from onboarding_helpers.steps.handoff import hand_off
 from onboarding_helpers.steps.messaging_service import set_up_messaging_service
 from onboarding_helpers.steps.phone_number import buy_phone_number
+from onboarding_helpers.steps.registry import API_KEY, MESSAGING_SERVICE, PHONE_NUMBER
 from onboarding_helpers.steps.test_message import TEST_BODY, send_test_message
 from onboarding_helpers.twilio_gateway import make_client
 
@@ -44,7 +56,8 @@ def rb(tmp_path, sandbox):
 
 
 def actions(rb, step) -> list[str]:
-    return [e["action"] for e in rb.progress.journal_entries(step)]
+    """The action texts of the step's journal events (``step``: a registry Step), oldest first."""
+    return [action_of(type(e)) for e in rb.progress.events(step=step)]
 
 
 def posts(rb, path_end: str) -> int:
@@ -64,7 +77,7 @@ def test_lost_key_create_is_reported_as_orphan_and_a_new_key_saved_in_the_same_r
     (orphan,) = [k for k in keys(rb) if k != sid]
     assert [k.sid for k in result.orphans] == [orphan]
     assert posts(rb, "/Keys.json") == 2
-    assert actions(rb, api_key.STEP) == [
+    assert actions(rb, API_KEY) == [
         "creating key",
         "key create answer lost",
         "unanswered create resolved",
@@ -102,9 +115,7 @@ def test_every_attempt_lost_fails_with_advice_and_the_next_run_reports_the_orpha
 def test_run_killed_between_create_and_saving_the_secret(rb):
     # What a killed run leaves: the intent in the journal, a key in Twilio, no secret anywhere.
     name = api_key.default_key_name(rb)
-    rb.progress.journal(
-        api_key.STEP, "creating key", friendly_name=name, account_sid=rb.saved_account()[0]
-    )
+    rb.progress.log(API_KEY, KeyCreating(friendly_name=name, account_sid=rb.saved_account()[0]))
     killed = rb.auth_token_client("test").new_keys.create(friendly_name=name)
 
     result = set_up_api_key(rb)
@@ -114,10 +125,9 @@ def test_run_killed_between_create_and_saving_the_secret(rb):
 
 
 def test_run_killed_before_the_create_was_sent_leaves_no_orphan(rb):
-    rb.progress.journal(
-        api_key.STEP, "creating key", friendly_name="Postman key",
-        account_sid=rb.saved_account()[0],
-    )  # fmt: skip
+    rb.progress.log(
+        API_KEY, KeyCreating(friendly_name="Postman key", account_sid=rb.saved_account()[0])
+    )
     result = set_up_api_key(rb)
     assert result.orphans == () and keys(rb) == [result.key_sid]
     mark = len(request_log(rb.base_url))
@@ -131,7 +141,7 @@ def test_revoke_whose_answer_was_lost_is_repeated_and_counts_as_done(rb):
     set_up_api_key(rb)  # the first key is now an orphan
     set_faults(rb.base_url, r"DELETE /Keys/", **LOST)
     assert revoke_orphans(rb).revoked == (first.key_sid,)
-    assert first.key_sid not in keys(rb) and "revoked key" in actions(rb, api_key.STEP)
+    assert first.key_sid not in keys(rb) and "revoked key" in actions(rb, API_KEY)
 
 
 # ---------------------------------------------------------------- 04 and 04a
@@ -148,11 +158,8 @@ def test_service_create_with_a_lost_answer_makes_one_service(rb, fault):
     assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
     made = fault["phase"] == "after"
     assert posts(rb, "/Services") == (1 if made else 2)
-    created = [
-        e for e in rb.progress.journal_entries(messaging_service.STEP)
-        if e["action"] == "created messaging service"
-    ]  # fmt: skip
-    assert len(created) == 1 and created[0].get("recovered", False) is made
+    created = rb.progress.events(ServiceCreated, step=MESSAGING_SERVICE)
+    assert len(created) == 1 and bool(created[0].recovered) is made
     assert any("found by name" in n for n in result.notes) is made
     # A re-run finds it through the journal: nothing more is made.
     set_up_messaging_service(rb)
@@ -165,7 +172,7 @@ def test_alpha_sender_add_with_a_lost_answer_adds_it_once(rb, fault):
     result = set_up_messaging_service(rb, "GOVTECH")
     [service] = state(rb)["services"]
     assert [a["sid"] for a in service["alpha_senders"]] == [result.alpha_sender_sid]
-    assert "added alpha sender" in actions(rb, messaging_service.STEP)
+    assert rb.progress.events(AlphaSenderAdded, step=MESSAGING_SERVICE)
 
 
 def test_number_purchase_and_pool_add_with_lost_answers_buy_and_add_once(rb):
@@ -180,11 +187,8 @@ def test_number_purchase_and_pool_add_with_lost_answers_buy_and_add_once(rb):
     assert number["sid"] == result.phone_number_sid
     assert [n["sid"] for n in service["phone_numbers"]] == [number["sid"]]
     assert posts(rb, "/IncomingPhoneNumbers.json") == 1
-    bought = [
-        e for e in rb.progress.journal_entries(phone_number.STEP)
-        if e["action"] == "bought phone number"
-    ]  # fmt: skip
-    assert len(bought) == 1 and bought[0]["recovered"] is True
+    bought = rb.progress.events(NumberBought, step=PHONE_NUMBER)
+    assert len(bought) == 1 and bought[0].recovered is True
     # Re-runs of 04a and 04 buy and attach nothing more.
     buy_phone_number(rb, buy=True, confirm=True)
     set_up_messaging_service(rb, "GOVTECH")
@@ -198,7 +202,7 @@ def test_purchase_never_answered_is_settled_as_not_happened(rb):
         buy_phone_number(rb, buy=True, confirm=True)
     assert "nothing was made" in caught.value.advice
     assert state(rb)["incoming_phone_numbers"] == []
-    assert actions(rb, phone_number.STEP)[-1] == "purchase did not happen"
+    assert isinstance(rb.progress.events(step=PHONE_NUMBER)[-1], PurchaseNotMade)
 
 
 # ---------------------------------------------------------------- 05 and 06: billed messages
@@ -220,10 +224,8 @@ def test_send_with_a_lost_answer_sends_one_sms(flow, fault):
     assert message["sid"] == result.message_sid
     made = fault["phase"] == "after"
     assert any("not sent a second time" in n for n in result.notes) is made
-    sent = [
-        e for e in f.rb.progress.journal_entries(step05.STEP) if e["action"] == "sent test message"
-    ]
-    assert len(sent) == 1 and sent[0].get("recovered", False) is made
+    sent = f.rb.progress.events(MessageSent, step=step05.STEP)
+    assert len(sent) == 1 and bool(sent[0].recovered) is made
 
 
 def test_postman_check_with_a_lost_answer_sends_one_sms(flow):
@@ -243,7 +245,7 @@ def test_send_never_answered_fails_saying_nothing_was_sent(flow):
     with pytest.raises(TwilioActionError) as caught:
         send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
     assert "nothing was made" in caught.value.advice and _messages(f) == []
-    assert actions(f.rb, step05.STEP)[-1] == "test message not sent"
+    assert isinstance(f.rb.progress.events(step=step05.STEP)[-1], MessageNotSent)
     # The next run sends (once), without a hunt for the failed one.
     assert send_test_message(f.rb, SG_MOBILE, wait_seconds=10).outcome == "delivered"
     assert len(_messages(f)) == 1
@@ -251,20 +253,23 @@ def test_send_never_answered_fails_saying_nothing_was_sent(flow):
 
 def _send_like_a_killed_run(f, *, journal_sent: bool, send: bool = True) -> str | None:
     rb = f.rb
-    rb.progress.journal(
-        step05.STEP, "sending test message", service_sid=f.service_sid, to="+65 ••••4567",
-        sent_as="MessagingServiceSid",
-    )  # fmt: skip
+    sending = MessageSending(
+        service_sid=f.service_sid, to="+65 ••••4567", sent_as="MessagingServiceSid"
+    )
+    rb.progress.log(step05.STEP, sending)
     if not send:
         return None
     message = f.client().messages.create(
         to=SG_MOBILE, body=TEST_BODY, messaging_service_sid=f.service_sid
     )
     if journal_sent:
-        rb.progress.journal(
-            step05.STEP, "sent test message", message_sid=message.sid,
-            service_sid=f.service_sid, to="+65 ••••4567", sent_as="MessagingServiceSid",
-        )  # fmt: skip
+        sent = MessageSent(
+            message_sid=message.sid,
+            service_sid=f.service_sid,
+            to="+65 ••••4567",
+            sent_as="MessagingServiceSid",
+        )
+        rb.progress.log(step05.STEP, sent)
     return message.sid
 
 
@@ -305,10 +310,8 @@ def test_step_06_resumes_its_own_send_not_step_05s(flow):
     client = make_client(
         f.account_sid, api_key_sid=f.api_key_sid, api_secret=f.api_secret, base_url=f.url
     )
-    f.rb.progress.journal(
-        handoff.STEP, "sending test message", service_sid=f.service_sid, to="+65 ••••4567",
-        sent_as="From",
-    )  # fmt: skip
+    sending = MessageSending(service_sid=f.service_sid, to="+65 ••••4567", sent_as="From")
+    f.rb.progress.log(handoff.STEP, sending)
     killed = client.messages.create(to=SG_MOBILE, body=handoff.POSTMAN_BODY, from_=f.service_sid)
 
     result = hand_off(f.rb, SG_MOBILE, wait_seconds=10)
@@ -350,7 +353,7 @@ def test_refused_key_create_leaves_nothing_to_look_for(rb):
     set_faults(rb.base_url, r"POST /Keys\.json$", status=400, code=20001)
     with pytest.raises(TwilioActionError):
         set_up_api_key(rb)
-    assert actions(rb, api_key.STEP)[-2:] == ["creating key", "key create refused"]
+    assert actions(rb, API_KEY)[-2:] == ["creating key", "key create refused"]
     mark = len(request_log(rb.base_url))
     result = set_up_api_key(rb)
     # list + create only: the refused create is not hunted for in the listing.

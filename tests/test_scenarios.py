@@ -23,6 +23,7 @@ from onboarding_helpers.credentials import (
     AUTH_TOKEN,
     CredentialStore,
 )
+from onboarding_helpers.journal import KeyCreated
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import (
     SandboxServer,
@@ -31,6 +32,7 @@ from onboarding_helpers.sandbox import (
     snapshot,
     trainer_token,
 )
+from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, START, TEST_MESSAGE
 from onboarding_helpers.training.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
 
 from .conftest import ROOT
@@ -54,6 +56,14 @@ def _run(workspace, *args: str, scenario: str = "") -> subprocess.CompletedProce
 
 def _only(*steps: str) -> list[str]:
     return [arg for step in steps for arg in ("--only", step)]
+
+
+def _python(*args: str, cwd: Path = ROOT, **kwargs) -> subprocess.CompletedProcess[str]:
+    """This Python on ``args``, its output captured as text."""
+    kwargs.setdefault("timeout", 60)
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, capture_output=True, text=True, **kwargs
+    )
 
 
 def _outputs(path: Path) -> str:
@@ -120,8 +130,8 @@ def _console_action(url: str, account_sid: str, action: str) -> str:
 
 
 def _scenario_recorded(workspace, name: str) -> None:
-    record = ProgressRecord(workspace.state_dir).step("00_start_here")
-    assert record["scenario"] == name and record["account_sid"] == _account(workspace)
+    record = ProgressRecord(workspace.state_dir).read(START)
+    assert record.scenario == name and record.account_sid == _account(workspace)
 
 
 def _briefing_shown(workspace, name: str) -> None:
@@ -149,7 +159,7 @@ def test_trial_account_stops_at_01_with_upgrade_billing_and_the_upgrade_fixes_it
     assert "Billing upgraded" in page
     again = _run(workspace, *_only("01"))
     assert again.returncode == 0, again.stderr
-    assert ProgressRecord(workspace.state_dir).step("01_account_sid")["type"] == "Full"
+    assert ProgressRecord(workspace.state_dir).read(ACCOUNT).type == "Full"
     _audit(workspace)
 
 
@@ -159,7 +169,7 @@ def test_suspended_account_stops_at_01_asking_to_reactivate(workspace):
     _says(done.stderr, "is suspended", "Ask your agency's Twilio account owner, or Twilio support,")
     _says(done.stderr, SCENARIOS["suspended-account"].advice)
     _says(_notebook(workspace, "01_account_sid"), "to reactivate it", "Field to fix: Account SID")
-    assert ProgressRecord(workspace.state_dir).step("01_account_sid")["status"] == "blocked"
+    assert ProgressRecord(workspace.state_dir).read(ACCOUNT).status == "blocked"
 
     with _server(workspace) as server:  # the trainer plays Twilio support
         page = _console_action(server.url, _account(workspace), "reactivate")
@@ -202,19 +212,21 @@ def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(workspace):
 
     done = _run(workspace, *_only("02", "03"), scenario="lost-secret")
     assert done.returncode == 0, done.stderr  # the step warns, and the run goes on
-    journal = ProgressRecord(workspace.state_dir).journal_entries("02_api_key")
-    (lost,) = [e for e in journal if e.get("scenario") and e["account_sid"] == _account(workspace)]
-    assert lost["action"] == "created key"
+    # The key this account's scenario journalled as made by an earlier session of 02.
+    journal = ProgressRecord(workspace.state_dir).events(step=API_KEY)
+    account = _account(workspace)
+    (lost,) = [e for e in journal if getattr(e, "scenario", "") and e.account_sid == account]
+    assert isinstance(lost, KeyCreated)
     text = _notebook(workspace, "02_api_key")
     _says(
         text,
-        f"The env file names the key {lost['key_sid']} but holds no secret for it, so a new key"
+        f"The env file names the key {lost.key_sid} but holds no secret for it, so a new key"
         " was created.",
         SCENARIOS["lost-secret"].advice,
         "headless with revoke_orphan_keys True",
         "orphan key",
     )
-    assert ProgressRecord(workspace.state_dir).step("02_api_key")["orphans"] == [lost["key_sid"]]
+    assert ProgressRecord(workspace.state_dir).read(API_KEY).orphans == [lost.key_sid]
 
     fixed = _run(workspace, *_only("02"), "-p", "revoke_orphan_keys", "True")
     assert fixed.returncode == 0, fixed.stderr
@@ -245,8 +257,9 @@ def test_protected_sender_id_is_refused_at_04_and_the_own_id_reuses_the_service(
 
 
 def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it(workspace):
-    done = _run(workspace, *_only("04", "05"), "-p", "wait_seconds", "5",
-                scenario="sender-id-not-mapped")  # fmt: skip
+    done = _run(
+        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="sender-id-not-mapped"
+    )
     _stopped(done, "05_send_test_message")
     _says(
         done.stderr,
@@ -262,15 +275,14 @@ def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it
         _console_action(server.url, _account(workspace), "map-sender-ids")  # Twilio maps it
     fixed = _run(workspace, *_only("05"), "-r", "test_phone", SG_MOBILE, "-p", "wait_seconds", "5")
     assert fixed.returncode == 0, fixed.stderr
-    assert ProgressRecord(workspace.state_dir).step("05_send_test_message")["outcome"] == (
-        "delivered"
-    )
+    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).outcome == "delivered"
     _audit(workspace)
 
 
 def test_foreign_recipient_is_refused_at_05_and_step_04a_fixes_it(workspace):
-    done = _run(workspace, *_only("04", "05"), "-p", "wait_seconds", "5",
-                scenario="foreign-recipient")  # fmt: skip
+    done = _run(
+        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="foreign-recipient"
+    )
     _stopped(done, "05_send_test_message")
     _says(
         done.stderr,
@@ -282,13 +294,11 @@ def test_foreign_recipient_is_refused_at_05_and_step_04a_fixes_it(workspace):
     with _server(workspace) as server:
         assert snapshot(server.url, _account(workspace))["messages"] == []  # nothing was sent
 
-    fixed = _run(
-        workspace, *_only("04a", "04", "05"), "-p", "buy_phone_number", "True",
-        "-p", "confirm_purchase", "True", "-r", "test_phone", UK_MOBILE, "-p", "wait_seconds", "5",
-    )  # fmt: skip
+    buy = "-p buy_phone_number True -p confirm_purchase True -p wait_seconds 5".split()
+    fixed = _run(workspace, *_only("04a", "04", "05"), *buy, "-r", "test_phone", UK_MOBILE)
     assert fixed.returncode == 0, fixed.stderr
-    sent = ProgressRecord(workspace.state_dir).step("05_send_test_message")
-    assert sent["outcome"] == "delivered" and sent["shown_from"].startswith("+1")
+    sent = ProgressRecord(workspace.state_dir).read(TEST_MESSAGE)
+    assert sent.outcome == "delivered" and sent.shown_from.startswith("+1")
     _audit(workspace)
 
 
@@ -354,11 +364,8 @@ def test_notebook_00_starts_a_scenario_under_plain_papermill_and_01_gives_the_ad
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     with SandboxServer(db) as server:
         env["ONBOARDING_TWILIO_BASE_URL"] = server.url
-        done = subprocess.run(
-            [sys.executable, "-c", _PLAIN_PAPERMILL, str(workspace.env_file),
-             str(workspace.state_dir), *map(str, outs)],
-            cwd=ROOT / "notebooks", env=env, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        paths = map(str, [workspace.env_file, workspace.state_dir, *outs])
+        done = _python("-c", _PLAIN_PAPERMILL, *paths, cwd=ROOT / "notebooks", env=env, timeout=120)
         account = snapshot(server.url, _account(workspace))["account"]
     assert done.returncode != 0 and "PapermillExecutionError" in done.stderr  # 01 stops
     assert account["type"] == "Trial"
@@ -369,34 +376,29 @@ def test_notebook_00_starts_a_scenario_under_plain_papermill_and_01_gives_the_ad
 
 
 def test_the_scenario_form_starts_the_chosen_scenario(tmp_path, sandbox, monkeypatch):
-    from onboarding_helpers.forms.scenario import scenario_form
     from onboarding_helpers.runbook import open_runbook
+    from onboarding_helpers.steps.start import form
 
     monkeypatch.setenv("ONBOARDING_TWILIO_BASE_URL", sandbox.url)
     rb = open_runbook("sandbox", str(tmp_path / ".env"), str(tmp_path / "state"))
-    form = scenario_form(rb)
-    choice, button, output = form.children
-    assert button.disabled  # nothing chosen yet
-    choice.value = "suspended-account"
-    assert not button.disabled
-    button.click()
-    shown = "".join(str(o.get("data", {}).get("text/plain", "")) for o in output.outputs)
+    shown_form = form(rb)
+    assert shown_form.button.disabled  # nothing chosen yet
+    shown_form.scenario.value = "suspended-account"
+    assert not shown_form.button.disabled
+    shown_form.button.click()
+    shown = "".join(str(o.get("data", {}).get("text/plain", "")) for o in shown_form.output.outputs)
     assert "Training scenario: The account is suspended" in shown
     ac = rb.store.get(ACCOUNT_SID)
+    assert f"/console/{ac}" in shown
     assert snapshot(sandbox.url, ac)["account"]["status"] == "suspended"
-    assert ProgressRecord(tmp_path / "state").step("00_start_here")["scenario"] == (
-        "suspended-account"
-    )
+    assert ProgressRecord(tmp_path / "state").read(START).scenario == "suspended-account"
 
 
 # ---------------------------------------------------------------- plumbing
 
 
 def test_scenarios_are_listed_and_unknown_or_live_ones_refused(workspace):
-    listed = subprocess.run(
-        [sys.executable, "-m", "onboarding_helpers", "scenarios"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    listed = _python("-m", "onboarding_helpers", "scenarios")
     assert listed.returncode == 0
     for scenario in SCENARIOS.values():
         _says(listed.stdout, scenario.name, scenario.bites_at)
@@ -404,11 +406,8 @@ def test_scenarios_are_listed_and_unknown_or_live_ones_refused(workspace):
     unknown = _run(workspace, scenario="trial-acount")
     assert unknown.returncode == 2
     _says(unknown.stderr, "'trial-acount' is not a training scenario", "trial-account")
-    live = subprocess.run(
-        [sys.executable, "-m", "onboarding_helpers", "run", "--live", "--scenario",
-         "trial-account", "--env-file", str(workspace.env_file)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    live_run = "-m onboarding_helpers run --live --scenario trial-account --env-file".split()
+    live = _python(*live_run, str(workspace.env_file))
     assert live.returncode == 2 and "for the sandbox only" in live.stderr
     assert not workspace.env_file.exists() and not workspace.out_dir.exists()
 
@@ -443,10 +442,9 @@ def test_a_scenario_replaces_the_old_practice_account_and_its_board(tmp_path, sa
     assert "GOVSG" in settings["protected_sender_ids"] and settings["message_step_seconds"] == 0.1
     # Running 00 again without a scenario keeps the account and remembers its scenario.
     again = start(rb)
-    assert (again.account_sid, again.scenario, again.provisioned) == (
-        started.account_sid, "protected-sender-id", False,
-    )  # fmt: skip
-    assert rb.progress.step("00_start_here")["scenario"] == "protected-sender-id"
+    assert again.account_sid == started.account_sid and not again.provisioned
+    assert again.scenario == "protected-sender-id"
+    assert rb.progress.read(START).scenario == "protected-sender-id"
 
 
 def test_a_scenario_never_deletes_an_api_secret_it_cannot_prove_is_fake(workspace):
@@ -510,9 +508,11 @@ def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sand
     # Another site's name for this server (DNS rebinding), or its forms, are refused.
     assert _get(f"{sandbox.url}/console/{f.account_sid}", {"Host": "evil.example"})[0] == 403
     request = urllib.request.Request(
-        f"{sandbox.url}/console/{f.account_sid}/actions", data=b"action=upgrade", method="POST",
+        f"{sandbox.url}/console/{f.account_sid}/actions",
+        data=b"action=upgrade",
+        method="POST",
         headers={"Origin": "http://evil.example"},
-    )  # fmt: skip
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         trainer.open(request, timeout=10)
     assert refused.value.code == 403

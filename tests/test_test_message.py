@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
 
 from onboarding_helpers.credentials import MESSAGING_SERVICE_SID
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
+from onboarding_helpers.journal import MessageSent, PhoneNumberRecord, TestMessageRecord
 from onboarding_helpers.sandbox import request_log, set_account, snapshot
+from onboarding_helpers.steps.handoff import hand_off
+from onboarding_helpers.steps.registry import MESSAGING_SERVICE, PHONE_NUMBER
 from onboarding_helpers.steps.test_message import (
     STEP,
+    before_send_panel,
     follow_message,
+    form,
     send_and_follow,
     send_test_message,
-)
-from onboarding_helpers.views.test_message import (
-    before_send_panel,
-    message_check_panel,
     status_panel,
 )
+from onboarding_helpers.steps.test_message import panel as message_check_panel
 
 from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
 from .secret_audit import leaks
@@ -35,7 +38,7 @@ def _posts(f, step=STEP):
         r
         for r in request_log(f.url, f.account_sid)
         if r["method"] == "POST" and r["path"].endswith("/Messages.json")
-        and f"step/{step}" in (r["user_agent"] or "")
+        and f"step/{step.id}" in (r["user_agent"] or "")
     ]  # fmt: skip
 
 
@@ -56,11 +59,12 @@ def test_delivered_shows_each_status_and_the_registered_sender(flow):
     fetches = [r for r in request_log(f.url, f.account_sid) if r["method"] == "GET"]
     assert 1 <= len(fetches) <= 6
 
-    record = f.rb.progress.step(STEP)
-    assert record["status"] == "done" and record["outcome"] == "delivered"
-    assert record["to"] == "+65 ••••4567" and record["message_sid"] == result.message_sid
-    journal = json.dumps(f.rb.progress.journal_entries(STEP))
-    assert "81234567" not in journal and "sent test message" in journal
+    record = f.rb.progress.read(STEP)
+    assert record.status == "done" and record.outcome == "delivered"
+    assert record.to == "+65 ••••4567" and record.message_sid == result.message_sid
+    events = f.rb.progress.events(step=STEP)
+    assert "81234567" not in json.dumps([e.to_json() for e in events])
+    assert any(isinstance(e, MessageSent) for e in events)
     text = str(message_check_panel(result))
     assert "Test message delivered" in text and "accepted →" in text
     assert leaks(f.secrets, [f.rb.settings.state_dir], [text]) == []
@@ -79,8 +83,8 @@ def test_filtered_sender_id_ends_with_the_singapore_30007_advice(flow):
         assert fragment in err.advice
     assert seen[-1].status == "failed" and seen[-1].error_code == 30007
     assert "error 30007" in str(status_panel(seen[-1]))
-    record = f.rb.progress.step(STEP)
-    assert record["status"] == "failed" and record["error_code"] == 30007
+    record = f.rb.progress.read(STEP)
+    assert record.status == "failed" and record.error_code == 30007
 
 
 def test_undelivered_30008(flow):
@@ -98,7 +102,7 @@ def test_message_that_stays_sent_is_reported_as_not_confirmed(flow):
     assert any("no delivery receipt came within 0.5 s" in w for w in result.warnings)
     panel = str(message_check_panel(result))
     assert "delivery not confirmed" in panel and "delivered" not in panel.split("\n")[0].lower()
-    assert f.rb.progress.step(STEP)["outcome"] == "sent-not-confirmed"
+    assert f.rb.progress.read(STEP).outcome == "sent-not-confirmed"
 
 
 def test_foreign_number_without_a_bought_number_is_refused_before_sending(flow):
@@ -108,13 +112,13 @@ def test_foreign_number_without_a_bought_number_is_refused_before_sending(flow):
     assert caught.value.field == "test_phone"
     assert "21612" in str(caught.value) and "04a" in str(caught.value)
     assert _messages(f) == []  # nothing sent
-    assert f.rb.progress.step(STEP) == {}  # a refused input writes nothing
+    assert f.rb.progress.read(STEP) == TestMessageRecord()  # a refused input writes nothing
 
 
 def test_sandbox_21612_gets_the_destination_advice(flow):
     # The record says 04a was taken, but the pool has no number: Twilio itself refuses.
     f = flow()
-    f.rb.progress.record("04a_buy_phone_number", "done")
+    f.rb.progress.save(PHONE_NUMBER, PhoneNumberRecord(status="done"))
     with pytest.raises(TwilioActionError) as caught:
         send_test_message(f.rb, "+447911123456", wait_seconds=1)
     err = caught.value
@@ -136,7 +140,7 @@ def test_sandbox_21614_for_a_landline_gets_the_mobile_advice(flow):
     landline = SimpleNamespace(
         e164="+6561234567", country="Singapore", is_singapore=True, masked="+65 ••••4567"
     )
-    client = f.rb.auth_token_client(STEP)
+    client = f.rb.auth_token_client(STEP.id)
     with pytest.raises(TwilioActionError) as caught:
         send_and_follow(
             f.rb, client, STEP, landline, f.service_sid, body="x", postman_style=False,
@@ -155,13 +159,13 @@ def test_trial_account_21608_says_upgrade(flow):
     err = caught.value
     assert err.code == 21608 and err.field == "Account SID"
     assert "Trial" in err.message and "Upgrade billing" in err.advice
-    assert f.rb.progress.step(STEP)["status"] == "failed"
+    assert f.rb.progress.read(STEP).status == "failed"
 
 
 def test_sender_shown_differs_from_the_registered_id_warns(flow):
     f = flow()
-    record = f.rb.progress.step("04_messaging_service")
-    f.rb.progress.record("04_messaging_service", "done", **{**record, "sender_id": "GOVTECHSG"})
+    record = f.rb.progress.read(MESSAGING_SERVICE)
+    f.rb.progress.save(MESSAGING_SERVICE, replace(record, sender_id="GOVTECHSG"))
     result = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
     assert result.outcome == "delivered"
     assert any("not your registered Sender ID 'GOVTECHSG'" in w for w in result.warnings)
@@ -178,7 +182,7 @@ def test_no_test_phone_skips_and_sends_nothing(flow):
     f = flow()
     result = send_test_message(f.rb, "", wait_seconds=1)
     assert result.outcome == "skipped" and "No test_phone" in result.reason
-    assert f.rb.progress.step(STEP)["status"] == "skipped"
+    assert f.rb.progress.read(STEP).status == "skipped"
     assert _messages(f) == []
     assert "nothing will be sent" in str(before_send_panel(f.rb, ""))
     with pytest.raises(InputError, match="is empty"):
@@ -230,24 +234,20 @@ def test_polling_backs_off_and_stops_at_the_limit():
 
 
 def test_form_sends_and_shows_statuses_in_its_output(flow):
-    from onboarding_helpers.forms.test_message import message_check_form
-
     f = flow()
-    form = message_check_form(f.rb, wait_seconds=10)
-    notice, phone, button, output = form.children
-    button.click()  # empty number: refused, nothing sent
-    assert "is empty" in str(output.outputs[-1]["data"]["text/plain"])
+    check = form(f.rb, wait_seconds=10)
+    assert check.children == (check.notice, check.phone, check.button, check.output)
+    check.button.click()  # empty number: refused, nothing sent
+    assert "is empty" in str(check.output.outputs[-1]["data"]["text/plain"])
     assert _messages(f) == []
-    phone.value = SG_MOBILE
-    button.click()
-    texts = [o["data"]["text/plain"] for o in output.outputs]
+    check.phone.value = SG_MOBILE
+    check.button.click()
+    texts = [o["data"]["text/plain"] for o in check.output.outputs]
     assert any("Message status: accepted" in t for t in texts)
-    assert "Test message delivered" in texts[-1] and not button.disabled
+    assert "Test message delivered" in texts[-1] and not check.button.disabled
 
 
 def test_a_rerun_after_delivery_sends_nothing_unless_asked(flow):
-    from onboarding_helpers.steps.handoff import hand_off
-
     f = flow()
     first = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
     checked = hand_off(f.rb, SG_MOBILE, wait_seconds=10)

@@ -8,16 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any, NoReturn
 
 from ..credentials import ACCOUNT_SID, AUTH_TOKEN, VARIABLES
 from ..errors import InputError
+from ..journal import SandboxAccountProvisioned, StartRecord
 from ..runbook import Runbook
-
-if TYPE_CHECKING:
-    from .scenarios import Scenario
-
-STEP = "00_start_here"
+from ..steps.registry import START
+from .scenarios import MESSAGE_STEP_SECONDS, SCENARIOS, Scenario, ScenarioContext, get_scenario
 
 
 @dataclass(frozen=True)
@@ -27,6 +25,7 @@ class StartResult:
     provisioned: bool
     scenario: str = ""  # the training scenario this account was made for, if any
     notes: tuple[str, ...] = ()
+    console: str = ""  # the sandbox console page of the account (set by step 00, sandbox only)
 
 
 def _new_practice_account(rb: Runbook, account_sid: str, token: str) -> tuple[str, ...]:
@@ -52,7 +51,7 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
     Writes the fake account's SID and Auth Token into the env file, as an officer would copy them
     from the console. Reuses the saved one when the sandbox still has it.
     """
-    from ..sandbox import account_exists, provision_account
+    from ..sandbox import account_exists, provision_account  # heavy (~0.2 s): sandbox only
 
     # Refused before anything is provisioned if the env file holds a live account's values
     # (or is marked live): practice never writes into it.
@@ -63,7 +62,7 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
         return StartResult("sandbox", saved, provisioned=False)
     account = provision_account(rb.base_url, type=account_type)
     notes = _new_practice_account(rb, account["account_sid"], account["auth_token"])
-    rb.progress.journal(STEP, "provisioned sandbox account", account_sid=account["account_sid"])
+    rb.progress.log(START, SandboxAccountProvisioned(account_sid=account["account_sid"]))
     return StartResult("sandbox", account["account_sid"], provisioned=True, notes=notes)
 
 
@@ -95,8 +94,7 @@ def start_scenario(
     step 00 is recorded with the scenario's name. ``parameters`` are the run's notebook
     parameters (a hook may read the Sender ID or phone number the run uses).
     """
-    from ..sandbox import clear_faults, provision_account, set_account
-    from .scenarios import MESSAGE_STEP_SECONDS, ScenarioContext, get_scenario
+    from ..sandbox import clear_faults, provision_account, set_account  # heavy: sandbox only
 
     if not rb.settings.is_sandbox:
         refuse_live_scenario()
@@ -113,14 +111,15 @@ def start_scenario(
     account_sid, token = account["account_sid"], account["auth_token"]
     set_account(url, account_sid, **settings)
     notes = _new_practice_account(rb, account_sid, token)
-    rb.progress.journal(
-        STEP, "provisioned sandbox account", account_sid=account_sid, scenario=scenario.name
+    rb.progress.log(
+        START, SandboxAccountProvisioned(account_sid=account_sid, scenario=scenario.name)
     )
     if scenario.setup is not None:
         merged = {**scenario.parameters, **(parameters or {})}
         scenario.setup(ScenarioContext(rb, url, account_sid, token, scenario, merged))
-    rb.progress.record(
-        STEP, "done", mode="sandbox", account_sid=account_sid, scenario=scenario.name
+    rb.progress.save(
+        START,
+        StartRecord(status="done", mode="sandbox", account_sid=account_sid, scenario=scenario.name),
     )
     return StartResult(
         "sandbox", account_sid, provisioned=True, scenario=scenario.name, notes=notes
@@ -129,16 +128,13 @@ def start_scenario(
 
 def current_scenario(rb: Runbook) -> Scenario | None:
     """The scenario the env file's account was made for (step 00's record), or None."""
-    from .scenarios import SCENARIOS
-
-    record = rb.progress.step(STEP)
-    name = record.get("scenario")
-    if not name or record.get("account_sid") != rb.store.get(ACCOUNT_SID):
+    record = rb.progress.read(START)
+    if not record.scenario or record.account_sid != rb.store.get(ACCOUNT_SID):
         return None
-    return SCENARIOS.get(name)
+    return SCENARIOS.get(record.scenario)
 
 
-def refuse_live_scenario() -> None:
+def refuse_live_scenario() -> NoReturn:
     raise InputError(
         "scenario",
         "is for the sandbox only: a scenario makes a new practice account and breaks it on"

@@ -11,7 +11,7 @@ notebook 00 with its scenario form (or ``scenario`` parameter), and list them wi
 ``python -m onboarding_helpers scenarios``. ``training.practice.start_scenario`` does the
 provisioning; ``docs/TRAINERS.md`` is the trainer's guide.
 
-Importing this module is cheap: hooks import what they need when they run.
+Importing this module is cheap: hooks import the sandbox's admin client when they run.
 """
 
 from __future__ import annotations
@@ -20,6 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+
+from ..credentials import API_KEY_SECRET, API_KEY_SID
+from ..errors import InputError
+from ..journal import KeyCreated, ScenarioFaultsInjected, ScenarioKeyMistyped
+from ..steps.registry import ACCOUNT, API_KEY, MESSAGING_SERVICE, START, TEST_MESSAGE
+from ..twilio_gateway import call
 
 if TYPE_CHECKING:
     from ..runbook import Runbook
@@ -50,12 +56,6 @@ class ScenarioContext:
     scenario: Scenario
     parameters: Mapping[str, Any]
 
-    def journal(self, action: str, **details: Any) -> None:
-        self.rb.progress.journal(
-            "00_start_here", action, scenario=self.scenario.name, account_sid=self.account_sid,
-            **details,
-        )  # fmt: skip
-
 
 @dataclass(frozen=True)
 class Scenario:
@@ -63,7 +63,7 @@ class Scenario:
     title: str
     story: str  # what the trainee is told, shown in notebook 00 (no spoiler of the fix)
     teaches: str  # for trainers: the lesson
-    bites_at: str  # the step where it shows, e.g. "01_account_sid"
+    bites_at: str  # the id of the step where it shows (``registry.ACCOUNT.id`` ...)
     advice: str  # a fragment of the advice the runbook shows there (asserted by the tests)
     fix: str  # what the trainee does once they read the advice
     outcome: str = "stops"  # "stops": that step fails; "completes": it warns and the run goes on
@@ -81,9 +81,7 @@ class Scenario:
 
 def _create_key(ctx: ScenarioContext, friendly_name: str) -> tuple[str, str]:
     """A Standard key made as the console would; returns (SID, secret), secret kept in memory."""
-    from ..twilio_gateway import call
-
-    client = ctx.rb.client_with_token(ctx.account_sid, ctx.auth_token, "00_start_here")
+    client = ctx.rb.client_with_token(ctx.account_sid, ctx.auth_token, START.id)
     key = call("create a key for the scenario", client.new_keys.create, friendly_name=friendly_name)
     return key.sid, key.secret
 
@@ -95,31 +93,36 @@ def _mistyped(secret: str) -> str:
 
 def _wrong_secret(ctx: ScenarioContext) -> None:
     # The trainee "made the key in the console" and pasted its secret with one character wrong.
-    from ..credentials import API_KEY_SECRET, API_KEY_SID
-
     sid, secret = _create_key(ctx, "Postman SMS - made in the console")
     ctx.rb.store.save({API_KEY_SID: sid, API_KEY_SECRET: _mistyped(secret)})
-    ctx.journal("scenario key with a mistyped secret", key_sid=sid)
+    ctx.rb.progress.log(
+        START,
+        ScenarioKeyMistyped(key_sid=sid, account_sid=ctx.account_sid, scenario=ctx.scenario.name),
+    )
 
 
 def _lost_secret(ctx: ScenarioContext) -> None:
     # An earlier session of step 02 made a key and journalled it; since then the env file lost
     # the secret line (restored from an old copy). Its secret now exists nowhere.
-    from ..credentials import API_KEY_SID
-
     name = f"Postman SMS - Sandbox agency - {(date.today() - timedelta(days=7)).isoformat()}"
     sid, _secret = _create_key(ctx, name)
-    ctx.rb.progress.journal(
-        "02_api_key", "created key", key_sid=sid, friendly_name=name,
-        account_sid=ctx.account_sid, secret_saved=True, scenario=ctx.scenario.name,
-    )  # fmt: skip
+    ctx.rb.progress.log(
+        API_KEY,
+        KeyCreated(
+            key_sid=sid,
+            friendly_name=name,
+            account_sid=ctx.account_sid,
+            secret_saved=True,
+            scenario=ctx.scenario.name,
+        ),
+    )
     ctx.rb.store.save({API_KEY_SID: sid})
 
 
 def _flaky_network(ctx: ScenarioContext) -> None:
     # Deterministic faults rather than the random chaos profile, so every trainee (and the test)
     # meets the same run. status=0 closes the connection without an answer.
-    from ..sandbox import set_faults
+    from ..sandbox import set_faults  # the admin client is heavy (~0.2 s): only when it runs
 
     # Faults hit every account on the sandbox's file: the paths name this account where they
     # can, so trainees sharing a sandbox are not caught.
@@ -138,18 +141,23 @@ def _flaky_network(ctx: ScenarioContext) -> None:
     ]
     for match, status, phase, message in faults:
         set_faults(ctx.url, match, status=status, phase=phase, message=message or None)
-    ctx.journal("scenario faults injected", faults=len(faults))
+    ctx.rb.progress.log(
+        START,
+        ScenarioFaultsInjected(
+            faults=len(faults), account_sid=ctx.account_sid, scenario=ctx.scenario.name
+        ),
+    )
 
 
 def _sender_id_filtered(ctx: ScenarioContext) -> None:
-    from ..sandbox import set_account
+    from ..sandbox import set_account  # heavy admin client: only when it runs
 
     sender_id = str(ctx.parameters.get("sender_id") or SENDER_ID)
     set_account(ctx.url, ctx.account_sid, filtered_sender_ids=[sender_id])
 
 
 def _protect_sender_id(ctx: ScenarioContext) -> None:
-    from ..sandbox import DEFAULT_PROTECTED_SENDER_IDS, set_account
+    from ..sandbox import DEFAULT_PROTECTED_SENDER_IDS, set_account  # heavy: only when it runs
 
     sender_id = str(ctx.parameters.get("sender_id") or PROTECTED_SENDER_ID)
     protected = list(dict.fromkeys([*DEFAULT_PROTECTED_SENDER_IDS, sender_id.upper()]))
@@ -167,7 +175,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="Why billing must be upgraded before anything else: Trial accounts cannot use an"
         " alphanumeric Sender ID and their SMS show as Likely-SCAM. Step 01 stops before anything"
         " is created.",
-        bites_at="01_account_sid",
+        bites_at=ACCOUNT.id,
         advice="Upgrade billing first (Billing > Manage Billing > Upgrade",
         fix="Upgrade billing (sandbox: the Upgrade button on the console page), then run 01 again.",
         account={"type": "Trial"},
@@ -180,7 +188,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         " Run the runbook from step 01.",
         teaches="An account that is not active cannot send, and only its owner or Twilio support"
         " can reactivate it: the runbook says so at step 01 instead of failing later.",
-        bites_at="01_account_sid",
+        bites_at=ACCOUNT.id,
         advice="reactivate it",
         fix="Ask the account owner or Twilio support to reactivate it (sandbox: the trainer"
         " presses Reactivate on the console page), then run 01 again.",
@@ -196,7 +204,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="The runbook checks a console key with Twilio before it trusts it (error 20003),"
         " and what to do when the secret is wrong: paste it again, or make a new key (replace_key)"
         " when it is lost.",
-        bites_at="02_api_key",
+        bites_at=API_KEY.id,
         advice="Copy both again from where you saved them",
         fix="Paste the right secret if you have it. If not, run 02 with api_key_source create:"
         " it says the secret is not this key's and points to replace_key True, which makes a new"
@@ -213,7 +221,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="A lost secret cannot be recovered, not even by Twilio: the runbook makes a new"
         " key and lists the old one as an orphan to revoke (step 03 alone would point to"
         " replace_key True).",
-        bites_at="02_api_key",
+        bites_at=API_KEY.id,
         advice="Orphan keys",
         fix="Revoke the orphan key: run 02 with revoke_orphan_keys True (form: 'Revoke orphan"
         " keys'). Nothing can use it.",
@@ -229,7 +237,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="Twilio refuses an alphanumeric Sender ID registered to someone else (error"
         " 21709): only the ID your agency registered with SGNIC can be used. The service is kept"
         " and reused once the right ID is given.",
-        bites_at="04_messaging_service",
+        bites_at=MESSAGING_SERVICE.id,
         advice="it is registered to another organisation",
         fix="Check the SGNIC (SSIR) approval and run 04 again with your agency's own Sender ID"
         f" (here: sender_id {SENDER_ID}).",
@@ -244,7 +252,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="The guide's 'error when sending the test: Sender ID probably not yet mapped in"
         " Twilio'. The sandbox models it as the carrier filtering the message (error 30007): the"
         " service is created, and only the test SMS shows the problem.",
-        bites_at="05_send_test_message",
+        bites_at=TEST_MESSAGE.id,
         advice="not yet mapped to your account by Twilio",
         fix="Ask Twilio to map the Sender ID to the account (Twilio's Sender ID form with the SSIR"
         " approval screenshot; sandbox: the trainer presses 'Map Sender IDs' on the console page),"
@@ -259,7 +267,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         f" mobile {UK_MOBILE}.",
         teaches="An alphanumeric Sender ID does not reach most countries (error 21612): foreign"
         " recipients need the optional step 04a (a bought number in the sender pool).",
-        bites_at="05_send_test_message",
+        bites_at=TEST_MESSAGE.id,
         advice="take step 04a (buy a phone number)",
         fix="Take step 04a (headless: -p buy_phone_number True -p confirm_purchase True), which"
         " also runs 04 again, then 05.",
@@ -273,7 +281,7 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         teaches="Short outages are retried on their own. A create whose answer was lost is never"
         " simply sent again: the runbook looks up what Twilio made (here the Messaging Service,"
         " by its name) and uses it. Running again is always safe: nothing is made twice.",
-        bites_at="04_messaging_service",
+        bites_at=MESSAGING_SERVICE.id,
         advice="was found by name and is used (not created twice)",
         fix="Nothing to repair. Run the runbook again (without --scenario): every step reuses"
         " what exists, and the sandbox console still shows one key and one service.",
@@ -288,8 +296,6 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in _SCENARIO_LIST}
 
 def get_scenario(name: str) -> Scenario:
     """The scenario called ``name``; an InputError listing them all when there is none."""
-    from ..errors import InputError
-
     key = (name or "").strip().lower()
     if key not in SCENARIOS:
         raise InputError(

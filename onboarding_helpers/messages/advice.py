@@ -1,0 +1,131 @@
+"""What a refused send, a failed delivery or an unexpected sender means, in the guide's terms."""
+
+from __future__ import annotations
+
+from ..errors import TwilioActionError
+from ..phone import PhoneNumber
+from ..steps.registry import ACCOUNT, MESSAGING_SERVICE, PHONE_NUMBER
+from ..twilio_gateway import ADVICE
+from .following import Delivery
+
+
+def _guide_send_advice(code: int | None, phone: PhoneNumber) -> tuple[str, str, str] | None:
+    """(message, field, advice) for refusals at send time, in the guide's terms."""
+    if code == 21612 or code == 21408:
+        return (
+            f"Twilio cannot send from this Messaging Service to {phone.e164} ({phone.country}):"
+            f" the destination is not possible from this sender (error {code}).",
+            "test_phone",
+            "An alphanumeric Sender ID reaches Singapore numbers but not most other countries."
+            f" Test with your Singapore mobile, or, if campaigns go abroad, take step"
+            f" {PHONE_NUMBER.number} (buy a phone number), run {MESSAGING_SERVICE.number} again,"
+            " and enable the country in Messaging > Settings > Geo permissions.",
+        )
+    if code == 21614:
+        return (
+            f"{phone.e164} is not a mobile number, so it cannot receive SMS (error 21614).",
+            "test_phone",
+            "Use your own mobile number (Singapore mobiles start with 8 or 9).",
+        )
+    if code == 21608:
+        return (
+            "Twilio refused to send because this is still a Trial account: Trial accounts may"
+            " only text numbers verified in the console (error 21608).",
+            "Account SID",
+            "Upgrade billing (Billing > Manage Billing > Upgrade, prepaid with a corporate card) as"
+            f" the guide asks, run {ACCOUNT.id} again, then this step. Trial messages also show"
+            " as Likely-SCAM and cannot carry your Sender ID.",
+        )
+    if code == 21703:
+        return (
+            "The Messaging Service's sender pool is empty, so there is nothing to send from"
+            " (error 21703).",
+            "Messaging Service SID",
+            f"Run {MESSAGING_SERVICE.id} again: it adds your Sender ID to the sender pool.",
+        )
+    if code == 21701:
+        return (
+            "Twilio does not know this Messaging Service SID in this account (error 21701).",
+            "Messaging Service SID",
+            f"Run {MESSAGING_SERVICE.id} again, or copy the MG... SID from the service's"
+            " Properties page into the env file.",
+        )
+    return None
+
+
+def explain_send_error(err: TwilioActionError, phone: PhoneNumber) -> TwilioActionError:
+    """Rewrite a refused send with the guide's advice (known codes); others keep the gateway's."""
+    known = _guide_send_advice(err.code, phone)
+    if known:
+        err.message, err.field, err.advice = known
+    return err
+
+
+def delivery_failure(
+    delivery: Delivery, phone: PhoneNumber, sender: str | None
+) -> TwilioActionError:
+    """The error for a message that ended undelivered, failed or canceled."""
+    code = delivery.error_code
+    said = f" Twilio said: {delivery.error_message.rstrip('.')}." if delivery.error_message else ""
+    field_name: str | None = None
+    if code == 30007 and phone.is_singapore:
+        sender_text = f"'{sender}'" if sender else "your Sender ID"
+        what = (
+            f"The test message was filtered by the carrier (error 30007): Singapore blocked"
+            f" {sender_text}."
+        )
+        advice = (
+            "In Singapore this means the Sender ID is not registered with SGNIC's SMS Sender ID"
+            " Registry, not yet mapped to your account by Twilio, or owned by another agency."
+            " Check your SSIR approval (the ID must be exactly as registered), ask Twilio to map it"
+            " to this account if it is yours, or register your agency's own ID if another agency"
+            " holds it. Then run this step again."
+        )
+        field_name = "Sender ID"
+    elif code in ADVICE:
+        known_what, field_name, advice = ADVICE[code]
+        what = f"The test message was {delivery.status} (error {code}): {known_what}"
+    elif code:
+        what = f"The test message was {delivery.status} (error {code})."
+        advice = (
+            "Look the code up on Twilio's error page below, check the message in the console"
+            " (Monitor > Logs > Messaging), then run this step again."
+        )
+    else:
+        what = f"The test message ended {delivery.status}, without an error code."
+        advice = "Check the message in the console (Monitor > Logs > Messaging), then run again."
+    return TwilioActionError(
+        what + said,
+        advice=advice,
+        field=field_name,
+        code=code,
+        more_info=f"https://www.twilio.com/docs/errors/{code}" if code else None,
+    )
+
+
+def sender_notes(
+    delivery: Delivery, phone: PhoneNumber, sender_id: str | None
+) -> tuple[list[str], list[str]]:
+    """(notes, warnings) about what the handset shows as the sender."""
+    notes: list[str] = []
+    warnings: list[str] = []
+    shown = delivery.sender
+    if not phone.is_singapore:
+        notes.append(
+            f"Messages to {phone.country} go out from the number in your sender pool"
+            f" ({shown or 'unknown'}); your Sender ID is used for Singapore numbers."
+        )
+    elif not sender_id:
+        warnings.append(
+            "The service has no alphanumeric Sender ID in its pool, so Singapore phones do not see"
+            f" your registered name. Run {MESSAGING_SERVICE.id} with your sender_id."
+        )
+    elif shown == sender_id:
+        notes.append(f"Your phone should show the sender as '{sender_id}', your registered ID.")
+    else:
+        warnings.append(
+            f"Twilio sent it from '{shown}', not your registered Sender ID '{sender_id}'. Check"
+            " the sender pool (Messaging > Services > Sender Pool) holds the ID exactly as"
+            f" registered with SGNIC, then run {MESSAGING_SERVICE.id} again."
+        )
+    return notes, warnings

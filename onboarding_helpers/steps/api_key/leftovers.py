@@ -1,0 +1,103 @@
+"""Keys nobody can use that are still in Twilio: reported on every run, revoked only on request.
+
+Orphans: keys the runbook made whose secret the env file does not hold (a lost secret, a lost
+create answer). Replaced keys: the ones ``replace_key`` made new keys for; they still work, so
+they are revoked only on purpose, and only once the key replacing them worked in that run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ...journal import KeyGone
+from ...runbook import Runbook, step_action
+from ..registry import API_KEY as STEP
+from ..secret_key.pair import stored_pair
+from .history import History, history, settle_unanswered
+from .keys import KeyInfo, KeyRun, revoke
+
+ORPHAN_NOTE = (
+    "Orphan keys: the runbook made these, but their secret is not in the env file, so"
+    " nothing can use them. Revoke them with the 'Revoke orphan keys' button, or headless"
+    " with revoke_orphan_keys True."
+)
+LOST_ANSWER_NOTE = (
+    "Some were made by a create whose answer was lost on the way back (network"
+    " trouble): Twilio made the key, but its secret never reached the runbook."
+)
+
+
+@dataclass(frozen=True)
+class Leftovers:
+    """Keys nobody can use that are still in Twilio, and those revoked now."""
+
+    orphans: tuple[KeyInfo, ...] = ()
+    old_keys: tuple[KeyInfo, ...] = ()
+    revoked: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def find_leftovers(
+    run: KeyRun, current: str, verified: bool, revoke_orphan_keys: bool, revoke_old_key: bool
+) -> Leftovers:
+    """Report (and on request revoke) keys nobody can use: orphans and replaced keys.
+
+    ``current`` is the key whose secret the env file holds ("" if none); it is never touched.
+    Replaced keys are revoked only when ``verified``: the key replacing them worked in this run.
+    """
+    rb = run.rb
+    past = history(rb, run.account_sid)
+    if past.unanswered:  # e.g. a replace_key run killed mid-create: settle it now
+        settle_unanswered(rb, run.client, run.account_sid, run.keys())
+        past = history(rb, run.account_sid)
+    old = {sid for sid in past.replaced if sid not in past.gone and sid != current}
+    orphan_sids = (
+        {sid for sid in set(past.created) | past.lost if sid not in past.gone} - old - {current}
+    )
+    if not (old or orphan_sids):
+        return Leftovers()
+    existing = {k.sid: k for k in run.keys()}  # one list request, only when there is a suspect
+    for sid in sorted((old | orphan_sids) - set(existing)):
+        rb.progress.log(STEP, KeyGone(key_sid=sid, account_sid=run.account_sid))
+    orphans = [existing[s] for s in sorted(orphan_sids & set(existing))]
+    olds = [existing[s] for s in sorted(old & set(existing))]
+    revoked: list[str] = []
+    notes: list[str] = []
+    if orphans and revoke_orphan_keys:
+        for key in orphans:
+            revoke(rb, run.client, key.sid, "orphan: its secret is not in the env file")
+            revoked.append(key.sid)
+        orphans = []
+    elif orphans:
+        notes += _orphan_notes(orphans, past)
+    if olds and revoke_old_key and verified:
+        for key in olds:
+            revoke(rb, run.client, key.sid, f"replaced by {current}")
+            revoked.append(key.sid)
+        olds = []
+    elif olds:
+        notes.append(
+            f"The replaced key(s) still work. Once Postman uses the new key {current}, revoke"
+            " the old one: tick 'Also revoke the replaced key' and press 'Set up API key', or"
+            " headless run this step with revoke_old_key True."
+        )
+    return Leftovers(tuple(orphans), tuple(olds), tuple(revoked), tuple(notes))
+
+
+def _orphan_notes(orphans: list[KeyInfo], past: History) -> list[str]:
+    if any(k.sid in past.lost for k in orphans):
+        return [ORPHAN_NOTE, LOST_ANSWER_NOTE]
+    return [ORPHAN_NOTE]
+
+
+@step_action(STEP.id)
+def revoke_orphans(rb: Runbook) -> Leftovers:
+    """The form's 'Revoke orphan keys' button: revoke keys the runbook made whose secret the env
+    file does not hold. Creates nothing and never touches the key whose secret is saved."""
+    account_sid, token = rb.saved_account()
+    run = KeyRun(rb, account_sid, token)
+    key_sid, secret = stored_pair(rb)
+    found = find_leftovers(run, key_sid if secret else "", False, True, False)
+    if not found.revoked:
+        found = replace(found, notes=("There were no orphan keys to revoke.", *found.notes))
+    return found

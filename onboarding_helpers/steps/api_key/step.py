@@ -1,0 +1,168 @@
+"""Step 02's function: its inputs checked before any request, then one of the ways to a saved key
+(``ways``), then the keys nobody can use reported (``leftovers``), and the outcome recorded."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from ...credentials import API_KEY_SECRET, API_KEY_SID
+from ...errors import InputError, StepBlocked, TwilioActionError
+from ...journal import ApiKeyRecord
+from ...runbook import Runbook, step_action
+from ...validation import (
+    validate_api_key_sid,
+    validate_api_secret,
+    validate_flag,
+    validate_friendly_name,
+)
+from ..registry import ACCOUNT
+from ..registry import API_KEY as STEP
+from ..secret_key.pair import stored_pair
+from .history import history
+from .keys import KeyRun
+from .leftovers import find_leftovers
+from .rescue import UnsavedSecretHandler
+from .restore import restore_kept_secret
+from .ways import ApiKeyResult, replace_saved_key, reuse_or_create, use_console_key
+
+SOURCES = ("create", "console")
+
+
+def default_key_name(rb: Runbook, today: date | None = None) -> str:
+    """'Postman SMS - <account name from step 01> - <date>', within Twilio's 64 characters."""
+    agency = rb.progress.read(ACCOUNT).friendly_name or "agency"
+    day = (today or date.today()).isoformat()
+    room = 64 - len("Postman SMS -  - ") - len(day)
+    return f"Postman SMS - {agency.strip()[:room].strip()} - {day}"
+
+
+def validate_key_name(value: object) -> str:
+    """A key's friendly name, as Twilio takes it."""
+    # validate_friendly_name refuses a pasted secret too: names go to the journal and Twilio.
+    return validate_friendly_name(value, "api_key_name")
+
+
+@step_action(STEP.id)
+def set_up_api_key(
+    rb: Runbook,
+    api_key_source: str = "create",
+    api_key_name: str = "",
+    key_sid: str = "",
+    secret: str = "",
+    *,
+    revoke_orphan_keys: bool = False,
+    replace_key: bool = False,
+    revoke_old_key: bool = False,
+    on_unsaved_secret: UnsavedSecretHandler | None = None,
+) -> ApiKeyResult:
+    """Step 02: have a Standard API key whose secret is in the env file.
+
+    ``api_key_source`` "create": reuse the saved pair if Twilio accepts it, else list the keys and
+    create one called ``api_key_name``. "console": the key SID and secret typed in the form, or
+    (headless) already written in the env file; checked with Twilio before they are saved.
+    ``replace_key`` makes a new key even though one is saved (lost or leaked secret); the old one
+    is revoked only with ``revoke_old_key``, after the new pair works.
+    """
+    source = _source(api_key_source)
+    revoke_orphan_keys, replace_key, revoke_old_key = _flags(
+        source, revoke_orphan_keys, replace_key, revoke_old_key
+    )
+    stored = stored_pair(rb)
+    name = validate_key_name(api_key_name or default_key_name(rb))
+    rb.refuse_secrets("api_key_name", name)
+    if source == "console":
+        key_sid, secret = _console_inputs(key_sid, secret, *stored)
+    account_sid, token = rb.saved_account()
+
+    run = KeyRun(rb, account_sid, token)
+    try:
+        restored = restore_kept_secret(rb, account_sid, history(rb, account_sid))
+        if restored:
+            run.notes.append(restored)
+        if source == "console":
+            result = use_console_key(run, key_sid, secret)
+        elif replace_key:
+            result = replace_saved_key(run, name, on_unsaved_secret)
+        else:
+            result = reuse_or_create(run, name, on_unsaved_secret)
+        found = find_leftovers(
+            run, result.key_sid, result.verified, revoke_orphan_keys, revoke_old_key
+        )
+    except (TwilioActionError, StepBlocked) as err:
+        saved_sid = stored_pair(rb)[0] or ""
+        rb.progress.save(STEP, ApiKeyRecord(status="failed", reason=err.message, key_sid=saved_sid))
+        raise
+    result = replace(
+        result,
+        keys_listed=run.listing is not None,
+        orphans=found.orphans,
+        old_keys=found.old_keys,
+        revoked=found.revoked,
+        notes=(*run.notes, *found.notes),
+    )
+    rb.progress.save(
+        STEP,
+        ApiKeyRecord(
+            status="done",
+            key_sid=result.key_sid,
+            friendly_name=result.friendly_name,
+            how=result.how,
+            secret_saved=True,
+            verified=result.verified,
+            orphans=[k.sid for k in result.orphans],
+            old_keys=[k.sid for k in result.old_keys],
+        ),
+    )
+    return result
+
+
+def _source(api_key_source: str) -> str:
+    source = (api_key_source or "create").strip().lower()
+    if source not in SOURCES:
+        raise InputError(
+            "api_key_source", f"{api_key_source!r} is not a choice.", "Use 'create' or 'console'."
+        )
+    return source
+
+
+def _flags(
+    source: str, revoke_orphan_keys: object, replace_key: object, revoke_old_key: object
+) -> tuple[bool, bool, bool]:
+    """The yes/no parameters: True or False only (text like "False" is refused, not read as
+    True), and never a replacement for a console key."""
+    revoke_orphan_keys = validate_flag(revoke_orphan_keys, "revoke_orphan_keys")
+    replace_key = validate_flag(replace_key, "replace_key")
+    revoke_old_key = validate_flag(revoke_old_key, "revoke_old_key")
+    if replace_key and source == "console":
+        raise InputError(
+            "replace_key",
+            "makes a new key, so it goes with api_key_source 'create', not 'console'.",
+            "To use a key you made in the console, leave replace_key False.",
+        )
+    return revoke_orphan_keys, replace_key, revoke_old_key
+
+
+def _console_inputs(
+    key_sid: str, secret: str, stored_sid: str | None, stored_secret: str | None
+) -> tuple[str, str]:
+    """The console pair: typed in the form, or (headless) already in the env file."""
+    if not key_sid and not stored_sid:
+        raise InputError(
+            "API key SID",
+            "is empty.",
+            "Paste the SK... SID from Account > API keys & tokens. Headless: write"
+            f" {API_KEY_SID}=SK... and {API_KEY_SECRET}=... into the env file, never on the"
+            " command line.",
+        )
+    key_sid = validate_api_key_sid(key_sid or stored_sid)
+    if not secret and key_sid == stored_sid:
+        secret = stored_secret or ""
+    if not secret:
+        raise InputError(
+            "API secret",
+            "is empty.",
+            "Paste the secret you saved when you created the key (Twilio shows it once). Headless:"
+            f" write {API_KEY_SECRET}=... into the env file. If it is lost, choose 'create'.",
+        )
+    return key_sid, validate_api_secret(secret)

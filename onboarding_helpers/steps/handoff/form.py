@@ -1,0 +1,136 @@
+"""Step 06's form: the Postman-equivalent check, the hand-off card, and a transient secret reveal.
+
+The reveal reads the API secret from the env file when clicked, shows it in a widget for
+``reveal_seconds`` and then clears it. It lives only in that widget's live value: nothing is
+printed, and papermill and Voila never save widget state. JupyterLab saves widget state into the
+notebook only when "Save Widget State Automatically" is switched on (it is off by default);
+keep it off.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from ...credentials import API_KEY_SECRET
+from ...forms import run_into, text_field, wide_button
+from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
+from ...runbook import Runbook
+from ..registry import API_KEY
+from .label import default_label
+from .panel import panel
+from .step import HandoffResult, hand_off
+
+DEFAULT_REVEAL_SECONDS = 20.0
+
+
+def secret_reveal(
+    rb: Runbook, reveal_seconds: float = DEFAULT_REVEAL_SECONDS
+) -> tuple[widgets.Button, widgets.HTML]:
+    """A button that shows the saved API secret for ``reveal_seconds``, then hides it again."""
+    label = f"Show API Secret for {reveal_seconds:g} s"
+    button = wide_button(description=label, icon="eye", layout=widgets.Layout(width="auto"))
+    view = widgets.HTML("")
+    state: dict[str, threading.Timer | None] = {"timer": None}
+
+    def hide() -> None:
+        view.value = ""
+        button.description = label
+        state["timer"] = None
+
+    def on_click(_: widgets.Button) -> None:
+        timer = state["timer"]
+        if timer is not None:  # a second click hides it at once
+            timer.cancel()
+            hide()
+            return
+        secret = rb.store.get(API_KEY_SECRET)
+        if not secret:
+            view.value = f"<em>No API secret is saved in the env file. Run {API_KEY.id} first.</em>"
+            return
+        view.value = f"<code style='user-select:all'>{html.escape(secret)}</code>"
+        button.description = "Hide API Secret"
+        timer = threading.Timer(reveal_seconds, hide)
+        timer.daemon = True
+        state["timer"] = timer
+        timer.start()
+
+    button.on_click(on_click)
+    return button, view
+
+
+class HandoffForm(widgets.VBox):
+    """The ``notice`` said before sending, the ``phone`` and ``credential_label`` fields, the
+    ``button`` that checks like Postman, the card (or the error and its advice) in ``output``, and
+    the ``reveal`` button with the ``secret_view`` it shows the secret in for a few seconds."""
+
+    def __init__(
+        self,
+        rb: Runbook,
+        wait_seconds: float = DEFAULT_WAIT_SECONDS,
+        reveal_seconds: float = DEFAULT_REVEAL_SECONDS,
+        on_done: Callable[[HandoffResult], None] | None = None,
+    ) -> None:
+        self.notice = widgets.HTML(
+            before_send_panel(rb, "your number", "Postman's check SMS")._repr_html_()
+        )
+        self.phone = text_field("Your mobile number", "", "+65 8123 4567; empty: no SMS, card only")
+        self.credential_label = text_field(
+            "Credential label", default_label(rb), "lowercase letters, digits, '-'"
+        )
+        self.button = wide_button(
+            description="Check like Postman", button_style="primary", icon="check"
+        )
+        self.output = widgets.Output()
+        self.reveal, self.secret_view = secret_reveal(rb, reveal_seconds)
+        super().__init__(
+            [
+                self.notice,
+                self.phone,
+                self.credential_label,
+                self.button,
+                self.output,
+                self.reveal,
+                self.secret_view,
+            ]
+        )
+        self._runbook = rb
+        self._wait_seconds = wait_seconds
+        self._on_done = on_done
+        self.button.on_click(self._check)
+
+    def _show_status(self, update: StatusUpdate) -> None:
+        self.output.append_display_data(status_panel(update))
+
+    def _check(self, _: widgets.Button) -> None:
+        self.button.disabled = True
+        try:
+            result = run_into(
+                self.output,
+                lambda: hand_off(
+                    self._runbook,
+                    self.phone.value,
+                    self.credential_label.value.strip(),
+                    resend=True,  # a press of the button is a deliberate check
+                    wait_seconds=self._wait_seconds,
+                    on_status=self._show_status,
+                ),
+                panel,
+            )
+        finally:
+            self.button.disabled = False
+        if result is not None and self._on_done:
+            self._on_done(result)
+
+
+def form(
+    rb: Runbook,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+    reveal_seconds: float = DEFAULT_REVEAL_SECONDS,
+    on_done: Callable[[HandoffResult], None] | None = None,
+) -> HandoffForm:
+    """Step 06's form; ``on_done`` is called with the result when the check and card are done."""
+    return HandoffForm(rb, wait_seconds, reveal_seconds, on_done)

@@ -1,0 +1,57 @@
+"""Step 00's panels: the prerequisites checklist, the training scenarios, and the briefing of the
+practice account step 00 left in the env file."""
+
+from __future__ import annotations
+
+from ...display import Panel
+from ...training.practice import StartResult
+from ...training.scenarios import SCENARIOS
+from .prerequisites import PREREQUISITES
+
+
+def prerequisites_panel() -> Panel:
+    """The guide's administrative steps, to tick off before step 01."""
+    return Panel(
+        "info",
+        "Before step 01, the guide's administrative steps must be done:",
+        notes=[f"☐ {text}" for _, text in PREREQUISITES],
+    )
+
+
+def scenarios_panel() -> Panel:
+    """Every scenario, by name, with the step where it shows."""
+    return Panel(
+        "info",
+        "Training scenarios (sandbox only)",
+        rows=[(s.name, f"{s.title}  (shows at {s.bites_at})") for s in SCENARIOS.values()],
+        notes=[
+            "Starting one makes a NEW practice account: the env file's TWILIO_ values and the"
+            " progress board start afresh. Headless: python -m onboarding_helpers run"
+            " --sandbox --scenario NAME. Trainers: docs/TRAINERS.md."
+        ],
+    )
+
+
+def panel(result: StartResult) -> Panel:
+    """The account step 00 left in the env file: its console page and, when it was made for a
+    training scenario, the scenario's briefing."""
+    rows = [("Sandbox console", result.console)] if result.console else []
+    scenario = SCENARIOS.get(result.scenario) if result.scenario else None
+    if scenario is None:
+        note = (
+            "No training scenario: a plain practice account. Open the sandbox console to find"
+            " your Account SID and Auth Token where the guide says they are."
+            if result.mode == "sandbox"
+            else "Live mode: no training scenario."
+        )
+        return Panel("info", "Practice account", rows=rows, notes=[note])
+    rows += scenario.briefing_rows()
+    return Panel(
+        "warn",
+        f"Training scenario: {scenario.title}",
+        rows=[("scenario", scenario.name), *rows],
+        notes=[
+            scenario.story,
+            "Use the values above when a step asks for them (headless runs of the scenario do).",
+        ],
+    )
