@@ -36,44 +36,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from onboarding_helpers.progress import STEPS  # noqa: E402
-from onboarding_helpers.runner import notebook_path  # noqa: E402
+from onboarding_helpers.steps.registry import STEPS  # noqa: E402
 
 # Parameters a full run needs: a Sender ID for step 04, a phone for the test SMS of 05 and 06.
 DEFAULT_PARAMETERS = [("-p", "sender_id", "AGENCYSMS"), ("-r", "test_phone", "+6581234567")]
-
-# The fewest Twilio requests each step can make and still do its job: (fresh, re-run, why).
-MINIMUM: dict[str, tuple[int, int, str]] = {
-    "00_start_here": (0, 0, "prerequisites and mode; the sandbox account comes from the admin API"),
-    "01_account_sid": (1, 1, "fetch the account: proves SID + token, shows type and status"),
-    "02_api_key": (2, 1, "list keys (find an earlier one) + create; re-run: fetch the saved key"),
-    "03_secret_key": (1, 1, "one request signed with key SID + secret proves the pair"),
-    "04_messaging_service": (
-        3,
-        2,
-        "list services + create service + add alpha sender; re-run: find service, list senders",
-    ),
-    "05_send_test_message": (
-        2,
-        0,
-        "send + one status fetch; re-run: the recorded delivery stands, nothing asked or sent",
-    ),
-    "06_postman_handoff": (
-        2,
-        0,
-        "send as Postman does (API key, From=MG) + status fetch; re-run: the passed check stands",
-    ),
-}
+# The fewest Twilio requests each step can make and still do its job, (fresh, re-run, why), is
+# the registry's ``step.requests``.
 TARGETS = {"ratio": 0.8, "fresh": 12, "rerun": 8, "import": 0.3, "p95_ms": 20.0, "make": 300.0}
 
 FLOOR_SCRIPT = r"""
 import json, sys, time
 started = time.perf_counter()
 import papermill
-from onboarding_helpers.runner import _kernel_manager_class
+from onboarding_helpers.runner.kernels import ipc_manager_class
 imported = time.perf_counter()
 notebook, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-manager = _kernel_manager_class()
+manager = ipc_manager_class()
 each = []
 for i in range(count):
     t = time.perf_counter()
@@ -320,10 +298,10 @@ def main(argv: list[str] | None = None) -> int:
         parameters = [p for p in parameters if p[1] != name] + [("-r", name, value)]
 
     notebooks = ROOT / "notebooks"
-    built = [s for s in STEPS if not s.optional and notebook_path(s, notebooks).exists()]
+    built = [s for s in STEPS if not s.optional and s.notebook(notebooks).exists()]
     print(f"Headless runbook benchmark: {args.runs} runs, medians; {os.cpu_count()} cores")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"steps with a notebook: {' '.join(s.name for s in built)}  ({len(built)} notebooks)")
+    print(f"steps with a notebook: {' '.join(s.id for s in built)}  ({len(built)} notebooks)")
     print(f"parameters: {' '.join(f'{f} {n} {v}' for f, n, v in parameters)}\n")
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-runbook-"))
@@ -365,10 +343,10 @@ def main(argv: list[str] | None = None) -> int:
         rerun_rows, snap_after = sandbox_view(first_ws, since=boundary)
         fresh_rows = [r for r in all_rows if r["time"] < boundary]
         step_seconds = {
-            s.name: median([r.steps[s.name] for r in fresh if s.name in r.steps]) for s in built
+            s.id: median([r.steps[s.id] for r in fresh if s.id in r.steps]) for s in built
         }
         rerun_step_seconds = {
-            s.name: median([r.steps[s.name] for r in reruns if s.name in r.steps]) for s in built
+            s.id: median([r.steps[s.id] for r in reruns if s.id in r.steps]) for s in built
         }
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -402,18 +380,18 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   {'step':24} {'fresh':>5} {'min':>4}   {'re-run':>6} {'min':>4}   minimum because")
     total = {"fresh": 0, "rerun": 0, "fresh_min": 0, "rerun_min": 0}
     for step in [s for s in STEPS if not s.optional]:
-        fresh_min, rerun_min, why = MINIMUM.get(step.name, (0, 0, "?"))
+        fresh_min, rerun_min, why = step.requests
         if step not in built:
-            print(f"   {step.name:24} not built yet")
+            print(f"   {step.id:24} not built yet")
             continue
-        n_fresh, n_rerun = len(fresh_by.get(step.name, [])), len(rerun_by.get(step.name, []))
+        n_fresh, n_rerun = len(fresh_by.get(step.id, [])), len(rerun_by.get(step.id, []))
         total["fresh"] += n_fresh
         total["rerun"] += n_rerun
         total["fresh_min"] += fresh_min
         total["rerun_min"] += rerun_min
-        print(f"   {step.name:24} {n_fresh:5} {fresh_min:4}   {n_rerun:6} {rerun_min:4}   {why}")
+        print(f"   {step.id:24} {n_fresh:5} {fresh_min:4}   {n_rerun:6} {rerun_min:4}   {why}")
     for other in sorted(set(fresh_by) | set(rerun_by)):
-        if other not in {s.name for s in built}:
+        if other not in {s.id for s in built}:
             n_fresh, n_rerun = len(fresh_by.get(other, [])), len(rerun_by.get(other, []))
             print(f"   {other:24} {n_fresh:5} {'':4}   {n_rerun:6}")
             total["fresh"] += n_fresh

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .runner import cli as run_cli
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -12,31 +14,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Postman SMS onboarding runbook: run the notebooks headless, or show progress.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-
     run = sub.add_parser("run", help="execute the runbook's notebooks in order with papermill")
-    where = run.add_mutually_exclusive_group()
-    where.add_argument("--sandbox", action="store_true", help="the built-in fake Twilio (default)")
-    where.add_argument("--live", action="store_true", help="your real Twilio account (billable)")
-    run.add_argument("--out", metavar="DIR", help="where executed notebooks go (runs/<UTC time>)")
-    run.add_argument("--env-file", metavar="PATH", help="credential store (default .env)")
-    run.add_argument("--state-dir", metavar="DIR", help="progress record (default .runbook)")
-    run.add_argument("--sandbox-dir", metavar="DIR", help="sandbox's own data (default .sandbox)")
-    run.add_argument(
-        "--only", metavar="STEP", action="append", help="run only this step (repeatable), e.g. 01"
-    )
-    run.add_argument(
-        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-        help="notebook parameter, converted like papermill's -p (never a secret)",
-    )  # fmt: skip
-    run.add_argument(
-        "--scenario", metavar="NAME",
-        help="sandbox training scenario on a new practice account (list: 'scenarios')",
-    )  # fmt: skip
-    run.add_argument(
-        "-r", "--raw-parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
-        help="notebook parameter passed as text",
-    )  # fmt: skip
-
+    run_cli.add_arguments(run)
     status = sub.add_parser("status", help="print the progress board")
     status.add_argument("--state-dir", metavar="DIR")
     sub.add_parser("scenarios", help="list the sandbox training scenarios (docs/TRAINERS.md)")
@@ -46,9 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        from .runner import main_run
-
-        return main_run(args)
+        return run_cli.main_run(args)
     if args.command == "status":
         from .progress import ProgressRecord, format_board
         from .runbook import resolve_settings
