@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,31 +17,10 @@ from .errors import InputError, StateLocked
 from .files import write_atomically
 from .journal import Event, StepRecord, event_from_json
 from .steps import registry
-from .steps.registry import Step as RegisteredStep
+from .steps.registry import Step
 
 E = TypeVar("E", bound=Event)
 
-
-@dataclass(frozen=True)
-class Step:
-    name: str  # notebook file stem, e.g. "01_account_sid"
-    title: str
-    optional: bool = False
-
-
-# The runbook's steps in the order they are done. 04a (buying a number) is optional and comes
-# before 04 on purpose: the guide puts the number in the sender pool before the alpha sender.
-STEPS: tuple[Step, ...] = (
-    Step("00_start_here", "Start here: prerequisites and mode"),
-    Step("01_account_sid", "Account SID"),
-    Step("02_api_key", "API key SID"),
-    Step("03_secret_key", "Secret key"),
-    Step("04a_buy_phone_number", "Phone number for foreign recipients", optional=True),
-    Step("04_messaging_service", "Messaging Service SID"),
-    Step("05_send_test_message", "Test message"),
-    Step("06_postman_handoff", "Hand-off to Postman"),
-)
-STEP_NAMES = tuple(s.name for s in STEPS)
 
 # Twilio secrets are 32 letters/digits; SIDs are 34 (two-letter prefix). Refuse the former.
 _SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
@@ -101,7 +79,7 @@ class ProgressRecord:
         if self.state_dir.exists() and not self.state_dir.is_dir():
             self._ensure_dir()
         self.all_steps()
-        self.journal_entries()
+        self._entries()
 
     def all_steps(self) -> dict[str, dict[str, Any]]:
         try:
@@ -123,28 +101,12 @@ class ProgressRecord:
             )
         return data
 
-    def step(self, name: str) -> dict[str, Any]:
-        """The last recorded result of a step ({} if it never ran)."""
-        return self.all_steps().get(name, {})
-
-    def record(self, name: str, status: str, /, **results: Any) -> dict[str, Any]:
-        """Record a step's outcome: status is 'done', 'failed', 'blocked' or 'skipped'."""
-        entry = {"status": status, "at": utc_now(), **results}
-        self._write_record(name, entry)
-        return entry
-
     def _write_record(self, name: str, entry: dict[str, Any]) -> None:
         _check_no_secret(entry, "progress record")
         self._ensure_dir()
         steps = self.all_steps()
         steps[name] = entry
         write_atomically(self.progress_path, json.dumps(steps, indent=2, sort_keys=True) + "\n")
-
-    def journal(self, step: str, action: str, /, **details: Any) -> dict[str, Any]:
-        """Append one Twilio action (or decision) to the journal; flushed to disk at once."""
-        entry = {"at": utc_now(), "step": step, "action": action, **details}
-        self._append(entry)
-        return entry
 
     def _append(self, entry: dict[str, Any]) -> None:
         _check_no_secret(entry, "journal")
@@ -162,7 +124,7 @@ class ProgressRecord:
             out.flush()
             os.fsync(out.fileno())
 
-    def journal_entries(self, step: str | None = None) -> list[dict[str, Any]]:
+    def _entries(self, step: str | None = None) -> list[dict[str, Any]]:
         try:
             lines = self.journal_path.read_bytes().splitlines()
         except FileNotFoundError:
@@ -196,11 +158,11 @@ class ProgressRecord:
 
     # ------------------------------------------------------------ typed records and events
 
-    def read(self, step: RegisteredStep) -> Any:
+    def read(self, step: Step) -> Any:
         """The step's last record, typed (``step.record``); an empty one if it never ran."""
         return step.record.from_json(self.all_steps().get(step.id, {}))
 
-    def save(self, step: RegisteredStep, record: StepRecord) -> StepRecord:
+    def save(self, step: Step, record: StepRecord) -> StepRecord:
         """Record a step's outcome (its status and results), stamped with the time."""
         if not isinstance(record, step.record):
             raise TypeError(f"{step.id} keeps a {step.record.__name__}, not {type(record)}")
@@ -208,16 +170,16 @@ class ProgressRecord:
         self._write_record(step.id, entry)
         return step.record.from_json(entry)
 
-    def log(self, step: RegisteredStep, event: E) -> E:
+    def log(self, step: Step, event: E) -> E:
         """Append one typed event to the journal on behalf of ``step``; flushed at once."""
         entry = {**event.to_json(), "at": utc_now(), "step": step.id}
         self._append(entry)
         return event_from_json(entry)  # type: ignore[return-value]
 
-    def events(self, *kinds: type[E], step: RegisteredStep | None = None) -> list[E]:
+    def events(self, *kinds: type[E], step: Step | None = None) -> list[E]:
         """The journal's events of these kinds (all kinds if none), oldest first."""
         found = []
-        for entry in self.journal_entries(step.id if step else None):
+        for entry in self._entries(step.id if step else None):
             event = event_from_json(entry)
             if not kinds or isinstance(event, kinds):
                 found.append(event)

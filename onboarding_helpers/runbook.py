@@ -27,6 +27,7 @@ from . import locks
 from .credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, CredentialStore
 from .errors import InputError, StepBlocked
 from .progress import ProgressRecord
+from .steps.registry import ACCOUNT, API_KEY
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -191,7 +192,7 @@ class Runbook:
         if not values.get(ACCOUNT_SID) or not values.get(AUTH_TOKEN):
             raise StepBlocked(
                 "No checked Account SID and Auth Token are saved yet.",
-                advice="Run 01_account_sid first.",
+                advice=f"Run {ACCOUNT.id} first.",
             )
         return values[ACCOUNT_SID], values[AUTH_TOKEN]
 
@@ -206,7 +207,7 @@ class Runbook:
         key, secret = values.get(API_KEY_SID), values.get(API_KEY_SECRET)
         if not (account_sid and key and secret):
             raise StepBlocked(
-                "No API key SID and secret are saved yet.", advice="Run 02_api_key first."
+                "No API key SID and secret are saved yet.", advice=f"Run {API_KEY.id} first."
             )
         return self.client_with_key(account_sid, key, secret, step)
 

@@ -377,15 +377,15 @@ def test_corrupt_journal_line(workspace):
 
 
 def test_a_torn_journal_line_from_a_killed_run_is_still_tolerated(tmp_path):
+    from onboarding_helpers.journal import KeyCreateRefused, KeyCreating
+    from onboarding_helpers.steps.registry import API_KEY
+
     progress = ProgressRecord(tmp_path)
-    progress.journal("02_api_key", "creating key", friendly_name="k")
+    progress.log(API_KEY, KeyCreating(friendly_name="k"))
     with open(progress.journal_path, "ab") as out:
         out.write(b'{"account_sid": "AC')  # killed mid-write
-    progress.journal("02_api_key", "key create refused", friendly_name="k")
-    assert [e["action"] for e in progress.journal_entries()] == [
-        "creating key",
-        "key create refused",
-    ]
+    progress.log(API_KEY, KeyCreateRefused(friendly_name="k"))
+    assert [type(e) for e in progress.events()] == [KeyCreating, KeyCreateRefused]
 
 
 # ---------------------------------------------------------------- Ctrl-C and private files

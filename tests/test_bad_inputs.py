@@ -367,7 +367,7 @@ STEP_CASES: list[tuple[str, Callable[[Any], Any], str]] = [
     ),
     (
         "03 flag as text",
-        lambda rb: _step("api_key").check_secret(rb, copy_to_keyring="yes"),
+        lambda rb: _step("secret_key").check_secret(rb, copy_to_keyring="yes"),
         "copy_to_keyring",
     ),
     (

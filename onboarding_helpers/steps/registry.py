@@ -3,7 +3,8 @@
 A step's id is its notebook's name (``notebooks/<id>.ipynb`` and its jupytext pair
 ``notebooks/<id>.py``) and is spelled only here. Its package ``onboarding_helpers.steps.<package>``
 holds the step function, its form and its result panel side by side; its notebook's
-``parameters`` cell declares its parameters (read with ``papermill.inspect_notebook``). The
+``parameters`` cell declares its parameters (read as ``papermill.inspect_notebook`` reads them,
+by ``runner.parameters``). The
 progress board, the runner's plan, the run report, the README's parameter table and the
 benchmark's per-step minimum all come from this list.
 

@@ -65,7 +65,8 @@ from onboarding_helpers.credentials import (
     AUTH_TOKEN,
     MESSAGING_SERVICE_SID,
 )
-from onboarding_helpers.progress import STEP_NAMES, ProgressRecord
+from onboarding_helpers.progress import ProgressRecord
+from onboarding_helpers.steps import registry
 
 from ..secret_audit import leaks
 from .conftest import ROOT, Server
@@ -87,7 +88,8 @@ pytestmark = pytest.mark.browser
 
 
 def _step_status(name: str):
-    return lambda work: ProgressRecord(work.state_dir).step(name).get("status") == "done"
+    step = registry.BY_ID[name]
+    return lambda work: ProgressRecord(work.state_dir).read(step).done
 
 
 STEPS: tuple[Step, ...] = (
@@ -263,7 +265,8 @@ def walk_plan(notebooks: Path = ROOT / "notebooks") -> list[Step]:
     """The steps to walk: table entries whose notebook exists, plus smoke steps for the rest."""
     present = {p.stem for p in notebooks.glob("*.ipynb")}
     table = {step.notebook: step for step in STEPS}
-    order = [n for n in STEP_NAMES if n in present] + sorted(present - set(STEP_NAMES))
+    names = [step.id for step in registry.STEPS]
+    order = [n for n in names if n in present] + sorted(present - set(names))
     return [table.get(name, Step(name, smoke=True)) for name in order]
 
 

@@ -22,14 +22,11 @@ The secret is the one value Twilio shows once. So:
 Requests: a fresh run costs two (list keys, create); a re-run costs one (the check). Keys are
 listed again only when the journal names a key to look for.
 
-Step 03 (``secret_key``) checks the pair; its check (``verify_pair``) and ``check_secret`` are
-still importable from here, as they were before 03 had its own package.
+Step 03 (``secret_key``) checks the pair; this step reuses its check (``verify_pair``).
 """
 
 from __future__ import annotations
 
-from ..secret_key import check_secret, keyring_status
-from ..secret_key.pair import verify_pair
 from .create import create_key
 from .form import ApiKeyForm, form
 from .keys import KeyInfo, list_account_keys, list_keys
@@ -48,11 +45,9 @@ __all__ = [
     "Leftovers",
     "SecretNotSaved",
     "UnsavedSecretHandler",
-    "check_secret",
     "create_key",
     "default_key_name",
     "form",
-    "keyring_status",
     "keys_panel",
     "list_account_keys",
     "list_keys",
@@ -62,5 +57,4 @@ __all__ = [
     "set_up_api_key",
     "unsaved_secret_panel",
     "validate_key_name",
-    "verify_pair",
 ]

@@ -1,8 +1,8 @@
-"""ipywidgets forms, one module per step. Each button calls the same step function the headless
-path calls and shows the result, or the error with its advice, in an Output widget under the form.
+"""What every step's form shares: text and password fields, wide buttons, and ``run_into``.
 
-Shared pieces live here: text and password fields, and ``run_into`` which runs a step into an
-Output widget."""
+Each step's own form lives in its package (``steps/<package>/form.py``); its button calls the
+same step function the headless path calls and shows the result, or the error with its advice,
+in an Output widget under the form."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..display import Panel, error_panel
-from ..errors import RunbookError
+from .display import Panel, error_panel
+from .errors import RunbookError
 
 _LAYOUT = {"description_width": "initial"}
 

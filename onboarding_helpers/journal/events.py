@@ -1,15 +1,8 @@
-"""The journal's event kinds and the steps' records, typed: the only place their names are spelled.
+"""The journal's event kinds: one frozen dataclass per action.
 
-The journal (``journal.jsonl``) is an append-only list of what the runbook did in Twilio and what
-it decided; steps read it back to create nothing twice (an intent with no outcome, a key whose
-secret was lost, a number already bought). Each kind of entry is a frozen dataclass here, and its
-``action`` text is the string older versions wrote, so an existing ``.runbook/`` folder loads
-unchanged. Steps write ``Event`` objects and read them back by class, never by text.
-
-Step records (``progress.json``) are one dataclass per step, read back typed by the steps that
-need another step's result (the Trial flag of 01, the service and Sender ID of 04 ...). Fields
-keep the names older versions used. Values never hold a secret: the progress record refuses
-anything shaped like one.
+Each kind's ``action`` is the text earlier versions wrote, so an existing journal loads unchanged;
+steps write events and read them back by class, never by text. An action this version does not
+know loads as ``UnknownEvent`` and is kept.
 """
 
 from __future__ import annotations
@@ -19,9 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 E = TypeVar("E", bound="Event")
-R = TypeVar("R", bound="StepRecord")
-
-# ---------------------------------------------------------------- events
 
 _EVENT_KINDS: dict[str, type[Event]] = {}
 
@@ -382,118 +372,3 @@ class KeyCheckedOnService(Event):
     action: ClassVar[str] = "checked API key on the Messaging Service"
     service_sid: str = ""
     api_key_sid: str = ""
-
-
-# ---------------------------------------------------------------- step records
-
-STATUSES = ("done", "failed", "blocked", "skipped")
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    """A step's last outcome in ``progress.json``. ``status``: done, failed, blocked, skipped."""
-
-    status: str = ""
-    at: str = ""
-    reason: str = ""
-    error_code: int | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status == "done"
-
-    @classmethod
-    def from_json(cls: type[R], data: dict[str, Any]) -> R:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if getattr(self, f.name) not in (None, "", (), []) or f.name in ("status", "at")
-        }
-
-
-@dataclass(frozen=True)
-class StartRecord(StepRecord):
-    mode: str = ""
-    account_sid: str = ""
-    scenario: str = ""
-
-
-@dataclass(frozen=True)
-class AccountRecord(StepRecord):
-    account_sid: str = ""
-    friendly_name: str = ""
-    type: str = ""
-    account_status: str = ""
-
-
-@dataclass(frozen=True)
-class ApiKeyRecord(StepRecord):
-    key_sid: str = ""
-    friendly_name: str = ""
-    how: str = ""
-    secret_saved: bool | None = None
-    verified: bool | None = None
-    key_revoked: bool | None = None
-    rescue_file: str | None = None
-    orphans: list[str] = field(default_factory=list)
-    old_keys: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SecretRecord(StepRecord):
-    key_sid: str = ""
-    verified: bool | None = None
-    env_file: str = ""
-    mode: str = ""
-    keyring: str = ""
-
-
-@dataclass(frozen=True)
-class PhoneNumberRecord(StepRecord):
-    service_sid: str = ""
-    service_name: str = ""
-    phone_number: str = ""
-    phone_number_sid: str = ""
-
-
-@dataclass(frozen=True)
-class ServiceRecord(StepRecord):
-    service_sid: str = ""
-    service_name: str = ""
-    usecase: str = ""
-    sender_id: str = ""
-    alpha_sender_sid: str = ""
-    phone_numbers: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class TestMessageRecord(StepRecord):
-    __test__: ClassVar[bool] = False  # not a pytest test class
-    outcome: str = ""
-    message_sid: str = ""
-    to: str = ""  # masked
-    service_sid: str = ""
-    sender_id: str = ""
-    shown_from: str = ""
-    statuses: list[str] = field(default_factory=list)
-    seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class HandoffRecord(StepRecord):
-    postman_check: str = ""
-    postman_message_sid: str = ""
-    delivery: str = ""
-    to: str = ""  # masked
-    sent_as: str = ""
-    credential_label: str = ""
-    account_sid: str = ""
-    api_key_sid: str = ""
-    service_sid: str = ""
-    auth: str = ""
-    report_path: str = ""
-    key_check: str = ""  # "passed": with no test_phone, the API key fetched the service

@@ -1,0 +1,123 @@
+"""The journal's event kinds and the steps' records, typed: the only place their names are spelled.
+
+The journal (``journal.jsonl``) is an append-only list of what the runbook did in Twilio and what
+it decided; steps read it back to create nothing twice (an intent with no outcome, a key whose
+secret was lost, a number already bought). Each kind of entry is a frozen dataclass here, and its
+``action`` text is the string older versions wrote, so an existing ``.runbook/`` folder loads
+unchanged. Steps write ``Event`` objects and read them back by class, never by text.
+
+Step records (``progress.json``) are one dataclass per step, read back typed by the steps that
+need another step's result (the Trial flag of 01, the service and Sender ID of 04 ...). Fields
+keep the names older versions used. Values never hold a secret: the progress record refuses
+anything shaped like one.
+"""
+
+from __future__ import annotations
+
+from .events import (
+    AccountFetched,
+    AlphaSenderAdded,
+    ConsoleKeyRecorded,
+    CredentialsBackedUp,
+    DeliveredMessageReused,
+    Event,
+    KeyCheckedOnService,
+    KeyCreateAnswerLost,
+    KeyCreated,
+    KeyCreateRefused,
+    KeyCreateUnanswered,
+    KeyCreating,
+    KeyGone,
+    KeyReplaced,
+    KeyReused,
+    KeyRevoked,
+    KeyVerified,
+    MessageNotSent,
+    MessageSending,
+    MessageSent,
+    MessageStatus,
+    NumberAttached,
+    NumberBought,
+    NumberBuying,
+    NumberGone,
+    PostmanCheckReused,
+    PurchaseNotMade,
+    PurchaseRefused,
+    SandboxAccountProvisioned,
+    ScenarioFaultsInjected,
+    ScenarioKeyMistyped,
+    SecretCopiedToKeyring,
+    SecretRestored,
+    ServiceCreated,
+    ServiceGone,
+    ServiceReused,
+    UnansweredCreateResolved,
+    UnknownEvent,
+    action_of,
+    event_from_json,
+)
+from .records import (
+    STATUSES,
+    AccountRecord,
+    ApiKeyRecord,
+    HandoffRecord,
+    PhoneNumberRecord,
+    SecretRecord,
+    ServiceRecord,
+    StartRecord,
+    StepRecord,
+    TestMessageRecord,
+)
+
+__all__ = [
+    "AccountFetched",
+    "AccountRecord",
+    "AlphaSenderAdded",
+    "ApiKeyRecord",
+    "ConsoleKeyRecorded",
+    "CredentialsBackedUp",
+    "DeliveredMessageReused",
+    "Event",
+    "HandoffRecord",
+    "KeyCheckedOnService",
+    "KeyCreateAnswerLost",
+    "KeyCreateRefused",
+    "KeyCreateUnanswered",
+    "KeyCreated",
+    "KeyCreating",
+    "KeyGone",
+    "KeyReplaced",
+    "KeyReused",
+    "KeyRevoked",
+    "KeyVerified",
+    "MessageNotSent",
+    "MessageSending",
+    "MessageSent",
+    "MessageStatus",
+    "NumberAttached",
+    "NumberBought",
+    "NumberBuying",
+    "NumberGone",
+    "PhoneNumberRecord",
+    "PostmanCheckReused",
+    "PurchaseNotMade",
+    "PurchaseRefused",
+    "STATUSES",
+    "SandboxAccountProvisioned",
+    "ScenarioFaultsInjected",
+    "ScenarioKeyMistyped",
+    "SecretCopiedToKeyring",
+    "SecretRecord",
+    "SecretRestored",
+    "ServiceCreated",
+    "ServiceGone",
+    "ServiceRecord",
+    "ServiceReused",
+    "StartRecord",
+    "StepRecord",
+    "TestMessageRecord",
+    "UnansweredCreateResolved",
+    "UnknownEvent",
+    "action_of",
+    "event_from_json",
+]

@@ -1,0 +1,125 @@
+"""The steps' records in ``progress.json``: one dataclass per step, read back typed.
+
+Fields keep the names older versions wrote. Values never hold a secret: the progress record
+refuses anything shaped like one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+R = TypeVar("R", bound="StepRecord")
+
+STATUSES = ("done", "failed", "blocked", "skipped")
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """A step's last outcome in ``progress.json``. ``status``: done, failed, blocked, skipped."""
+
+    status: str = ""
+    at: str = ""
+    reason: str = ""
+    error_code: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status == "done"
+
+    @classmethod
+    def from_json(cls: type[R], data: dict[str, Any]) -> R:
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if getattr(self, f.name) not in (None, "", (), []) or f.name in ("status", "at")
+        }
+
+
+@dataclass(frozen=True)
+class StartRecord(StepRecord):
+    mode: str = ""
+    account_sid: str = ""
+    scenario: str = ""
+
+
+@dataclass(frozen=True)
+class AccountRecord(StepRecord):
+    account_sid: str = ""
+    friendly_name: str = ""
+    type: str = ""
+    account_status: str = ""
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord(StepRecord):
+    key_sid: str = ""
+    friendly_name: str = ""
+    how: str = ""
+    secret_saved: bool | None = None
+    verified: bool | None = None
+    key_revoked: bool | None = None
+    rescue_file: str | None = None
+    orphans: list[str] = field(default_factory=list)
+    old_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SecretRecord(StepRecord):
+    key_sid: str = ""
+    verified: bool | None = None
+    env_file: str = ""
+    mode: str = ""
+    keyring: str = ""
+
+
+@dataclass(frozen=True)
+class PhoneNumberRecord(StepRecord):
+    service_sid: str = ""
+    service_name: str = ""
+    phone_number: str = ""
+    phone_number_sid: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceRecord(StepRecord):
+    service_sid: str = ""
+    service_name: str = ""
+    usecase: str = ""
+    sender_id: str = ""
+    alpha_sender_sid: str = ""
+    phone_numbers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TestMessageRecord(StepRecord):
+    __test__: ClassVar[bool] = False  # not a pytest test class
+    outcome: str = ""
+    message_sid: str = ""
+    to: str = ""  # masked
+    service_sid: str = ""
+    sender_id: str = ""
+    shown_from: str = ""
+    statuses: list[str] = field(default_factory=list)
+    seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class HandoffRecord(StepRecord):
+    postman_check: str = ""
+    postman_message_sid: str = ""
+    delivery: str = ""
+    to: str = ""  # masked
+    sent_as: str = ""
+    credential_label: str = ""
+    account_sid: str = ""
+    api_key_sid: str = ""
+    service_sid: str = ""
+    auth: str = ""
+    report_path: str = ""
+    key_check: str = ""  # "passed": with no test_phone, the API key fetched the service
