@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" (fake Twilio, the default) or "live" (your real account)
-env_file: str = ""  # credential store, kept at mode 0600; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credential store (0600); empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env
 state_dir: str = ""  # progress record and journal; empty: $ONBOARDING_STATE_DIR or .runbook
 scenario: str = ""  # sandbox training scenario to start on a NEW practice account; empty: none
 headless: bool = False  # True when run by papermill: no forms, use the parameters above

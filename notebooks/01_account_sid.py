@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
-env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 account_sid: str = ""  # AC + 32 characters; empty: the one saved in the env file
 headless: bool = False  # True when run by papermill: no form, check the account directly

@@ -40,7 +40,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
-env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 api_key_source: str = "create"  # "create", or "console": the pair is already in the env file
 api_key_name: str = ""  # name of a new key; empty: "Postman SMS - <account name> - <date>"

@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
-env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 copy_to_keyring: bool = False  # True: also keep a copy in the OS keyring (only where usable)
 headless: bool = False  # True when run by papermill: no form, check the pair directly

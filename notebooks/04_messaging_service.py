@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
-env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 sender_id: str = ""  # exactly as registered with SGNIC; empty: an earlier run's (sandbox: GOVTECH)
 messaging_service_name: str = ""  # ≤64 characters; empty: as in 04a/earlier, else "Postman SMS"

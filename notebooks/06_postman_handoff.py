@@ -33,7 +33,7 @@
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
-env_file: str = ""  # credential store; empty: $ONBOARDING_ENV_FILE or .env
+env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 test_phone: str = ""  # your own mobile, e.g. +6581234567; empty: headless sends nothing
 credential_label: str = ""  # label for Postman (^[a-z0-9-]+$, max 50); empty: suggested
