@@ -51,8 +51,11 @@ find_uv = uv=""; \
 	fi
 
 # Shell: install the lock $(1) into $(VENV), every file hash-checked, with $uv or else $pip.
+# uv compiles the bytecode at install, as pip does: without it every kernel compiles Jupyter's
+# sources afresh wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), and a headless
+# run takes twice as long.
 install_lock = $(find_uv); \
-	if [ -n "$$uv" ]; then inst="$$uv pip install -q --python $(BIN)/python"; \
+	if [ -n "$$uv" ]; then inst="$$uv pip install -q --compile-bytecode --python $(BIN)/python"; \
 	else $(set_pip); inst="$$pip install -q"; fi; \
 	echo "+ $$inst --require-hashes -r $(1)"; \
 	$$inst --require-hashes -r $(1)
