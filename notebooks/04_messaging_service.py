@@ -15,9 +15,10 @@
 # Sender ID** (for example `GOVTECH`), the name recipients see instead of a number.
 #
 # **Why this step matters:** this is where most officers go wrong in the console. The Sender ID
-# breaks a rule, or is owned by another agency, or the account is not upgraded yet; the console may
-# accept it anyway, and the mistake only shows when Postman's test SMS never arrives. This notebook
-# checks the Sender ID before anything is created, and explains each refusal from Twilio.
+# breaks a rule, or alphanumeric Sender IDs are not switched on for the account, or the account is
+# not upgraded yet. An ID registered by another agency is the worst case: Twilio cannot see SGNIC's
+# registry, so it accepts the ID here and the mistake only shows when the test SMS never arrives.
+# This notebook checks the Sender ID before anything is created and explains each refusal.
 #
 # **What you need:**
 #
@@ -26,9 +27,11 @@
 # * its purpose (use case). The guide asks you to state it: it tells your services apart, and
 #   Twilio's support finds your case faster. Postman campaigns are usually *notifications*.
 #
-# **Foreign recipients?** If you also send to numbers outside Singapore, do **04a_buy_phone_number**
-# first: the number goes into the sender pool before the Sender ID, as in the guide. Sending only to
-# Singapore numbers? The Sender ID is enough; skip 04a.
+# **Foreign recipients?** Twilio sends your Sender ID to every country that takes one, so most
+# foreign numbers need nothing more. Some countries need the ID registered there first, and a few
+# (the US, Canada) take only numbers. **04a_buy_phone_number** says what each country you name
+# needs, and buys a number only if one is needed; the number goes into the sender pool before the
+# Sender ID, as in the guide. Sending only to Singapore numbers? Skip 04a.
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
@@ -49,19 +52,22 @@ rb = open_runbook(mode, env_file, state_dir)
 # %% [markdown]
 # ## The Sender ID rules
 #
-# Twilio's rules and SGNIC's together; the runbook checks each one and names every rule that fails:
+# The runbook refuses only what Twilio or SGNIC says is wrong, and names every rule that fails:
 #
-# * 3 to 11 characters;
-# * Latin letters A–Z, digits and spaces only. Twilio would also take `- + _ &`, but SGNIC's
-#   registry does not, and the ID must match the registration character for character, so the
-#   runbook refuses them;
-# * at least one letter (digits only look like a phone number);
-# * no space at the start or the end;
-# * not a generic word such as `OTP`, `SMS` or `INFO`.
+# * 3 to 11 characters (SGNIC's minimum; Twilio's and SGNIC's maximum);
+# * letters A–Z and a–z, digits, spaces and the symbols `- + _ &` (what Twilio takes); Latin
+#   characters only (SGNIC);
+# * at least one letter, and no space at the start or the end;
+# * not `OTP` or `SMS`, the generic IDs SGNIC itself names as refused.
+#
+# It only **warns** about what it suspects: a word that sounds generic (`INFO`, `NOTICE` ...), and
+# the symbols `- + _ &`, which SGNIC allows only if its rules' Annex lists them.
 #
 # The runbook cannot see SGNIC's registry: check yourself that the ID is **exactly** the one on your
-# approval, letter case included. An ID registered to another agency is *protected*: Twilio refuses
-# it, and this notebook says what to do.
+# approval, letter case included. An ID registered by another agency is not refused here; the guide
+# says it shows as an error on the Sender Pool page or as a test SMS that never arrives (step 05).
+# If Twilio refuses the ID (error 21709), the reason is one of two: alphanumeric Sender IDs are not
+# switched on for the account, or Twilio does not take its format. The notebook tells them apart.
 
 # %% [markdown]
 # ## Create the service and add the Sender ID
@@ -88,4 +94,4 @@ if headless:
 # *Messaging Service ID*.
 #
 # Next: **05_send_test_message**, which sends a real SMS through this service to prove the Sender ID
-# arrives.
+# arrives. That is also where an ID registered by another agency shows: the message is blocked.

@@ -11,10 +11,14 @@ import unicodedata
 
 from .errors import InputError
 
+# Where the console lists API keys today (the guide's "Account > API keys & tokens" is the older
+# layout). Every message that sends the officer there uses this.
+API_KEYS_CONSOLE = "Admin > Account management > Keys & credentials > API keys & tokens"
+
 # Twilio SID prefixes and what each one is, in the officer's words.
 SID_KINDS: dict[str, tuple[str, str]] = {
     "AC": ("Account SID", "the Twilio console dashboard, under Account Info"),
-    "SK": ("API key SID", "Account > API keys & tokens in the Twilio console"),
+    "SK": ("API key SID", API_KEYS_CONSOLE),
     "MG": ("Messaging Service SID", "the Messaging Service's Properties page"),
     "PN": ("phone number SID", "Phone Numbers > Active numbers"),
     "AI": ("alpha sender SID", "the Messaging Service's Sender Pool"),
@@ -163,64 +167,145 @@ def validate_friendly_name(value: object, field: str = "friendly name", max_len:
     return cleaned
 
 
-# Words SGNIC refuses as too generic to identify an organisation.
+# SGNIC's own published examples of generic Sender IDs it refuses (SSIR rules of registration).
+SGNIC_GENERIC_SENDER_IDS = frozenset({"OTP", "SMS"})
+# Words we merely suspect are too generic to identify an agency: SGNIC refuses generic IDs
+# without listing them all, and UK operators block many of these (Twilio's UK guidelines). Warned
+# about, never refused.
 GENERIC_SENDER_IDS = frozenset(
     {
-        "OTP", "SMS", "INFO", "TEST", "ALERT", "ALERTS", "NOTICE", "NOTIFY", "VERIFY", "NOREPLY",
-        "ADMIN", "SYSTEM", "MESSAGE", "MSG", "SENDER", "SERVICE", "UPDATE", "UPDATES", "REMINDER",
+        "INFO",
+        "TEST",
+        "ALERT",
+        "ALERTS",
+        "NOTICE",
+        "NOTIFY",
+        "VERIFY",
+        "NOREPLY",
+        "ADMIN",
+        "SYSTEM",
+        "MESSAGE",
+        "MSG",
+        "SENDER",
+        "SERVICE",
+        "UPDATE",
+        "UPDATES",
+        "REMINDER",
+        "TEXT",
     }
-)  # fmt: skip
-_SENDER_ID_CHARS = re.compile(r"^[A-Za-z0-9 ]+$")
+)
+# Twilio's characters for an alphanumeric Sender ID (messaging v1 AlphaSender, official spec).
+_TWILIO_SENDER_ID_CHARS = re.compile(r"^[A-Za-z0-9 +\-_&]+$")
+_SENDER_ID_SYMBOLS = frozenset("-+_&")
+SENDER_ID_MATCH_REMINDER = (
+    "It must equal the ID your agency registered with SGNIC (SSIR), character for character,"
+    " letter case included: the runbook cannot see SGNIC's registry."
+)
+
+
+def _char_name(ch: str) -> str:
+    if ch.isprintable() and ch.isascii():
+        return repr(ch)
+    return unicodedata.name(ch, hex(ord(ch)))
+
+
+def _odd_characters(value: str) -> list[str]:
+    """One sentence per kind of character Twilio or SGNIC refuses (empty: none)."""
+    odd = sorted({ch for ch in value if not _TWILIO_SENDER_ID_CHARS.match(ch)})
+    foreign = [ch for ch in odd if not ch.isascii()]
+    symbols = [ch for ch in odd if ch.isascii()]
+    problems = []
+    if foreign:
+        shown = ", ".join(_char_name(ch) for ch in foreign)
+        problems.append(
+            f"contains {shown}; SGNIC registers Latin characters only (a look-alike or invisible"
+            " character is often picked up when copying)."
+        )
+    if symbols:
+        shown = ", ".join(_char_name(ch) for ch in symbols)
+        problems.append(
+            f"contains {shown}; Twilio accepts only letters A-Z and a-z, digits, spaces and the"
+            " symbols - + _ &."
+        )
+    return problems
 
 
 def sender_id_problems(value: object) -> list[str]:
-    """Every rule the Sender ID breaks, one sentence each (empty list: it is fine).
+    """Every rule the Sender ID breaks, one sentence each (empty list: it may be used).
 
-    Twilio allows up to 11 of A-Z a-z 0-9 space - + _ &. SGNIC registers 3 to 11 Latin letters,
-    digits and spaces. We refuse - + _ & because the ID must match the SGNIC registration
-    character for character, and handsets and operators render those symbols inconsistently.
+    Only what Twilio or SGNIC documents is refused: 3 to 11 characters (SGNIC's minimum,
+    Twilio's and SGNIC's maximum), Twilio's characters (A-Z a-z 0-9 space - + _ &), Latin only, no
+    leading or trailing space, at least one letter, and SGNIC's own generic examples "OTP" and
+    "SMS". What we merely suspect is in ``sender_id_warnings``.
     """
     if not isinstance(value, str):
         return [f"expected text, got {type(value).__name__}."]
-    problems = []
     if not value:
         return ["is empty: type the Sender ID your agency registered with SGNIC."]
+    problems = []
     if len(value) < 3:
         problems.append(f"has {len(value)} characters; SGNIC needs at least 3.")
     if len(value) > 11:
         problems.append(f"has {len(value)} characters; the limit is 11.")
     if value != value.strip():
         problems.append("starts or ends with a space; SGNIC does not allow that.")
-    odd = sorted({ch for ch in value if not _SENDER_ID_CHARS.match(ch)})
-    if odd:
-        shown = ", ".join(
-            repr(ch) if ch.isprintable() and ch.isascii() else unicodedata.name(ch, hex(ord(ch)))
-            for ch in odd
-        )
-        problems.append(
-            f"contains {shown}; use only Latin letters A-Z, digits and spaces"
-            " (symbols such as - + _ & are not accepted by SGNIC's registry)."
-        )
+    problems += _odd_characters(value)
     if not any(ch.isascii() and ch.isalpha() for ch in value):
-        problems.append("has no letter; a Sender ID made only of digits looks like a phone number.")
-    if value.strip().upper() in GENERIC_SENDER_IDS:
+        problems.append("has no letter; Twilio refuses a Sender ID made only of digits.")
+    if value.strip().upper() in SGNIC_GENERIC_SENDER_IDS:
         problems.append(
-            f"'{value.strip()}' is a generic word that SGNIC does not register;"
+            f"'{value.strip()}' is one of SGNIC's own examples of a generic ID it refuses;"
             " use your agency's own name or abbreviation."
         )
     return problems
 
 
-def validate_sender_id(value: object) -> str:
-    """Check the alphanumeric Sender ID against Twilio's and SGNIC's rules together."""
+def sender_id_warnings(value: str) -> list[str]:
+    """What we suspect but no source confirms: said, never refused (empty: nothing)."""
+    warnings = []
+    word = value.strip().upper()
+    if word in GENERIC_SENDER_IDS:
+        warnings.append(
+            f"'{value.strip()}' sounds generic. SGNIC refuses generic IDs and UK operators block"
+            " words like it; if SGNIC approved it for your agency, go ahead."
+        )
+    symbols = sorted(set(value) & _SENDER_ID_SYMBOLS)
+    if symbols:
+        shown = ", ".join(repr(ch) for ch in symbols)
+        them = "it" if len(symbols) == 1 else "them"
+        warnings.append(
+            f"It contains {shown}. Twilio accepts {them}, but SGNIC allows only the special"
+            " characters listed in its rules' Annex, which the runbook could not check: make"
+            f" sure your SSIR approval shows {them} exactly."
+        )
+    if "+" in value:
+        warnings.append(
+            "UK operators have begun refusing Sender IDs with '+' (Twilio's UK guidelines); it"
+            " matters only if you also send to the United Kingdom."
+        )
+    return warnings
+
+
+def sender_id_check(value: object) -> tuple[str, list[str]]:
+    """The Sender ID and what to warn about; refuses (InputError) what Twilio or SGNIC refuses.
+
+    Returned as typed (no trimming, no case change): it must match the SGNIC registration
+    character for character.
+    """
     problems = sender_id_problems(value)
     if problems:
         raise InputError(
             "Sender ID",
             " ".join(problems),
-            "It must equal the ID your agency registered with SGNIC, character for character.",
+            "Type the Sender ID exactly as on your SGNIC (SSIR) approval, character for character.",
         )
-    return value  # type: ignore[return-value]
+    assert isinstance(value, str)  # sender_id_problems refuses everything else
+    return value, sender_id_warnings(value)
+
+
+def validate_sender_id(value: object) -> str:
+    """Check the alphanumeric Sender ID against Twilio's and SGNIC's rules together."""
+    return sender_id_check(value)[0]
 
 
 USECASES = ("notifications", "marketing", "verification", "discussion", "poll", "undeclared")

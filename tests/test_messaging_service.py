@@ -170,24 +170,64 @@ def test_different_alpha_sender_in_the_service_is_explained_not_replaced(rb, the
     assert rb.progress.read(STEP).status == "failed"
 
 
-def test_protected_sender_id_is_explained_and_the_kept_service_is_reused(rb):
+def test_an_id_another_organisation_registered_is_added_and_shows_only_at_05(rb):
+    # Twilio cannot see SGNIC's registry: adding GOVSG (protected in the sandbox) succeeds.
+    result = set_up_messaging_service(rb, "GOVSG")
+
+    assert result.created_alpha_sender
+    shown = str(panel(result))
+    assert "error on the service's Sender Pool page, or a test SMS that never arrives" in shown
+    client = rb.auth_token_client("test")
+    set_account(rb.base_url, account_of(rb), message_step_seconds=0)
+    sent = client.messages.create(
+        to="+6581234567", messaging_service_sid=result.service_sid, body="x"
+    )
+    assert client.messages(sent.sid).fetch().error_code == 30007  # blocked in Singapore
+
+
+def test_alpha_senders_switched_off_names_the_setting_and_the_kept_service_is_reused(rb):
+    set_account(rb.base_url, account_of(rb), alpha_sender_enabled=False)
+
     with pytest.raises(TwilioActionError) as caught:
-        set_up_messaging_service(rb, "GOVSG")
+        set_up_messaging_service(rb, "GOVTECH")
 
     err = caught.value
     assert err.code == 21709 and err.field == "Sender ID"
-    assert "protected" in err.message and "registered to another organisation" in err.message
-    assert "SGNIC" in err.advice and "next run of this step reuses it" in err.advice
+    assert "Twilio gives two causes" in err.message and "format" in err.message
+    assert "registered to another organisation" not in err.message  # not a cause of 21709
+    assert "Enable alphanumeric Sender IDs" in err.advice
+    assert "Messaging > Settings > General > Alphanumeric Sender ID" in err.advice
+    assert "next run of this step reuses it" in err.advice
     [kept] = state(rb)["services"]
     assert kept["alpha_senders"] == []
     assert rb.store.get(MESSAGING_SERVICE_SID) is None
     assert rb.progress.read(STEP).service_sid == kept["sid"]
 
+    set_account(rb.base_url, account_of(rb), alpha_sender_enabled=True)
     fixed = set_up_messaging_service(rb, "GOVTECH")
 
     assert fixed.service_sid == kept["sid"] and not fixed.created_service
     [service] = state(rb)["services"]
     assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
+
+
+def test_21709_for_an_id_with_symbols_points_at_the_format_too(rb):
+    set_account(rb.base_url, account_of(rb), alpha_sender_enabled=False)
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_messaging_service(rb, "GOV-TECH")
+    assert "contains '-'" in caught.value.advice and "format" in caught.value.advice
+
+
+@pytest.mark.parametrize("sender_id", ["GOV-TECH", "A&B CO", "MY_AGENCY", "SG+", "NOTICE"])
+def test_ids_twilio_takes_are_added_with_the_warnings_shown(rb, sender_id):
+    result = set_up_messaging_service(rb, sender_id)
+
+    assert result.sender_id == sender_id and result.warnings
+    [service] = state(rb)["services"]
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == [sender_id]
+    shown = str(panel(result))
+    assert "with a warning" in shown and f"Warning: {result.warnings[0]}" in shown
+    assert "character for character" in shown
 
 
 def test_trial_account_refusal_says_upgrade(tmp_path, sandbox):
@@ -216,8 +256,9 @@ def test_trial_seen_by_step_01_stops_before_any_request(rb):
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"sender_id": "GOV-TECH"}, "Sender ID"),
+        ({"sender_id": "GOV.SG"}, "Sender ID"),
         ({"sender_id": "OTP"}, "Sender ID"),
+        ({"sender_id": "AB"}, "Sender ID"),
         ({"sender_id": "GOVTECH", "messaging_service_name": "x" * 65}, "messaging_service_name"),
         ({"sender_id": "GOVTECH", "usecase": "spam"}, "use case"),
     ],
@@ -280,17 +321,21 @@ def test_released_number_is_noted_and_the_sender_id_still_added(rb):
 
 
 def test_sender_id_panel_lists_each_broken_rule():
-    bad = str(sender_id_panel(" 1-"))
+    bad = str(sender_id_panel(" 1#"))
     assert "breaks 3 rule(s)" in bad and bad.count("\n    ✖ ") == 3
     assert "character for character" in bad
     assert "follows Twilio's and SGNIC's rules" in str(sender_id_panel("GOVTECH"))
+    warned = str(sender_id_panel("NOTICE"))
+    assert "with a warning" in warned and "sounds generic" in warned
 
 
 def test_form_button_runs_the_step(rb):
     from onboarding_helpers.steps.messaging_service import form
 
     shown = form(rb, "GOV-TECH")
-    assert "'-'" in str(shown.sender_check.outputs)  # checked as the officer types
+    assert "'-'" in str(shown.sender_check.outputs)  # checked as the officer types: a warning
+    shown.sender_id.value = "GOV.SG"
+    assert "breaks 1 rule" in str(shown.sender_check.outputs)
     shown.sender_id.value = "GOVTECH"
     assert "follows" in str(shown.sender_check.outputs)
     shown.button.click()

@@ -29,12 +29,10 @@ def _audit(workspace, *runs) -> None:
 
 
 def test_bad_sender_id_then_good_then_rerun_creates_nothing(workspace):
-    bad = workspace.cli(
-        "--only", "00", "--only", "01", "--only", "04", "-p", "sender_id", "GOV-TECH"
-    )
+    bad = workspace.cli("--only", "00", "--only", "01", "--only", "04", "-p", "sender_id", "GOV.SG")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert "Stopped at step 04_messaging_service" in bad.stderr
-    assert "Sender ID" in bad.stderr and "'-'" in bad.stderr and "SGNIC" in bad.stderr
+    assert "Sender ID" in bad.stderr and "'.'" in bad.stderr and "SGNIC" in bad.stderr
     snap, _ = _sandbox_view(workspace)
     assert snap["services"] == []  # refused before any Twilio call
 
@@ -86,3 +84,23 @@ def test_phone_number_branch_needs_confirmation_then_buys_one(workspace):
     posts = [r["path"].rsplit("/", 1)[-1] for r in log if r["method"] == "POST"]
     assert posts == ["IncomingPhoneNumbers.json", "Services", "PhoneNumbers", "AlphaSenders"]
     _audit(workspace, refused, bought)
+
+
+def test_an_id_with_twilios_symbols_is_added_with_its_warning_and_04a_explains_destinations(
+    workspace,
+):
+    steps = ("--only", "00", "--only", "01", "--only", "04a", "--only", "04")
+    done = workspace.cli(*steps, "-r", "sender_id", "A&B CO", "-r", "foreign_countries", "MY, US")
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown_04 = (workspace.out_dir / "04_messaging_service.ipynb").read_text()
+    assert (
+        "with a warning about the Sender ID" in shown_04 and "Warning: It contains '&'" in shown_04
+    )
+    shown_04a = (workspace.out_dir / "04a_buy_phone_number.ipynb").read_text()
+    assert "no phone number is needed for Malaysia" in shown_04a
+    assert "a US number alone does not reach US phones" in shown_04a
+    snap, _ = _sandbox_view(workspace)
+    assert snap["incoming_phone_numbers"] == []  # nothing bought without buy + confirm
+    [service] = snap["services"]
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["A&B CO"]
+    _audit(workspace, done)

@@ -166,3 +166,46 @@ def test_form_buys_only_after_the_tick(rb):
     assert "Phone number ready" in str(shown.output.outputs)
     assert shown.confirm_purchase.value is False  # one tick, one purchase
     assert [n["phone_number"] for n in state(rb)["incoming_phone_numbers"]] == [choice.value]
+
+
+def test_destinations_are_explained_before_anything_is_bought(rb):
+    result = buy_phone_number(rb, foreign_countries="MY, US, GB")
+
+    assert [d.iso for d in result.destinations] == ["MY", "US", "GB"]
+    assert [d.number_helps for d in result.destinations] == [False, True, False]
+    shown = str(panel(result))
+    assert "no phone number is needed for Malaysia" in shown
+    assert "a US number alone does not reach US phones" in shown and "A2P 10DLC" in shown
+    assert "toll-free" in shown and "Geo permissions" in shown
+    assert "https://www.twilio.com/en-us/guidelines/us/sms (checked 2026-12-01)" in shown
+    assert "A number in the sender pool is needed for: United States" in shown
+    assert "reach US phones" not in str(panel(buy_phone_number(rb)))  # nothing named
+    assert requests(rb, "POST") == []
+
+
+def test_no_destination_needing_a_number_is_said_when_buying_is_asked(rb):
+    with pytest.raises(StepBlocked) as caught:
+        buy_phone_number(rb, buy=True, foreign_countries="GB, JP")
+    assert "None of the countries you named is reached by a bought number" in caught.value.message
+    assert state(rb)["incoming_phone_numbers"] == []
+
+
+@pytest.mark.parametrize("typed", ["UK", "XX, MY", "Atlantis", 42])
+def test_a_destination_that_is_not_a_country_is_refused_before_any_request(rb, typed):
+    with pytest.raises(InputError) as caught:
+        buy_phone_number(rb, buy=True, confirm=True, foreign_countries=typed)
+    assert caught.value.field == "foreign_countries" and caught.value.advice
+    assert requests(rb) == []
+    assert rb.progress.read(STEP) == STEP.record()  # never recorded
+
+
+def test_form_shows_what_each_destination_needs_as_you_type(rb):
+    from onboarding_helpers.steps.phone_number import form
+
+    shown = form(rb, foreign_countries="US")
+    assert "A2P 10DLC" in str(shown.destinations.outputs)
+    shown.foreign_countries.value = "UK"
+    assert "the United Kingdom's is GB" in str(shown.destinations.outputs)
+    shown.foreign_countries.value = "KR"
+    shown.search_button.click()
+    assert "South Korea" in str(shown.output.outputs)

@@ -24,6 +24,7 @@ from twilio.rest import Client
 
 from onboarding_helpers import sandbox
 from onboarding_helpers.sandbox import SandboxServer
+from onboarding_helpers.sandbox.resources.alpha_senders import ALPHA_REFUSED
 
 ROOT = Path(__file__).resolve().parents[1]
 RFC2822 = re.compile(r"^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$")
@@ -244,10 +245,11 @@ def test_services_crud_and_paging(acct: Acct) -> None:
 def test_alpha_senders(acct: Acct, server: SandboxServer) -> None:
     mg = acct.service(alpha=None)
     senders = acct.client.messaging.v1.services(mg).alpha_senders
-    for bad in ("", "123456", "TOOLONGNAME12", "Bad.Dot", "govsg", "Singpass"):
+    for bad in ("", "123456", "TOOLONGNAME12", "Bad.Dot", "At@Sign"):
         with pytest.raises(TwilioRestException) as exc:
             senders.create(alpha_sender=bad)
         rest_error(exc, 400, 21709)
+        assert exc.value.msg.endswith(ALPHA_REFUSED)  # Twilio's words, whatever the cause
     ai = senders.create(alpha_sender="My Agency-1")
     raw = acct.http.last_json()
     assert re.fullmatch(r"AI[0-9a-f]{32}", ai.sid) and ai.capabilities == ["SMS"]
@@ -260,19 +262,122 @@ def test_alpha_senders(acct: Acct, server: SandboxServer) -> None:
     assert senders(ai.sid).delete() is True
     assert senders.list() == []
 
-    sandbox.set_account(acct.url, acct.sid, protected_sender_ids=["OTHERORG"])
-    senders.create(alpha_sender="GOVSG")  # no longer protected for this account
-    mg2 = acct.service(alpha=None)
-    with pytest.raises(TwilioRestException) as exc:
-        acct.client.messaging.v1.services(mg2).alpha_senders.create(alpha_sender="otherorg")
-    rest_error(exc, 400, 21709)
+    # An ID another organisation registered with SGNIC is added: Twilio cannot see the registry.
+    senders.create(alpha_sender="govsg")
+    assert [a.alpha_sender for a in senders.list()] == ["govsg"]
 
     trial = Acct(server.url, type="Trial")
     trial_mg = trial.service(alpha=None)
     with pytest.raises(TwilioRestException) as exc:
         trial.client.messaging.v1.services(trial_mg).alpha_senders.create(alpha_sender="MyAgency")
     rest_error(exc, 400, 21709)
-    assert "Trial" in exc.value.msg
+    # Trial accounts never have alpha senders, whatever the setting says.
+    sandbox.set_account(server.url, trial.sid, alpha_sender_enabled=True)
+    with pytest.raises(TwilioRestException) as exc:
+        trial.client.messaging.v1.services(trial_mg).alpha_senders.create(alpha_sender="MyAgency")
+    rest_error(exc, 400, 21709)
+
+
+def test_alpha_senders_switched_off_refuse_with_21709_until_switched_on(acct: Acct) -> None:
+    settings = sandbox.set_account(acct.url, acct.sid, alpha_sender_enabled=False)
+    assert settings["alpha_sender_enabled"] is False
+    mg = acct.service(alpha=None)
+    senders = acct.client.messaging.v1.services(mg).alpha_senders
+    with pytest.raises(TwilioRestException) as exc:
+        senders.create(alpha_sender="GOVTECH")
+    rest_error(exc, 400, 21709)
+    assert exc.value.msg.endswith(ALPHA_REFUSED)
+    assert senders.list() == []
+
+    sandbox.set_account(acct.url, acct.sid, alpha_sender_enabled="true")
+    assert senders.create(alpha_sender="GOVTECH").alpha_sender == "GOVTECH"
+
+
+def _final(acct: Acct, mg: str, to: str) -> Any:
+    """Send through service ``mg`` (steps of 0 s) and fetch the message as it ends."""
+    sid = acct.client.messages.create(to=to, from_=mg, body="x").sid
+    return acct.client.messages(sid).fetch()
+
+
+@pytest.mark.parametrize(
+    ("to", "status", "error", "from_alpha"),
+    [
+        ("+6581234567", "delivered", None, True),  # registered in Singapore by default
+        ("+447911123456", "delivered", None, True),  # the UK takes it as is
+        ("+60123456789", "delivered", None, True),  # Malaysia too (operators replace it)
+        ("+81901234567", "delivered", None, True),  # Japan
+        ("+66812345678", "failed", 30007, True),  # Thailand: registration required
+        ("+639171234567", "failed", 30007, True),  # the Philippines too
+        ("+27821234567", "delivered", None, True),  # another country: the default rule
+    ],
+)
+def test_the_sender_id_goes_wherever_the_country_takes_one(
+    acct: Acct, to: str, status: str, error: int | None, from_alpha: bool
+) -> None:
+    sandbox.set_account(acct.url, acct.sid, message_step_seconds=0)
+    mg = acct.service(alpha="MyAgency")
+    msg = _final(acct, mg, to)
+    assert (msg.status, msg.error_code, msg.from_) == (status, error, "MyAgency")
+
+
+def test_registering_the_id_in_a_country_lets_it_through(acct: Acct) -> None:
+    sandbox.set_account(
+        acct.url, acct.sid, message_step_seconds=0, alpha_registered_countries="SG,TH"
+    )
+    msg = _final(acct, acct.service(alpha="MyAgency"), "+66812345678")
+    assert (msg.status, msg.from_) == ("delivered", "MyAgency")
+    sandbox.set_account(acct.url, acct.sid, alpha_registered_countries="")
+    msg = _final(acct, acct.service(alpha="MyAgency"), "+6581234567")
+    assert (msg.status, msg.error_code) == ("failed", 30007)  # not registered in Singapore
+
+
+def test_a_protected_id_is_blocked_in_singapore_only(acct: Acct) -> None:
+    sandbox.set_account(acct.url, acct.sid, message_step_seconds=0)
+    mg = acct.service(alpha="GOVSG")  # in the default protected list
+    assert (
+        _final(acct, mg, "+6581234567").error_code,
+        _final(acct, mg, "+447911123456").status,
+    ) == (
+        30007,
+        "delivered",
+    )
+
+
+def test_where_alpha_is_not_taken_a_pool_number_goes_and_the_us_needs_it_registered(
+    acct: Acct,
+) -> None:
+    sandbox.set_account(acct.url, acct.sid, message_step_seconds=0)
+    mg = acct.service(alpha="MyAgency")
+    for to in ("+14155550123", "+14165550123", "+821012345678", "+64211234567"):
+        with pytest.raises(TwilioRestException) as exc:
+            acct.client.messages.create(to=to, from_=mg, body="x")
+        rest_error(exc, 400, 21612)
+    offer = acct.client.available_phone_numbers("US").local.list(limit=1)[0]
+    pn = acct.client.incoming_phone_numbers.create(phone_number=offer.phone_number)
+    acct.client.messaging.v1.services(mg).phone_numbers.create(phone_number_sid=pn.sid)
+
+    us = _final(acct, mg, "+14155550123")
+    assert (us.status, us.error_code, us.from_) == ("failed", 30034, offer.phone_number)
+    assert us.price is None  # failed messages are not priced
+    for to in ("+14165550123", "+821012345678"):  # Canada, South Korea: from the number
+        other = _final(acct, mg, to)
+        assert (other.status, other.from_) == ("delivered", offer.phone_number)
+    assert _final(acct, mg, "+6581234567").from_ == "MyAgency"  # Singapore keeps the ID
+
+    sandbox.set_account(acct.url, acct.sid, us_senders_registered=True)
+    registered = _final(acct, mg, "+14155550123")
+    assert (registered.status, registered.from_) == ("delivered", offer.phone_number)
+
+
+def test_delivery_settings_are_checked_and_shown(acct: Acct) -> None:
+    settings = sandbox.snapshot(acct.url, acct.sid)["account"]
+    assert settings["alpha_sender_enabled"] is True
+    assert settings["alpha_registered_countries"] == ["SG"]
+    assert settings["us_senders_registered"] is False
+    for bad in ({"alpha_sender_enabled": "maybe"}, {"alpha_registered_countries": "Singapore"}):
+        with pytest.raises(sandbox.SandboxError):
+            sandbox.set_account(acct.url, acct.sid, **bad)
+    assert sandbox.snapshot(acct.url, acct.sid)["account"] == settings  # nothing changed
 
 
 # ---------------------------------------------------------------- phone numbers

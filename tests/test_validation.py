@@ -2,7 +2,11 @@ import pytest
 
 from onboarding_helpers.errors import InputError
 from onboarding_helpers.validation import (
+    GENERIC_SENDER_IDS,
+    SGNIC_GENERIC_SENDER_IDS,
+    sender_id_check,
     sender_id_problems,
+    sender_id_warnings,
     validate_account_sid,
     validate_api_key_sid,
     validate_auth_token,
@@ -64,9 +68,15 @@ def test_good_auth_token():
     assert validate_auth_token(token) == token
 
 
-@pytest.mark.parametrize("value", ["GOVTECH", "MOH SG", "CPF", "HDB123", "A1B2C3D4E5F"])
-def test_good_sender_ids(value):
+@pytest.mark.parametrize(
+    "value",
+    ["GOVTECH", "MOH SG", "CPF", "HDB123", "A1B2C3D4E5F", "GOV-TECH", "A&B CO", "MY_AGENCY", "SG+"],
+)
+def test_good_sender_ids_including_twilios_symbols(value):
+    # Twilio's spec takes - + _ &; SGNIC's Annex may too: only a warning, never a refusal.
     assert validate_sender_id(value) == value
+    cleaned, _ = sender_id_check(value)
+    assert cleaned == value  # as typed: no trimming, no case change
 
 
 @pytest.mark.parametrize(
@@ -76,28 +86,56 @@ def test_good_sender_ids(value):
         ("AB", "at least 3"),
         ("ABCDEFGHIJKL", "limit is 11"),
         (" GOVTECH", "starts or ends with a space"),
-        ("GOV-TECH", "'-'"),
-        ("GOV_TECH", "'_'"),
-        ("GOV&CO", "'&'"),
-        ("GOV+", "'+'"),
+        ("GOVTECH ", "starts or ends with a space"),
+        ("GOV.SG", "'.'"),
+        ("GOV#1", "'#'"),
+        ("GOV@SG", "'@'"),
         ("12345", "no letter"),
-        ("OTP", "generic word"),
-        ("sms", "generic word"),
+        ("OTP", "SGNIC's own examples"),
+        ("sms", "SGNIC's own examples"),
         ("GОVTECH", "CYRILLIC"),
+        ("GOV\u200bTECH", "ZERO WIDTH SPACE"),
     ],
 )
 def test_bad_sender_ids_get_one_message_per_rule(value, fragment):
     problems = sender_id_problems(value)
     assert any(fragment in p for p in problems), problems
     with pytest.raises(InputError) as caught:
-        validate_sender_id(value)
+        sender_id_check(value)
     assert caught.value.field == "Sender ID"
-    assert "SGNIC" in caught.value.advice
+    assert "SGNIC" in caught.value.advice  # the fix: as on the SSIR approval
 
 
 def test_sender_id_breaking_several_rules_lists_each():
-    problems = sender_id_problems(" 1-")
-    assert len(problems) >= 3  # leading space, symbol, no letter
+    problems = sender_id_problems(" 1#")
+    assert len(problems) == 3  # leading space, a symbol Twilio refuses, no letter
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("NOTICE", "sounds generic"),
+        ("info", "sounds generic"),
+        ("GOV-TECH", "'-'"),
+        ("A&B CO", "'&'"),
+        ("MY_AGENCY", "'_'"),
+        ("SG+", "UK operators"),
+    ],
+)
+def test_what_we_only_suspect_is_a_warning(value, fragment):
+    cleaned, warnings = sender_id_check(value)
+    assert cleaned == value and sender_id_problems(value) == []
+    assert any(fragment in w for w in warnings), warnings
+    assert sender_id_warnings(value) == warnings
+
+
+def test_a_plain_sender_id_has_no_warning():
+    assert sender_id_check("GOVTECH") == ("GOVTECH", [])
+
+
+def test_only_sgnics_own_examples_are_refused_as_generic():
+    assert SGNIC_GENERIC_SENDER_IDS == {"OTP", "SMS"}
+    assert not SGNIC_GENERIC_SENDER_IDS & GENERIC_SENDER_IDS  # the rest are warnings
 
 
 @pytest.mark.parametrize("value", ["", "   ", "x" * 65, "bad\x00name"])

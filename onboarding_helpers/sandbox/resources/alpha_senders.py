@@ -1,9 +1,12 @@
 """The AlphaSenders resource (messaging v1 ``/v1/Services/{MG}/AlphaSenders``): a service's
 alphanumeric Sender ID, one per service.
 
-Which Sender IDs an account may add is decided in ``_check_sender_id``: Twilio's format rule, no
-Trial accounts, and none of the account's ``protected_sender_ids`` (they "belong to another
-organisation").
+Which Sender IDs an account may add is decided in ``_check_sender_id``, with Twilio's two causes
+for 21709: alphanumeric Sender IDs not enabled for the account (never for a Trial account; the
+account setting ``alpha_sender_enabled``), or a format Twilio does not take. An ID another
+organisation registered with SGNIC (``protected_sender_ids``) is added like any other: Twilio
+cannot see SGNIC's registry, and such an ID shows only when messages to Singapore are blocked
+(``delivery``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ import re
 import sqlite3
 from typing import Any
 
-from onboarding_helpers.sandbox import _db
+from onboarding_helpers.sandbox import _db, delivery
 from onboarding_helpers.sandbox.resources.base import Ctx, route
 from onboarding_helpers.sandbox.resources.services import service_row, service_url
 from onboarding_helpers.sandbox.wire import ApiError, Response, iso8601, not_found, v1_list
 
 ALPHA_RE = re.compile(r"^[A-Za-z0-9 +\-_&]{1,11}$")
+# Twilio's words for 21709, whichever of its causes applies.
+ALPHA_REFUSED = "Alpha Sender ID is Invalid or Not Authorized for this Messaging Service"
 
 
 def alpha_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -51,25 +56,10 @@ def service_alpha_sender(conn: sqlite3.Connection, service_sid: str) -> str | No
     return row[0] if row else None
 
 
-def _check_sender_id(account: sqlite3.Row, value: str) -> None:
-    """Refuse (400/21709) a Sender ID this account may not add."""
-    problem = alpha_sender_problem(value)
-    if problem:
-        raise ApiError(400, 21709, f"Invalid Alpha Sender ID '{value}': {problem}")
-    if account["type"] == "Trial":
-        raise ApiError(
-            400,
-            21709,
-            "Alphanumeric Sender ID is not available to Trial accounts. Upgrade the account.",
-        )
-    protected = {s.strip().upper() for s in _db.loads_list(account["protected_sender_ids"])}
-    if value.strip().upper() in protected:
-        raise ApiError(
-            400,
-            21709,
-            f"Alpha Sender ID '{value}' is not authorized for this account:"
-            " it is protected for another organisation",
-        )
+def _check_sender_id(ctx: Ctx, value: str) -> None:
+    """Refuse (400/21709, as Twilio words it) a Sender ID this account may not add."""
+    if alpha_sender_problem(value) or not delivery.alpha_senders_enabled(ctx.conn, ctx.account):
+        raise ApiError(400, 21709, ALPHA_REFUSED)
 
 
 def _alpha_row(ctx: Ctx, mg: str, ai: str) -> sqlite3.Row:
@@ -84,9 +74,10 @@ def _alpha_row(ctx: Ctx, mg: str, ai: str) -> sqlite3.Row:
 def _create(ctx: Ctx, mg: str) -> Response:
     service_row(ctx, mg)
     value = ctx.form.get("AlphaSender", "")
-    _check_sender_id(ctx.account, value)
+    _check_sender_id(ctx, value)
     if service_alpha_sender(ctx.conn, mg) is not None:
-        # Twilio allows one alpha sender per service; we answer with the pool-limit code.
+        # Twilio allows one alpha sender per service; a second overflows the sender pool's
+        # limit for alpha senders (21714: the pool reached its size limit).
         raise ApiError(400, 21714, "A Messaging Service can have only one Alpha Sender ID")
     sid, ts = _db.new_sid("AI"), _db.now()
     ctx.conn.execute(

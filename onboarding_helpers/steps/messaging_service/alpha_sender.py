@@ -1,8 +1,9 @@
 """The alphanumeric Sender ID in the service: the name recipients see, as registered with SGNIC.
 
 One already in the service is reused when it equals the Sender ID exactly, and explained (nothing
-changed) when it differs: a service holds one alpha sender. Twilio's refusals (a Trial account, an
-ID protected for another organisation) are explained with what to do next.
+changed) when it differs: a service holds one alpha sender. Twilio's refusal (21709: alpha senders
+not enabled for the account, a Trial account, or a format Twilio does not take) is explained with
+what to do next.
 """
 
 from __future__ import annotations
@@ -47,10 +48,19 @@ def check_not_trial(rb: Runbook) -> None:
         )
 
 
+# Where the account's switch for alphanumeric Sender IDs is (Twilio's glossary: "turn on
+# Alphanumeric Sender ID in the SMS Settings for your account").
+ALPHA_SETTING = "Messaging > Settings > General > Alphanumeric Sender ID"
+
+
 def _alpha_sender_refused(
     rb: Runbook, client: Client, err: TwilioActionError, sender_id: str, service: ServiceOutcome
 ) -> TwilioActionError:
-    """21709 and relatives: say whether the account is Trial or the ID is protected."""
+    """21709: Twilio's two causes (not enabled for the account, or the ID's format), told apart.
+
+    A Trial account (never enabled) is named outright. An ID registered to another organisation
+    is not a cause of 21709: Twilio cannot see SGNIC's registry.
+    """
     kept = (
         f" The Messaging Service '{service.friendly_name}' ({service.sid}) is kept, empty of"
         " Sender IDs; the next run of this step reuses it."
@@ -64,7 +74,8 @@ def _alpha_sender_refused(
     if account_type == "Trial":
         err.message = (
             f"Twilio refused the Sender ID '{sender_id}' because this is still a Trial account:"
-            f" alphanumeric Sender IDs need an upgraded (paid) account (error {err.code})."
+            " Trial accounts never have alphanumeric Sender IDs enabled; an upgraded (paid)"
+            f" account has them (error {err.code})."
         )
         err.advice = (
             "Upgrade billing (Billing > Manage Billing > Upgrade, prepaid with a corporate card)"
@@ -72,16 +83,28 @@ def _alpha_sender_refused(
         )
         err.field = "Account SID"
         return err
+    symbols = sorted(set(sender_id) & set("-+_&"))
     err.message = (
-        f"Twilio refused the Sender ID '{sender_id}' (error {err.code}). Its format is fine, so"
-        " Twilio holds it as protected: it is registered to another organisation, or not yet"
-        " mapped to your account."
+        f"Twilio refused the Sender ID '{sender_id}' (error {err.code}). Twilio gives two causes:"
+        " alphanumeric Sender IDs are not enabled for this account, or the ID's format is not"
+        " one Twilio accepts."
+    )
+    fmt = (
+        f" If alpha senders are enabled, the format is the likely cause: '{sender_id}' contains"
+        f" {', '.join(repr(ch) for ch in symbols)}, which Twilio's API accepts but its error page"
+        " for 21709 does not list (letters, digits and spaces); check with Twilio support, and"
+        " keep the ID exactly as registered with SGNIC."
+        if symbols
+        else f" '{sender_id}' passed the runbook's format checks (Twilio's and SGNIC's rules), so"
+        " the setting is the likely cause; if it is enabled, ask Twilio support."
     )
     err.advice = (
-        "Check your SGNIC (SSIR) approval: the Sender ID must be your agency's and typed exactly"
-        " as registered. If it is yours, ask Twilio to map it to this account (Twilio's Sender ID"
-        " form, with the SSIR approval screenshot). If another agency owns it, you cannot use it:"
-        " register your own ID with SGNIC." + kept
+        f"Enable alphanumeric Sender IDs: in the console open {ALPHA_SETTING} and check it is"
+        " on (the Add Senders page of a service also shows a notice while it is off). Upgraded"
+        " accounts have it by default; if it is off and you cannot turn it on, ask Twilio"
+        f" support to enable it.{fmt} An ID registered to another organisation is not the"
+        " cause: Twilio cannot see SGNIC's registry, and such an ID shows only later, as an"
+        " error on the Sender Pool page or a test SMS that never arrives." + kept
     )
     err.field = "Sender ID"
     return err

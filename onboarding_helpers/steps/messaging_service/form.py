@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from ...forms import run_into, text_field, wide_button
+from ...forms import TokenField, run_into, text_field, wide_button
 from ...runbook import Runbook
 from ...validation import USECASES
 from .alpha_sender import resolve_sender_id
@@ -53,12 +53,14 @@ class MessagingServiceForm(widgets.VBox):
             description="Set up Messaging Service", button_style="primary", icon="check"
         )
         self.output = widgets.Output()
+        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
         super().__init__(
             [
                 self.messaging_service_name,
                 self.usecase,
                 self.sender_id,
                 self.sender_check,
+                self.token.field,
                 self.button,
                 self.output,
             ]
@@ -77,11 +79,13 @@ class MessagingServiceForm(widgets.VBox):
     def _set_up(self, _: widgets.Button) -> None:
         result = run_into(
             self.output,
-            lambda: set_up_messaging_service(
-                self._runbook,
-                self.sender_id.value,
-                self.messaging_service_name.value,
-                self.usecase.value,
+            self.token.around(
+                lambda: set_up_messaging_service(
+                    self._runbook,
+                    self.sender_id.value,
+                    self.messaging_service_name.value,
+                    self.usecase.value,
+                )
             ),
             panel,
         )

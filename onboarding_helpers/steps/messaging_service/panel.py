@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from ...display import Panel
-from ...validation import sender_id_problems
+from ...validation import SENDER_ID_MATCH_REMINDER, sender_id_problems, sender_id_warnings
+from ..registry import TEST_MESSAGE
 from .step import MessagingServiceResult
+
+# The guide's two signs that a Sender ID is registered to another organisation: Twilio cannot
+# see SGNIC's registry, so adding it here may succeed all the same.
+PROTECTED_ID_SIGNS = (
+    "An ID registered by another organisation shows in one of two ways: an error on the"
+    f" service's Sender Pool page, or a test SMS that never arrives ({TEST_MESSAGE.id})."
+)
 
 
 def panel(result: MessagingServiceResult) -> Panel:
@@ -23,37 +31,43 @@ def panel(result: MessagingServiceResult) -> Panel:
     notes += [
         "Saved in the env file as TWILIO_MESSAGING_SERVICE_SID. In Postman it goes into the"
         " field 'Messaging Service ID'.",
-        f"'{result.sender_id}' must equal the Sender ID registered with SGNIC, character for"
-        " character (letter case included). Step 05 sends a test SMS to prove it arrives.",
+        f"'{result.sender_id}': {SENDER_ID_MATCH_REMINDER}",
+        PROTECTED_ID_SIGNS,
     ]
+    warned = bool(result.warnings)
     return Panel(
-        "ok",
-        "Messaging Service ready: this is your Messaging Service SID.",
+        "warn" if warned else "ok",
+        "Messaging Service ready: this is your Messaging Service SID"
+        + (", with a warning about the Sender ID." if warned else "."),
         rows=[
             ("Messaging Service SID", result.service_sid),
             ("Service friendly name", result.friendly_name),
             ("Use case", result.usecase),
             *pool,
         ],
-        notes=notes,
+        notes=[f"Warning: {w}" for w in result.warnings] + notes,
     )
 
 
 def sender_id_panel(value: str) -> Panel:
-    """The Sender ID against Twilio's and SGNIC's rules: each broken rule on its own line."""
+    """The Sender ID against Twilio's and SGNIC's rules: each broken rule on its own line, then
+    what we only suspect, as warnings."""
     problems = sender_id_problems(value)
     if problems:
         return Panel(
             "error",
             f"Sender ID {value!r} breaks {len(problems)} rule(s):",
-            notes=[f"✖ {p}" for p in problems]
-            + ["It must equal the ID your agency registered with SGNIC, character for character."],
+            notes=[f"✖ {p}" for p in problems] + [SENDER_ID_MATCH_REMINDER],
+        )
+    warnings = sender_id_warnings(value)
+    if warnings:
+        return Panel(
+            "warn",
+            f"Sender ID '{value}' follows Twilio's and SGNIC's rules, with a warning:",
+            notes=[f"! {w}" for w in warnings] + [SENDER_ID_MATCH_REMINDER],
         )
     return Panel(
         "ok",
         f"Sender ID '{value}' follows Twilio's and SGNIC's rules.",
-        notes=[
-            "Check it is exactly the ID on your SGNIC (SSIR) approval, letter case included:"
-            " the runbook cannot see SGNIC's registry."
-        ],
+        notes=[SENDER_ID_MATCH_REMINDER],
     )

@@ -14,7 +14,7 @@ from ...credentials import MESSAGING_SERVICE_SID
 from ...errors import StepBlocked, TwilioActionError
 from ...journal import NumberGone, ServiceRecord
 from ...runbook import Runbook, step_action
-from ...validation import validate_friendly_name, validate_sender_id, validate_usecase
+from ...validation import sender_id_check, validate_friendly_name, validate_usecase
 from ..registry import MESSAGING_SERVICE as STEP
 from ..registry import PHONE_NUMBER
 from .alpha_sender import check_not_trial, ensure_alpha_sender, resolve_sender_id
@@ -37,6 +37,8 @@ class MessagingServiceResult:
     created_alpha_sender: bool
     attached_number: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # What we suspect about the Sender ID but no source confirms (generic-sounding, symbols).
+    warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
 @step_action(STEP.id)
@@ -51,7 +53,7 @@ def set_up_messaging_service(
     Every input is checked before any Twilio call, so a bad Sender ID leaves nothing behind.
     Empty ``sender_id``/``messaging_service_name`` reuse what an earlier run used.
     """
-    sender_id = validate_sender_id(resolve_sender_id(rb, sender_id))
+    sender_id, warnings = sender_id_check(resolve_sender_id(rb, sender_id))
     name = validate_friendly_name(
         resolve_service_name(rb, messaging_service_name), "messaging_service_name"
     )
@@ -92,6 +94,7 @@ def set_up_messaging_service(
         created_alpha_sender=alpha_created,
         attached_number=attached,
         notes=tuple(notes),
+        warnings=tuple(warnings),
     )
     rb.progress.save(
         STEP,

@@ -1,8 +1,12 @@
-"""Step 04a (optional): a US phone number in the Messaging Service's sender pool.
+"""Step 04a (optional): what the agency's foreign destinations need, and a US phone number in the
+Messaging Service's sender pool for those that need one.
 
-Only for agencies that also send to numbers outside Singapore: an alphanumeric Sender ID does not
-reach some countries (the US among them), and Twilio then sends from a number in the pool. The
-guide quotes about USD 1.15 a month for a US number, billed to the agency.
+Twilio sends the Sender ID to every country that takes one, and from a number in the pool only
+where alphanumeric Sender IDs are not taken (``countries``). Most foreign destinations need no
+number; some need the Sender ID registered there; the US needs a number registered for A2P 10DLC
+(or a verified toll-free number): a US number alone does not reach US phones. The step says so
+for the countries named in ``foreign_countries`` (``destinations.py``) before anything is bought.
+The guide quotes about USD 1.15 a month for a US number, billed to the agency.
 
 Buying costs money, so it happens only when both ``buy`` and ``confirm`` are True; otherwise the
 step lists candidate numbers (``numbers.py``) and creates nothing. A number the runbook bought
@@ -17,6 +21,7 @@ so it creates or reuses the service itself with step 04's ``ensure_service``.
 
 from __future__ import annotations
 
+from .destinations import Destination, destination_notes, plan_destinations
 from .form import PhoneNumberForm, form
 from .numbers import (
     CANDIDATES,
@@ -34,11 +39,14 @@ __all__ = [
     "COUNTRY",
     "MONTHLY_PRICE",
     "Candidate",
+    "Destination",
     "PhoneNumberForm",
     "PhoneNumberResult",
     "buy_phone_number",
+    "destination_notes",
     "form",
     "panel",
+    "plan_destinations",
     "search_numbers",
     "validate_us_number",
 ]

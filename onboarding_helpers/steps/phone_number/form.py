@@ -1,4 +1,5 @@
-"""Step 04a's form: search US numbers, pick one, confirm the cost, buy and attach."""
+"""Step 04a's form: the countries the agency sends to (what each needs, as you type), then
+search US numbers, pick one, confirm the cost, buy and attach."""
 
 from __future__ import annotations
 
@@ -6,19 +7,35 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from ...forms import run_into, text_field, wide_button
+from ...countries import parse_countries
+from ...display import Panel
+from ...errors import InputError
+from ...forms import TokenField, run_into, text_field, wide_button
 from ...runbook import Runbook
 from ..messaging_service import DEFAULT_USECASE, resolve_service_name, usecase_dropdown
+from .destinations import destination_notes, plan_destinations
 from .numbers import MONTHLY_PRICE
 from .panel import panel
 from .step import PhoneNumberResult, buy_phone_number
 
 
+def destinations_panel(value: str) -> Panel:
+    """What the countries typed so far need (or why the text is not a list of countries)."""
+    try:
+        destinations = plan_destinations(parse_countries(value, "foreign_countries"))
+    except InputError as err:
+        return Panel("error", err.message, notes=[err.advice])
+    return Panel(
+        "info", "What these destinations need", notes=destination_notes(destinations, buying=False)
+    )
+
+
 class PhoneNumberForm(widgets.VBox):
-    """The fields ``messaging_service_name`` and ``usecase``, the ``search_button`` that fills
-    ``phone_number`` with the numbers on offer, the ``confirm_purchase`` tick, the ``buy_button``,
-    and the result (or the error and its advice) in ``output``. Nothing is bought until the
-    officer ticks the confirmation and presses Buy; one tick buys at most once."""
+    """The field ``foreign_countries`` (what each country needs shown in ``destinations`` as the
+    officer types), the fields ``messaging_service_name`` and ``usecase``, the ``search_button``
+    that fills ``phone_number`` with the numbers on offer, the ``confirm_purchase`` tick, the
+    ``buy_button``, and the result (or the error and its advice) in ``output``. Nothing is bought
+    until the officer ticks the confirmation and presses Buy; one tick buys at most once."""
 
     def __init__(
         self,
@@ -26,7 +43,14 @@ class PhoneNumberForm(widgets.VBox):
         messaging_service_name: str = "",
         usecase: str = "",
         on_done: Callable[[PhoneNumberResult], None] | None = None,
+        foreign_countries: str = "",
     ) -> None:
+        self.foreign_countries = text_field(
+            "Countries you send to (outside Singapore)",
+            foreign_countries,
+            "ISO codes, e.g. MY, US, GB",
+        )
+        self.destinations = widgets.Output()
         self.messaging_service_name = text_field(
             "Messaging Service name",
             resolve_service_name(rb, messaging_service_name),
@@ -47,13 +71,17 @@ class PhoneNumberForm(widgets.VBox):
             description="Buy and add to service", button_style="warning", icon="cart-plus"
         )
         self.output = widgets.Output()
+        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
         super().__init__(
             [
+                self.foreign_countries,
+                self.destinations,
                 self.messaging_service_name,
                 self.usecase,
                 self.search_button,
                 self.phone_number,
                 self.confirm_purchase,
+                self.token.field,
                 self.buy_button,
                 self.output,
             ]
@@ -62,12 +90,24 @@ class PhoneNumberForm(widgets.VBox):
         self._on_done = on_done
         self.search_button.on_click(self._search)
         self.buy_button.on_click(self._buy)
+        self.foreign_countries.observe(self._show_destinations, names="value")
+        self._show_destinations()
+
+    def _show_destinations(self, _: object = None) -> None:
+        self.destinations.outputs = ()  # reset the model; clear_output() can wipe the new result
+        self.destinations.append_display_data(destinations_panel(self.foreign_countries.value))
 
     def _search(self, _: widgets.Button) -> None:
         result = run_into(
             self.output,
-            lambda: buy_phone_number(
-                self._runbook, self.messaging_service_name.value, self.usecase.value, buy=False
+            self.token.around(
+                lambda: buy_phone_number(
+                    self._runbook,
+                    self.messaging_service_name.value,
+                    self.usecase.value,
+                    buy=False,
+                    foreign_countries=self.foreign_countries.value,
+                )
             ),
             panel,
         )
@@ -82,13 +122,16 @@ class PhoneNumberForm(widgets.VBox):
     def _buy(self, _: widgets.Button) -> None:
         result = run_into(
             self.output,
-            lambda: buy_phone_number(
-                self._runbook,
-                self.messaging_service_name.value,
-                self.usecase.value,
-                True,
-                self.confirm_purchase.value,
-                self.phone_number.value or "",
+            self.token.around(
+                lambda: buy_phone_number(
+                    self._runbook,
+                    self.messaging_service_name.value,
+                    self.usecase.value,
+                    True,
+                    self.confirm_purchase.value,
+                    self.phone_number.value or "",
+                    self.foreign_countries.value,
+                )
             ),
             panel,
         )
@@ -102,6 +145,7 @@ def form(
     messaging_service_name: str = "",
     usecase: str = "",
     on_done: Callable[[PhoneNumberResult], None] | None = None,
+    foreign_countries: str = "",
 ) -> PhoneNumberForm:
     """Step 04a's form: nothing is bought until the confirmation is ticked and Buy pressed."""
-    return PhoneNumberForm(rb, messaging_service_name, usecase, on_done)
+    return PhoneNumberForm(rb, messaging_service_name, usecase, on_done, foreign_countries)

@@ -1,15 +1,18 @@
-"""Step 04a's panel: the number in the sender pool, or the numbers on offer."""
+"""Step 04a's panel: the number in the sender pool, or the numbers on offer; and what each
+destination the officer named needs."""
 
 from __future__ import annotations
 
 from ...display import Panel
 from ..registry import MESSAGING_SERVICE
+from .destinations import destination_notes
 from .numbers import MONTHLY_PRICE
 from .step import PhoneNumberResult
 
 
 def panel(result: PhoneNumberResult) -> Panel:
     """The number in the sender pool, or (nothing bought) the candidates and how to buy."""
+    destinations = destination_notes(result.destinations, buying=bool(result.service_sid))
     if result.service_sid:
         if result.bought:
             how = f"Bought {result.phone_number} ({MONTHLY_PRICE}, billed to your agency)."
@@ -29,6 +32,7 @@ def panel(result: PhoneNumberResult) -> Panel:
                 how,
                 f"{where} the sender pool of '{result.service_name}'.",
                 *result.notes,
+                *destinations,
                 f"Next: {MESSAGING_SERVICE.id} adds your Sender ID to the same service.",
             ],
         )
@@ -37,7 +41,10 @@ def panel(result: PhoneNumberResult) -> Panel:
             "info",
             f"You already have {result.phone_number}, bought by an earlier run.",
             rows=[("Phone number SID", result.phone_number_sid or "")],
-            notes=["Set buy_phone_number True to put it into the sender pool (no new purchase)."],
+            notes=[
+                *destinations,
+                "Set buy_phone_number True to put it into the sender pool (no new purchase).",
+            ],
         )
     return Panel(
         "info",
@@ -45,7 +52,8 @@ def panel(result: PhoneNumberResult) -> Panel:
         rows=[(c.phone_number, c.place) for c in result.candidates],
         notes=[
             *result.notes,
-            f"A US number costs {MONTHLY_PRICE}. Buy one only if you send to foreign numbers:"
-            " set buy_phone_number True and confirm_purchase True.",
+            *destinations,
+            f"A US number costs {MONTHLY_PRICE}. Buy one only if a country you send to needs a"
+            " number: set buy_phone_number True and confirm_purchase True.",
         ],
     )

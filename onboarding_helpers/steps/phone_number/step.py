@@ -1,10 +1,12 @@
-"""Step 04a: buy (after confirmation) or reuse a US number, and put it in the sender pool."""
+"""Step 04a: say what the agency's destinations need; buy (after confirmation) or reuse a US
+number, and put it in the sender pool."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ...countries import parse_countries
 from ...errors import StepBlocked, TwilioActionError
 from ...journal import NumberBought, PhoneNumberRecord
 from ...runbook import Runbook, step_action
@@ -18,6 +20,7 @@ from ..messaging_service import (
     resolve_service_name,
 )
 from ..registry import PHONE_NUMBER as STEP
+from .destinations import Destination, plan_destinations
 from .numbers import MONTHLY_PRICE, Candidate, search_numbers, validate_us_number
 from .purchase import owned_number, purchase
 
@@ -37,6 +40,7 @@ class PhoneNumberResult:
     attached: bool  # put into the sender pool in this run
     candidates: tuple[Candidate, ...] = ()
     notes: tuple[str, ...] = ()
+    destinations: tuple[Destination, ...] = ()  # what each named country needs
 
 
 @step_action(STEP.id)
@@ -47,13 +51,17 @@ def buy_phone_number(
     buy: object = False,
     confirm: object = False,
     phone_number: str = "",
+    foreign_countries: object = "",
 ) -> PhoneNumberResult:
     """Step 04a: buy (after confirmation) or reuse a US number, and put it in the sender pool.
 
-    ``buy`` False: only list candidates. ``buy`` True without ``confirm``: StepBlocked, nothing
-    bought or created. Both True: buy ``phone_number`` (or the first candidate) and attach it.
-    A number bought by an earlier run is attached without a new purchase or confirmation.
+    ``foreign_countries`` ("MY, US"): the destinations outside Singapore; the result says what
+    each needs (``destinations``), whether or not anything is bought. ``buy`` False: only list
+    candidates. ``buy`` True without ``confirm``: StepBlocked, nothing bought or created. Both
+    True: buy ``phone_number`` (or the first candidate) and attach it. A number bought by an
+    earlier run is attached without a new purchase or confirmation.
     """
+    destinations = plan_destinations(parse_countries(foreign_countries, "foreign_countries"))
     buy = validate_flag(buy, "buy_phone_number")
     confirm = validate_flag(confirm, "confirm_purchase")
     name = validate_friendly_name(
@@ -70,21 +78,10 @@ def buy_phone_number(
         owned, gone = owned_number(rb, client, account_sid)
         notes = [gone] if gone else []
         if not buy:
-            candidates = () if owned else search_numbers(client)
-            rb.progress.save(STEP, PhoneNumberRecord(status="skipped", service_name=name))
-            return PhoneNumberResult(
-                phone_number=owned.phone_number if owned else None,
-                phone_number_sid=owned.phone_number_sid if owned else None,
-                bought=False,
-                service_sid=None,
-                service_name=name,
-                attached=False,
-                candidates=candidates,
-                notes=tuple(notes),
-            )
+            return _nothing_bought(rb, client, name, owned, notes, destinations)
         bought_now = not owned
         if not owned:
-            owned = _buy_confirmed(rb, client, account_sid, confirm, phone_number)
+            owned = _buy_confirmed(rb, client, account_sid, confirm, phone_number, destinations)
         # Bought first, service second: a failed purchase leaves no empty service behind.
         service = ensure_service(rb, client, STEP, account_sid, name, usecase)
         notes += service.notes
@@ -104,6 +101,7 @@ def buy_phone_number(
         service_name=service.friendly_name,
         attached=attached,
         notes=tuple(notes),
+        destinations=destinations,
     )
     rb.progress.save(
         STEP,
@@ -118,15 +116,52 @@ def buy_phone_number(
     return result
 
 
+def _nothing_bought(
+    rb: Runbook,
+    client: Client,
+    name: str,
+    owned: NumberBought | None,
+    notes: list[str],
+    destinations: tuple[Destination, ...],
+) -> PhoneNumberResult:
+    """``buy`` False: the number owned already, or the candidates on offer; nothing changes."""
+    candidates = () if owned else search_numbers(client)
+    rb.progress.save(STEP, PhoneNumberRecord(status="skipped", service_name=name))
+    return PhoneNumberResult(
+        phone_number=owned.phone_number if owned else None,
+        phone_number_sid=owned.phone_number_sid if owned else None,
+        bought=False,
+        service_sid=None,
+        service_name=name,
+        attached=False,
+        candidates=candidates,
+        notes=tuple(notes),
+        destinations=destinations,
+    )
+
+
 def _buy_confirmed(
-    rb: Runbook, client: Client, account_sid: str, confirm: bool, chosen: str
+    rb: Runbook,
+    client: Client,
+    account_sid: str,
+    confirm: bool,
+    chosen: str,
+    destinations: tuple[Destination, ...],
 ) -> NumberBought:
     """Buy the chosen number (or the first on offer), only once the officer confirmed the cost."""
     candidates = () if chosen else search_numbers(client)
     if not confirm:
+        needing = [d.country for d in destinations if d.number_helps]
+        why = (
+            f" Of the countries you named, only {', '.join(needing)} need a number."
+            if needing
+            else " None of the countries you named is reached by a bought number."
+            if destinations
+            else ""
+        )
         raise StepBlocked(
-            _not_confirmed(candidates, chosen),
-            advice="If you send to foreign numbers, run this step again with"
+            _not_confirmed(candidates, chosen) + why,
+            advice="If a country you send to needs a number, run this step again with"
             " confirm_purchase True (headless: -p confirm_purchase True), or tick the"
             " confirmation in the form. If you send only to Singapore numbers, skip 04a.",
             field="confirm_purchase",
