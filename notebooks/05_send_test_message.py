@@ -20,21 +20,43 @@
 # explained, is much easier than from a Postman campaign that silently fails.
 #
 # **What you need:** your own mobile phone. A Singapore mobile (starting with 8 or 9) is the normal
-# test. A foreign number only works if you bought a phone number in step 04a, because an
-# alphanumeric Sender ID does not reach most countries. Landlines cannot receive SMS.
+# test. Type it as you like (`8123 4567`, `+65 8123 4567`); note that Postman's own number field
+# takes no spaces, so there you write `+6581234567`. The runbook takes every Singapore number
+# Postman takes; if its phone-number database does not know your number's range yet, it says so
+# and carries on. Landlines cannot receive SMS.
+#
+# A foreign number works wherever your service has a sender for that country: Twilio sends with
+# your Sender ID to every country that accepts alphanumeric Sender IDs, and from a number in your
+# sender pool (step 04a) where they are not accepted. The result says which sender the phone will
+# show and what the country still needs (some want the Sender ID registered there first). The
+# runbook refuses, before sending, a country nothing in your pool can reach, and a US number until
+# you confirm that your US number is registered for A2P 10DLC or is a verified toll-free number
+# (`us_sender_registered`; the runbook cannot check that itself).
+#
+# **Sent or delivered?** Twilio reports *sent* when it has handed the message to the mobile
+# network, and *delivered* when the network confirms that it reached the phone. Postman counts
+# *sent* as finished, so a campaign shows such a message as a success even when the network never
+# confirms it. The runbook waits up to `wait_seconds` for *delivered*; if the message is still
+# *sent* by then, it reports "sent, carrier did not confirm" and tells you what to look for on your
+# phone.
 #
 # **Cost:** in live mode this sends a real SMS billed to your account (about USD 0.0415 for one
 # message to Singapore). Each click of the button sends one. A headless run with `test_phone` sends
 # one unless an earlier run's message to that phone was already delivered (set `resend` to send
 # again). Run headless without `test_phone` and nothing is sent. The sandbox bills nothing.
+#
+# **The Auth Token:** this step sends as the account owner, like the console, so it needs the Auth
+# Token. If you put it away in step 06, the form asks for it for this one send and does not keep
+# it; a re-run that reuses a delivered message needs none.
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
 env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbox / .env (live)
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 test_phone: str = ""  # your own mobile, e.g. +6581234567; empty: headless sends nothing
-wait_seconds: float = 60.0  # how long to wait for a final status (0 to 600)
+wait_seconds: float = 60.0  # how long to wait for "delivered" before saying "sent" (0 to 600)
 resend: bool = False  # True: send again even if an earlier run's message was delivered
+us_sender_registered: bool = False  # True: your US number is registered (A2P 10DLC or toll-free)
 headless: bool = False  # True when run by papermill: no form, send only if test_phone is set
 
 # %%
@@ -54,14 +76,15 @@ rb = open_runbook(mode, env_file, state_dir)
 # ## Send and watch
 #
 # Type your mobile number and press **Send test SMS**. The number is checked first (a landline, a
-# number that does not exist, or a foreign number without step 04a is refused with the reason, and
-# nothing is sent). Then each status appears as Twilio reports it: *accepted* and *queued* (Twilio
-# has it), *sending* and *sent* (handed to the mobile network), and finally *delivered*, or
-# *undelivered* / *failed* with an error code and what to do about it.
+# number that does not exist, or a foreign number your service cannot reach is refused with the
+# reason, and nothing is sent). Then each status appears as Twilio reports it: *accepted* and
+# *queued* (Twilio has it), *sending* and *sent* (handed to the mobile network), and finally
+# *delivered*, or *undelivered* / *failed* with an error code and what to do about it.
 #
 # If the message stays *sent* until the time limit, the network did not confirm delivery: the
-# runbook says so rather than calling it delivered. Look at your phone, and check that the sender
-# shows your registered Sender ID.
+# runbook says "sent, carrier did not confirm" rather than calling it delivered. Look at your phone,
+# and check that the sender shows your registered Sender ID. Step 06 remembers this: it then
+# follows its own message only briefly instead of waiting the whole time again.
 
 # %%
 if not headless:
@@ -76,6 +99,7 @@ if headless:
             test_phone,
             resend=resend,
             wait_seconds=wait_seconds,
+            us_sender_registered=us_sender_registered,
             on_status=lambda u: show(status_panel(u)),
         ),
         panel,

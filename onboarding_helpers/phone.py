@@ -1,27 +1,42 @@
-"""The officer's own phone number for test messages (parameter ``test_phone``).
+r"""The officer's own phone number for test messages (parameter ``test_phone``).
 
-Parsed with ``phonenumbers``, Singapore as the default region (Postman's default too), so
-``8123 4567`` and ``+65 8123 4567`` are the same number. Refused with the reason: anything that is
-not a number, a number no country has assigned, and landlines or other non-mobiles, which cannot
-receive SMS (Twilio answers 21614 for Singapore landlines). Whether a *foreign* mobile can be
-reached depends on the Messaging Service (an alphanumeric Sender ID does not reach most countries),
-so that decision is ``check_reachable``'s, given whether the phone-number branch (04a) was taken.
+Singapore numbers are taken the way Postman takes them: spaces and dashes dropped, then any
+number matching Postman's own pattern ``^(\+?65)?(8|9)\d{7}$`` is a Singapore mobile. Postman
+skips the phone-number database for Singapore on purpose (its ranges lag behind what the
+operators give out); when ``phonenumbers`` does not list a number's range, the runbook says so as
+a warning and goes on. Anything else is parsed with ``phonenumbers``, Singapore as the default
+region (Postman's default too), and refused with the reason: anything that is not a number, a
+number no country has assigned, and landlines or other non-mobiles, which cannot receive SMS
+(Twilio answers 21614 for Singapore landlines).
+
+Whether a *foreign* mobile can be reached depends on the country and on the Messaging Service's
+senders (``countries.sender_for``): ``check_reachable`` refuses, before anything is sent, a
+number that cannot be reached, and a US number unless the officer confirms that the US sender is
+registered (A2P 10DLC or toll-free verification, which the runbook cannot check).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
+from .countries import RULES
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .countries import SenderPrediction
 
 DEFAULT_REGION = "SG"
 FIELD = "test_phone"
-# Postman's own check for Singapore numbers; a cross-check on what phonenumbers accepts.
+# Postman's own check for Singapore numbers (shared/src/utils/phone-number.service.ts): every
+# number it matches is taken as a Singapore mobile, after spaces and dashes are dropped.
 POSTMAN_SG_MOBILE = re.compile(r"^(\+?65)?(8|9)\d{7}$")
+_SEPARATORS = re.compile(r"[\s\-]")
 _EXAMPLE = "Write your own mobile number, e.g. +65 8123 4567 (foreign: + and the country code)."
 
 _KIND_WORDS = {
@@ -46,10 +61,11 @@ _TEXTABLE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 class PhoneNumber:
     """A checked phone number: E.164 form, its region and what kind of line it is."""
 
-    e164: str
+    e164: str  # as Postman's test-number field takes it too: no spaces
     region: str  # ISO code, e.g. "SG"
     country: str  # in words, e.g. "Singapore"
     kind: str  # "mobile", "mobile or landline", ...
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # taken, with a doubt to say
 
     @property
     def is_singapore(self) -> bool:
@@ -110,8 +126,8 @@ def _invalid_reason(text: str, number: phonenumbers.PhoneNumber) -> tuple[str, s
                 problem += " A foreign number must start with + and its country code."
             return problem, _EXAMPLE
         return (
-            f"'{text}' is not a number Singapore has given out (mobiles start with 8 or 9, and"
-            " not every range is in use).",
+            f"'{text}' is not a number Singapore has given out (Singapore mobiles start with 8"
+            " or 9).",
             "Check the digits against your phone's own number.",
         )
     region = phonenumbers.region_code_for_country_code(number.country_code)
@@ -130,7 +146,31 @@ def _country(number: phonenumbers.PhoneNumber) -> str:
         return "Singapore"
     from phonenumbers import geocoder
 
-    return geocoder.country_name_for_number(number, "en") or ""
+    # The geocoder names no country for a code several share (+61: Australia and two islands).
+    named = geocoder.country_name_for_number(number, "en")
+    region = phonenumbers.region_code_for_number(number) or ""
+    return named or (RULES[region].name if region in RULES else "")
+
+
+def _singapore_mobile_for_postman(text: str) -> PhoneNumber | None:
+    """A Singapore mobile by Postman's pattern (spaces and dashes dropped), or None. Where the
+    phone-number database does not list the range, a warning says so: Postman takes it all the
+    same, so the runbook does too."""
+    compact = _SEPARATORS.sub("", text)
+    if not POSTMAN_SG_MOBILE.match(compact):
+        return None
+    e164 = "+65" + compact[-8:]
+    number = phonenumbers.parse(e164, None)
+    warnings: tuple[str, ...] = ()
+    if phonenumbers.number_type(number) != PhoneNumberType.MOBILE:
+        shown = f"+65 {e164[3:7]} {e164[7:]}"
+        warnings = (
+            f"{shown} is in a range the runbook's phone-number database (python-phonenumbers"
+            f" {phonenumbers.__version__}) does not list as given out yet. Postman takes every"
+            " Singapore number starting with 8 or 9, so the runbook goes on; if this is not your"
+            " own mobile number, correct it.",
+        )
+    return PhoneNumber(e164, "SG", "Singapore", "mobile", warnings)
 
 
 def parse_phone(value: object) -> PhoneNumber:
@@ -142,6 +182,9 @@ def parse_phone(value: object) -> PhoneNumber:
     text, was_int = _text(value)
     if not text:
         raise InputError(FIELD, "is empty.", _EXAMPLE)
+    singapore_mobile = _singapore_mobile_for_postman(text)
+    if singapore_mobile is not None:
+        return singapore_mobile
     number = _parse(text, was_int)
     if number.extension:
         raise InputError(
@@ -168,14 +211,6 @@ def parse_phone(value: object) -> PhoneNumber:
                 " (Twilio error 21614)."
             )
         raise InputError(FIELD, problem, "Use your own mobile number: it starts with 8 or 9.")
-    if number.country_code == 65 and not POSTMAN_SG_MOBILE.match(e164):
-        # phonenumbers and Postman disagree: trust the stricter, Postman decides in the end.
-        raise InputError(
-            FIELD,
-            f"{e164} does not match Postman's pattern for Singapore mobiles (8 digits, the"
-            " first 8 or 9).",
-            "Use your own Singapore mobile number.",
-        )
     if kind_code not in _TEXTABLE:
         raise InputError(
             FIELD,
@@ -185,26 +220,52 @@ def parse_phone(value: object) -> PhoneNumber:
     return PhoneNumber(e164=e164, region=region, country=country, kind=kind)
 
 
-def check_reachable(phone: PhoneNumber, *, has_phone_number: bool) -> None:
-    """Refuse a foreign number when the service has only its alphanumeric Sender ID.
+def check_reachable(
+    phone: PhoneNumber, prediction: SenderPrediction | None, *, us_sender_registered: bool = False
+) -> None:
+    """Refuse, before anything is sent, a foreign number the service cannot reach.
 
-    ``has_phone_number``: the phone-number branch (step 04a) was taken, so the sender pool holds
-    a number that foreign messages go out from.
+    ``prediction``: ``countries.sender_for`` for the phone's country and the service's senders
+    (None for Singapore, always reachable). Refused: a country nothing in the sender pool reaches
+    (Twilio would answer 21612 or the message would surely fail), and the United States unless
+    ``us_sender_registered``: US phones take SMS only from a number registered for A2P 10DLC or a
+    verified toll-free number, which the runbook cannot check, so the officer confirms it.
     """
-    if phone.is_singapore or has_phone_number:
+    if phone.is_singapore or prediction is None:
         return
-    raise InputError(
-        FIELD,
-        f"{phone.e164} is a {phone.country} number, and this Messaging Service has only the"
-        " alphanumeric Sender ID in its sender pool. Twilio cannot deliver a Sender ID to most"
-        " countries outside Singapore, so the message would fail (error 21612).",
-        "Test with your Singapore mobile number. If your campaigns go to foreign numbers too,"
-        " take step 04a (buy a phone number), run 04_messaging_service again, then this step.",
-    )
+    if not prediction.reachable:
+        raise InputError(
+            FIELD,
+            f"{phone.e164} is a {phone.country} number. {prediction.summary} Nothing was sent.",
+            f"{prediction.advice} Or test with your Singapore mobile.",
+        )
+    if prediction.iso == "US" and not us_sender_registered:
+        number = prediction.number or "your US number"
+        raise InputError(
+            FIELD,
+            f"{phone.e164} is a United States number. US phones receive SMS only from a number"
+            " registered for A2P 10DLC (a brand and a campaign) or a verified toll-free number,"
+            f" and messages from {number} are blocked until it is (error 30034). The runbook"
+            " cannot check the registration itself, so nothing was sent.",
+            "Once the A2P 10DLC registration or toll-free verification is approved (console:"
+            f" Messaging > Regulatory Compliance), confirm it: headless -p {US_CONFIRMATION} True,"
+            " in the form tick 'My US number is registered'. Or test with your Singapore mobile.",
+        )
 
 
-def validate_test_phone(value: object, *, foreign_allowed: bool) -> PhoneNumber:
-    """``parse_phone`` then ``check_reachable``: the whole check for ``test_phone``."""
+# The parameter (and form tick) with which the officer confirms the US sender is registered.
+US_CONFIRMATION = "us_sender_registered"
+
+
+def validate_test_phone(
+    value: object,
+    prediction_for: Callable[[PhoneNumber], SenderPrediction | None] | None = None,
+    *,
+    us_sender_registered: bool = False,
+) -> PhoneNumber:
+    """``parse_phone`` then ``check_reachable`` with ``prediction_for(phone)`` (the country table
+    applied to the service's senders; not asked for Singapore numbers)."""
     phone = parse_phone(value)
-    check_reachable(phone, has_phone_number=foreign_allowed)
+    if not phone.is_singapore and prediction_for is not None:
+        check_reachable(phone, prediction_for(phone), us_sender_registered=us_sender_registered)
     return phone

@@ -1,6 +1,9 @@
 """The run report: a short Markdown file of what was checked and created, to attach to a ticket.
 
-Written by step 06 to ``<state_dir>/report-<UTC stamp>.md``. It holds SIDs, statuses, timestamps
+Written by step 06 to ``<state_dir>/report-<UTC stamp>.md``. Its first table is the hand-off card
+for the Postman step 00 recorded (legacy: the credential label and the four values; v2: channel
+type Internal Staff, the four values and the Expected Sender Name), followed by the balance step
+01 read and whether the Auth Token is still in the env file. It holds SIDs, statuses, timestamps
 and the journal's actions, never a secret: the values come from the progress record and journal
 (which refuse secret-looking values) and the SIDs in the env file, and the text is scrubbed once
 more of every secret the env file holds before it is written.
@@ -19,6 +22,7 @@ from .credentials import (
     ACCOUNT_SID,
     API_KEY_SECRET,
     API_KEY_SID,
+    AUTH_TOKEN,
     MESSAGING_SERVICE_SID,
     CredentialStore,
     mask,
@@ -27,7 +31,8 @@ from .files import write_atomically
 from .journal import HandoffRecord
 from .progress import ProgressRecord
 from .runbook import Runbook
-from .steps.registry import HANDOFF, STEPS
+from .steps.registry import ACCOUNT, HANDOFF, STEPS
+from .which_postman import CHANNEL_TYPE, LEGACY, POSTMANS, V2
 
 _SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
 
@@ -63,27 +68,70 @@ def scrub(text: str, secrets: list[str]) -> str:
     return _SECRET_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 
+def _value_rows(
+    handoff: HandoffRecord, values: dict[str, str], api_secret: str
+) -> list[tuple[str, str]]:
+    """(Postman field, value) for the Postman the card was made for. ``api_secret``: what to
+    show for the secret (masked, or where it is), never the secret."""
+    four = [
+        ("Account SID", values.get(ACCOUNT_SID, "")),
+        ("API Key SID", values.get(API_KEY_SID, "")),
+        ("API Secret", api_secret),
+        ("Messaging Service ID", values.get(MESSAGING_SERVICE_SID, "")),
+    ]
+    if handoff.postman == V2:
+        sender = handoff.expected_sender_name or "(your registered Sender ID)"
+        return [("Channel type", CHANNEL_TYPE), *four, ("Expected Sender Name", sender)]
+    return [("Credential label (suggested)", handoff.credential_label), *four]
+
+
 def _postman_lines(rb: Runbook, handoff: HandoffRecord) -> list[str]:
     """The four values for Postman (never the secret) and how step 06's check went."""
     values = rb.store.values()
+    kind = POSTMANS.get(handoff.postman or LEGACY, POSTMANS[LEGACY])
     lines = [
         "## The values for Postman",
         "",
+        f"For {kind.title}, at {kind.address}. {kind.where_values_go}",
+        "",
         "| Postman field | Value |",
         "|---|---|",
-        f"| Account SID | `{_cell(values.get(ACCOUNT_SID))}` |",
-        f"| API Key SID | `{_cell(values.get(API_KEY_SID))}` |",
-        "| API Secret | not in this report: it is in the credential store only |",
-        f"| Messaging Service ID | `{_cell(values.get(MESSAGING_SERVICE_SID))}` |",
-        f"| Credential label (suggested) | `{_cell(handoff.credential_label)}` |",
-        "",
-        f"Postman-equivalent check: **{_cell(handoff.postman_check or 'not run yet')}**",
     ]
+    elsewhere = "not in this report: it is in the credential store only"
+    for name, value in _value_rows(handoff, values, elsewhere):
+        shown = value if value == elsewhere else f"`{_cell(value)}`"
+        lines.append(f"| {name} | {shown} |")
+    lines += ["", f"Postman-equivalent check: **{_cell(handoff.postman_check or 'not run yet')}**"]
     if handoff.postman_message_sid:
         lines.append(
             f"(message {handoff.postman_message_sid}, API-key authentication, `From` = the"
-            f" Messaging Service SID; delivery: {_cell(handoff.delivery)})"
+            f" Messaging Service SID; delivery: {_cell(_delivery_words(handoff.delivery))})"
         )
+    return lines + ["", *_account_lines(rb)]
+
+
+def _delivery_words(delivery: str) -> str:
+    return "sent, carrier did not confirm" if delivery == "sent-not-confirmed" else delivery
+
+
+def _account_lines(rb: Runbook) -> list[str]:
+    """The prepaid balance step 01 read, and whether the Auth Token is still in the env file."""
+    account = rb.progress.read(ACCOUNT)
+    lines = []
+    if account.balance:
+        low = " (low: top it up before a campaign)" if account.balance_low else ""
+        lines.append(
+            f"- Balance when step 01 ran: {_cell(account.currency)} {_cell(account.balance)}{low}."
+            " Twilio is prepaid: campaigns stop when it runs out; set up auto-recharge or a"
+            " low-balance alert in the console (Billing)."
+        )
+    if rb.store.get(AUTH_TOKEN):
+        lines.append(
+            f"- The Auth Token is still in the credential store ({AUTH_TOKEN}). Postman never"
+            " needs it: remove it with step 06 (forget_auth_token) once the values are proven."
+        )
+    else:
+        lines.append(f"- The credential store holds no Auth Token ({AUTH_TOKEN}).")
     return lines
 
 
@@ -168,17 +216,18 @@ def handoff_summary(
         return []
     store = CredentialStore(env_file)
     values = store.values()
-    rows = [
-        ("Credential label", record.credential_label or "-"),
-        ("Account SID", values.get(ACCOUNT_SID, "(not set)")),
-        ("API Key SID", values.get(API_KEY_SID, "(not set)")),
-        ("API Secret", mask(values.get(API_KEY_SECRET))),
-        ("Messaging Service ID", values.get(MESSAGING_SERVICE_SID, "(not set)")),
-    ]
+    masked = mask(values.get(API_KEY_SECRET))
+    rows = [(name, value or "(not set)") for name, value in _value_rows(record, values, masked)]
     width = max(len(k) for k, _ in rows)
-    lines = ["Hand-off card for Postman (Settings > Credentials > SMS):"]
+    if record.postman == V2:
+        where = f"Hand-off card for Postman v2 (each campaign, channel type {CHANNEL_TYPE}):"
+    else:
+        where = "Hand-off card for Postman (legacy.postman.gov.sg, Settings > Credentials > SMS):"
+    lines = [where]
     lines += [f"    {k:<{width}}  {v}" for k, v in rows]
     lines.append(f"Postman-equivalent check: {record.postman_check or 'not run'}")
+    if not store.get(AUTH_TOKEN):
+        lines.append(f"{AUTH_TOKEN} is not in the env file.")
     if record.report_path:
         lines.append(f"Run report: {record.report_path}")
     return [scrub(line, store.secrets()) for line in lines]

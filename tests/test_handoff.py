@@ -5,23 +5,29 @@ from __future__ import annotations
 import os
 import stat
 import time
+from dataclasses import replace
 
 import pytest
 
-from onboarding_helpers.credentials import API_KEY_SECRET, API_KEY_SID
+from onboarding_helpers.credentials import API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
-from onboarding_helpers.journal import HandoffRecord
+from onboarding_helpers.journal import AuthTokenRemoved, HandoffRecord, StartRecord
 from onboarding_helpers.report import build_report, handoff_summary, scrub
+from onboarding_helpers.runbook import Runbook
 from onboarding_helpers.sandbox import request_log, set_account, snapshot
 from onboarding_helpers.steps.handoff import (
+    BRIEF_FOLLOW_SECONDS,
     LABEL_RULE,
     STEP,
     form,
     hand_off,
+    keep_or_remove_note,
     suggest_label,
     validate_label,
 )
 from onboarding_helpers.steps.handoff import panel as handoff_panel
+from onboarding_helpers.steps.registry import START
+from onboarding_helpers.steps.test_message import send_test_message
 
 from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
 from .secret_audit import leaks
@@ -56,8 +62,13 @@ def test_postman_equivalent_check_uses_the_api_key_and_from_mg(flow):
 
     card = result.card
     assert [label for label, _ in card.rows()] == [
-        "Credential label", "Account SID", "API Key SID", "API Secret", "Messaging Service ID",
-    ]  # fmt: skip
+        "Credential label",
+        "Account SID",
+        "API Key SID",
+        "API Secret",
+        "Messaging Service ID",
+        "Your mobile (as Postman takes it)",
+    ]
     assert card.api_secret_masked == "••••" + f.api_secret[-4:]
     assert card.label == "postman-sms" and LABEL_RULE.match(card.label)
     text = str(handoff_panel(result))
@@ -134,12 +145,21 @@ def test_trial_account_is_refused_with_postmans_view(flow):
     assert "Upgrade billing" in caught.value.advice
 
 
-def test_foreign_number_without_branch_refused_before_sending(flow):
+def test_a_us_number_without_a_registered_sender_is_refused_before_sending(flow):
     f = flow()
-    with pytest.raises(InputError, match="21612"):
-        hand_off(f.rb, "+447911123456", wait_seconds=1)
+    with pytest.raises(InputError) as caught:
+        hand_off(f.rb, "+1 415 555 0123", wait_seconds=1)
+    assert "A2P 10DLC" in str(caught.value) and "toll-free" in str(caught.value)
     assert snapshot(f.url, f.account_sid)["messages"] == []
     assert f.rb.progress.read(STEP) == HandoffRecord()
+
+
+def test_a_foreign_number_where_the_sender_id_goes_passes_without_a_bought_number(flow):
+    f = flow()
+    result = hand_off(f.rb, "+60 12 345 6789", wait_seconds=10)
+    assert result.postman_check == "passed" and result.delivery == "delivered"
+    assert any("Malaysia: Twilio sends from your Sender ID 'GOVTECH'" in n for n in result.notes)
+    assert {r["auth_kind"] for r in _step_requests(f)} == {"api_key"}
 
 
 def test_missing_values_block_naming_the_steps(flow):
@@ -199,7 +219,19 @@ def test_form_reveal_shows_the_secret_briefly_then_clears_it(flow):
     check = form(f.rb, wait_seconds=10, reveal_seconds=0.2)
     phone, label, button, output = check.phone, check.credential_label, check.button, check.output
     reveal, view = check.reveal, check.secret_view
-    assert check.children == (check.notice, phone, label, button, output, reveal, view)
+    token_button, token_output = check.remove_token, check.token_output
+    assert check.children == (
+        check.notice,
+        phone,
+        label,
+        check.us_registered,
+        button,
+        output,
+        reveal,
+        view,
+        token_button,
+        token_output,
+    )
     assert label.value == "postman-sms" and view.value == ""
     phone.value = SG_MOBILE
     button.click()
@@ -218,3 +250,173 @@ def test_form_reveal_shows_the_secret_briefly_then_clears_it(flow):
     assert view.value == ""
     # The secret never went into the Output widget or the progress record.
     assert leaks(f.secrets, [f.rb.settings.state_dir], [str(output.outputs)]) == []
+
+
+# ---------------------------------------------------------------- which Postman: legacy or v2
+
+
+def _use_postman(f, postman: str) -> None:
+    """What step 00 records when the officer chooses a Postman."""
+    f.rb.progress.save(START, StartRecord(status="done", mode="sandbox", postman=postman))
+
+
+def test_the_legacy_card_keeps_a_unique_label_and_the_number_without_spaces(flow):
+    f = flow()
+    result = hand_off(f.rb, "+65 8123 4567", wait_seconds=10)
+    rows = dict(result.card.rows())
+    assert result.postman == "legacy" and rows["Credential label"] == "postman-sms"
+    assert rows["Your mobile (as Postman takes it)"] == "+6581234567"
+    checklist = "\n".join(result.card.checklist())
+    assert "Label already exists" in checklist and "without spaces: +6581234567" in checklist
+    assert "Expected Sender Name" not in str(handoff_panel(result))
+    assert f.rb.progress.read(STEP).postman == "legacy"
+
+
+def test_the_v2_card_shows_internal_staff_and_the_expected_sender_name_and_no_label(flow):
+    f = flow()
+    _use_postman(f, "v2")
+    result = hand_off(f.rb, SG_MOBILE, "ignored-label", wait_seconds=10)
+    assert result.postman == "v2" and result.postman_check == "passed"
+    rows = result.card.rows()
+    assert [label for label, _ in rows] == [
+        "Channel type",
+        "Account SID",
+        "API Key SID",
+        "API Secret",
+        "Messaging Service ID",
+        "Expected Sender Name",
+        "Your mobile (as Postman takes it)",
+    ]
+    assert dict(rows)["Channel type"] == "Internal Staff"
+    assert dict(rows)["Expected Sender Name"] == "GOVTECH" and result.card.label == ""
+    assert any("keeps no credential label" in n for n in result.notes)
+    text = str(handoff_panel(result))
+    assert "each Postman v2 campaign (Internal Staff)" in text and "Credential label" not in text
+    assert "postman.gov.sg" in text and "Settings > Credentials" not in text
+    record = f.rb.progress.read(STEP)
+    assert record.postman == "v2" and record.expected_sender_name == "GOVTECH"
+    assert record.credential_label == ""
+
+    report = result.report_path.read_text()
+    assert "| Channel type | `Internal Staff` |" in report
+    assert "| Expected Sender Name | `GOVTECH` |" in report and "Credential label" not in report
+    lines = "\n".join(handoff_summary(f.rb.settings.env_file, f.rb.settings.state_dir))
+    assert "Postman v2" in lines and "Internal Staff" in lines and "GOVTECH" in lines
+    assert "Credential label" not in lines
+    assert leaks(f.secrets, [f.rb.settings.state_dir], [text, report, lines]) == []
+
+
+def test_the_v2_card_without_a_phone_still_names_the_sender(flow):
+    f = flow()
+    _use_postman(f, "v2")
+    result = hand_off(f.rb, "", wait_seconds=10)
+    assert dict(result.card.rows())["Expected Sender Name"] == "GOVTECH"
+    assert f.rb.progress.read(STEP).expected_sender_name == "GOVTECH"
+
+
+def test_the_v2_form_has_no_label_field(flow):
+    f = flow()
+    _use_postman(f, "v2")
+    check = form(f.rb, wait_seconds=10)
+    assert check.credential_label is None
+    check.phone.value = SG_MOBILE
+    check.button.click()
+    shown = [o["data"]["text/plain"] for o in check.output.outputs]
+    assert "Expected Sender Name" in shown[-1] and "Credential label" not in shown[-1]
+
+
+# ---------------------------------------------------------------- sent, not confirmed
+
+
+class _FakeTime:
+    """A clock that moves by what the step asks to sleep (each sleep also lets 20 ms pass, so
+    the sandbox's message moves on)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(0.02)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+def test_after_05_ended_sent_the_check_follows_briefly_and_says_sent_not_confirmed(flow):
+    f = flow()
+    stuck = "+6581239999"  # the sandbox's carrier never confirms delivery to this number
+    assert send_test_message(f.rb, stuck, wait_seconds=0.5).outcome == "sent-not-confirmed"
+    fake = _FakeTime()
+    result = hand_off(f.rb, stuck, wait_seconds=60, sleep=fake.sleep, clock=fake.clock)
+    assert result.postman_check == "passed" and result.delivery == "sent-not-confirmed"
+    assert fake.now == pytest.approx(BRIEF_FOLLOW_SECONDS)  # not the whole 60 s again
+    (warning,) = result.warnings
+    assert warning.startswith("Sent, carrier did not confirm.") and "ended sent" in warning
+    assert f"for {BRIEF_FOLLOW_SECONDS:g} s instead of waiting 60 s" in warning
+    assert "Postman counts 'sent' as finished" in warning
+    assert "sent, carrier did not confirm" in str(handoff_panel(result))
+    assert "delivery: sent, carrier did not confirm" in result.report_path.read_text()
+
+
+def test_without_05_the_check_waits_the_whole_window(flow):
+    f = flow()
+    fake = _FakeTime()
+    result = hand_off(f.rb, "+6581239999", wait_seconds=30, sleep=fake.sleep, clock=fake.clock)
+    assert result.delivery == "sent-not-confirmed" and fake.now == pytest.approx(30)
+    assert result.warnings[0].startswith("Sent, carrier did not confirm within 30 s")
+
+
+# ---------------------------------------------------------------- the Auth Token put away
+
+
+def test_forget_auth_token_removes_it_on_purpose_and_the_key_checks_still_work(flow):
+    f = flow()
+    backups = set(f.rb.store.backups())
+    result = hand_off(f.rb, SG_MOBILE, wait_seconds=10, forget_auth_token=True)
+    assert result.token_removal is not None and result.token_removal.removed
+    env = f.rb.store.path
+    assert AUTH_TOKEN not in env.read_text() and stat.S_IMODE(os.stat(env).st_mode) == 0o600
+    assert set(f.rb.store.backups()) == backups  # a deliberate act: no copy kept
+    values = f.rb.store.values()
+    assert values[API_KEY_SID] == f.api_key_sid and values[API_KEY_SECRET] == f.api_secret
+    (event,) = f.rb.progress.events(AuthTokenRemoved)
+    assert event.account_sid == f.account_sid and event.env_file == str(env)
+    text = str(handoff_panel(result))
+    assert "The Auth Token was removed from the env file (no copy kept)" in text
+    assert "holds no Auth Token" in result.report_path.read_text()
+
+    again = hand_off(f.rb, SG_MOBILE, wait_seconds=10)  # 06 needs only the key
+    assert again.postman_check == "passed"
+    key_only = hand_off(f.rb, "", wait_seconds=10)
+    assert key_only.postman_check == "not run" and f.rb.store.get(AUTH_TOKEN) is None
+    twice = hand_off(f.rb, "", wait_seconds=10, forget_auth_token=True)
+    assert twice.token_removal is not None and not twice.token_removal.removed
+    assert leaks([f.auth_token], [f.rb.settings.state_dir], [text]) == []
+
+
+def test_forget_auth_token_must_be_true_or_false_and_a_failed_check_keeps_the_token(flow):
+    f = flow()
+    with pytest.raises(InputError, match="forget_auth_token"):
+        hand_off(f.rb, "", forget_auth_token="True")
+    set_account(f.url, f.account_sid, filtered_sender_ids=["GOVTECH"])
+    with pytest.raises(TwilioActionError):
+        hand_off(f.rb, SG_MOBILE, wait_seconds=10, forget_auth_token=True)
+    assert f.rb.store.get(AUTH_TOKEN) == f.auth_token  # the check failed: nothing put away
+
+
+def test_the_card_recommends_putting_the_token_away_and_the_form_button_does_it(flow):
+    f = flow()
+    result = hand_off(f.rb, "", wait_seconds=10)
+    assert any("Remove the Auth Token from the env file" in n for n in result.notes)
+    assert keep_or_remove_note(f.rb).startswith("Postman never needs your Auth Token")
+    live = Runbook(replace(f.rb.settings, mode="live", env_file=f.rb.settings.env_file))
+    assert keep_or_remove_note(live).startswith("Recommended: ")
+    check = form(f.rb, wait_seconds=10)
+    check.remove_token.click()
+    shown = [o["data"]["text/plain"] for o in check.token_output.outputs]
+    assert "The Auth Token was removed" in shown[-1] and f.rb.store.get(AUTH_TOKEN) is None
+    check.remove_token.click()
+    shown = [o["data"]["text/plain"] for o in check.token_output.outputs]
+    assert "nothing to remove" in shown[-1]
+    assert leaks([f.auth_token], [f.rb.settings.state_dir], shown) == []

@@ -12,7 +12,7 @@ import pytest
 from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN, CredentialStore
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, set_account
-from onboarding_helpers.steps.registry import ACCOUNT
+from onboarding_helpers.steps.registry import ACCOUNT, START
 
 from .conftest import ROOT
 from .secret_audit import leaks
@@ -35,6 +35,7 @@ def test_run_00_01_saves_the_account_and_leaks_no_token(workspace):
     ]
     record = ProgressRecord(workspace.state_dir).read(ACCOUNT)
     assert record.status == "done" and record.type == "Full"
+    assert (record.balance, record.currency) == ("50.00", "USD")  # a new practice account's
 
     found = leaks(
         store.secrets(),
@@ -154,3 +155,54 @@ def test_the_account_form_checks_the_account_and_never_keeps_the_token(
     assert [r.account_sid for r in done] == [account["account_sid"]]
     assert rb.store.get(AUTH_TOKEN) == account["auth_token"]
     assert leaks([account["auth_token"]], [tmp_path / "state"], [_shown(shown_form.output)]) == []
+
+
+# ---------------------------------------------------------------- step 00: which Postman
+
+
+def _notebook_text(workspace, name: str) -> str:
+    return (workspace.out_dir / f"{name}.ipynb").read_text()
+
+
+def test_00_records_the_postman_chosen_and_shows_its_onboarding_checklist(workspace):
+    done = workspace.cli("--only", "00", "-r", "postman", "v2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ProgressRecord(workspace.state_dir).read(START).postman == "v2"
+    shown = _notebook_text(workspace, "00_start_here")
+    assert "Postman in use: Postman v2 (Internal SMS), at postman.gov.sg" in shown
+    for fragment in ("ACRA BizFile", "Letter of Authorisation", "SSIR approval screenshot"):
+        assert fragment in shown
+    assert "onboarding form (name, email" not in shown  # legacy's checklist is not shown
+
+    again = workspace.cli("--only", "00")  # no postman given: the earlier choice stands
+    assert again.returncode == 0, again.stderr
+    assert ProgressRecord(workspace.state_dir).read(START).postman == "v2"
+    back = workspace.cli("--only", "00", "-r", "postman", "legacy")
+    assert back.returncode == 0, back.stderr
+    assert ProgressRecord(workspace.state_dir).read(START).postman == "legacy"
+    assert "You sent Postman's onboarding form" in _notebook_text(workspace, "00_start_here")
+    texts = [done.stdout, done.stderr, again.stdout, back.stdout]
+    assert leaks(CredentialStore(workspace.env_file).secrets(), [workspace.state_dir], texts) == []
+
+
+def test_00_refuses_an_unknown_postman_naming_the_field_and_both_choices(workspace):
+    done = workspace.cli("--only", "00", "-r", "postman", "v3")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Stopped at step 00_start_here" in done.stderr
+    assert "postman: 'v3' is not a Postman the runbook knows" in done.stderr
+    assert "'legacy'" in done.stderr and "'v2'" in done.stderr
+    assert ProgressRecord(workspace.state_dir).read(START).postman == ""  # nothing recorded
+
+
+def test_00_keeps_the_practice_account_when_the_auth_token_was_put_away(workspace):
+    assert workspace.cli("--only", "00").returncode == 0
+    store = CredentialStore(workspace.env_file, mode="sandbox")
+    account = store.values()[ACCOUNT_SID]
+    store.remove(AUTH_TOKEN)  # what step 06's forget_auth_token does
+    done = workspace.cli("--only", "00")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(new)" not in done.stdout and account in done.stdout
+    assert "holds no Auth Token (TWILIO_AUTH_TOKEN)" in done.stdout
+    values = CredentialStore(workspace.env_file).values()
+    assert values[ACCOUNT_SID] == account and AUTH_TOKEN not in values
+    assert "The account is kept" in _notebook_text(workspace, "00_start_here")

@@ -8,12 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from onboarding_helpers.credentials import MESSAGING_SERVICE_SID
+from onboarding_helpers.credentials import AUTH_TOKEN, MESSAGING_SERVICE_SID
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
-from onboarding_helpers.journal import MessageSent, PhoneNumberRecord, TestMessageRecord
+from onboarding_helpers.journal import MessageSent, TestMessageRecord
 from onboarding_helpers.sandbox import request_log, set_account, snapshot
 from onboarding_helpers.steps.handoff import hand_off
-from onboarding_helpers.steps.registry import MESSAGING_SERVICE, PHONE_NUMBER
+from onboarding_helpers.steps.registry import MESSAGING_SERVICE
 from onboarding_helpers.steps.test_message import (
     STEP,
     before_send_panel,
@@ -34,12 +34,14 @@ def _messages(f):
 
 
 def _posts(f, step=STEP):
-    return [
-        r
-        for r in request_log(f.url, f.account_sid)
-        if r["method"] == "POST" and r["path"].endswith("/Messages.json")
-        and f"step/{step.id}" in (r["user_agent"] or "")
-    ]  # fmt: skip
+    def sent_by_step(r) -> bool:
+        return (
+            r["method"] == "POST"
+            and r["path"].endswith("/Messages.json")
+            and (f"step/{step.id}" in (r["user_agent"] or ""))
+        )
+
+    return [r for r in request_log(f.url, f.account_sid) if sent_by_step(r)]
 
 
 def test_delivered_shows_each_status_and_the_registered_sender(flow):
@@ -95,43 +97,86 @@ def test_undelivered_30008(flow):
     assert caught.value.advice and caught.value.more_info.endswith("/30008")
 
 
-def test_message_that_stays_sent_is_reported_as_not_confirmed(flow):
+def test_message_that_stays_sent_is_reported_as_sent_not_confirmed(flow):
     f = flow()
     result = send_test_message(f.rb, "+6581239999", wait_seconds=0.5)
     assert result.outcome == "sent-not-confirmed" and result.statuses[-1].status == "sent"
-    assert any("no delivery receipt came within 0.5 s" in w for w in result.warnings)
+    (warning,) = result.warnings
+    assert warning.startswith("Sent, carrier did not confirm within 0.5 s")
+    assert "Postman counts 'sent' as finished" in warning and "Look at your phone" in warning
     panel = str(message_check_panel(result))
-    assert "delivery not confirmed" in panel and "delivered" not in panel.split("\n")[0].lower()
+    assert "carrier did not confirm delivery" in panel
+    assert "delivered" not in panel.split("\n")[0].lower()
     assert f.rb.progress.read(STEP).outcome == "sent-not-confirmed"
 
 
-def test_foreign_number_without_a_bought_number_is_refused_before_sending(flow):
+@pytest.mark.parametrize("typed", ["+65 9900 1234", "+65 8000 1234"])
+def test_every_singapore_number_postman_takes_passes_with_a_warning_at_most(flow, typed):
+    f = flow()
+    result = send_test_message(f.rb, typed, wait_seconds=10)
+    assert result.outcome == "delivered" and result.shown_from == "GOVTECH"
+    (warning,) = result.warnings
+    assert "does not list as given out yet" in warning
+    assert "with a warning" in str(message_check_panel(result))
+    assert _messages(f)[0]["to"] == typed.replace(" ", "")
+
+
+def test_a_foreign_number_where_the_sender_id_goes_needs_no_bought_number(flow):
+    f = flow()
+    result = send_test_message(f.rb, "+60 12 345 6789", wait_seconds=10)
+    assert result.outcome == "delivered" and result.shown_from == "GOVTECH"
+    text = "\n".join(result.notes + result.warnings)
+    assert "Malaysia: Twilio sends from your Sender ID 'GOVTECH'" in text
+    assert "no phone number is needed" in text and "Geo Permissions" in text
+    assert "RM0" in text  # what Malaysia still needs, from the country table
+
+
+def test_a_us_number_without_a_registered_sender_is_refused_before_sending(flow):
     f = flow()
     with pytest.raises(InputError) as caught:
-        send_test_message(f.rb, "+447911123456", wait_seconds=1)
-    assert caught.value.field == "test_phone"
-    assert "21612" in str(caught.value) and "04a" in str(caught.value)
-    assert _messages(f) == []  # nothing sent
+        send_test_message(f.rb, "+1 415 555 0123", wait_seconds=1)
+    err = caught.value
+    assert err.field == "test_phone" and "A2P 10DLC" in str(err) and "toll-free" in str(err)
+    assert "Nothing was sent" in err.message
+    assert _messages(f) == [] and _posts(f) == []  # nothing sent
     assert f.rb.progress.read(STEP) == TestMessageRecord()  # a refused input writes nothing
 
 
+def test_a_us_number_goes_once_its_registration_is_confirmed(flow):
+    f = flow(buy_number=True)
+    with pytest.raises(InputError, match="us_sender_registered True"):
+        send_test_message(f.rb, "+1 415 555 0123", wait_seconds=1)
+    assert _messages(f) == []
+    set_account(f.url, f.account_sid, us_senders_registered=True)  # the trainer plays Twilio
+    result = send_test_message(f.rb, "+1 415 555 0123", wait_seconds=10, us_sender_registered=True)
+    assert result.outcome == "delivered" and result.shown_from == f.phone_number
+    assert any("A2P 10DLC" in w for w in result.warnings)  # still said: the runbook cannot check
+    with pytest.raises(InputError, match="us_sender_registered"):
+        send_test_message(f.rb, "+14155550123", us_sender_registered="True")
+
+
 def test_sandbox_21612_gets_the_destination_advice(flow):
-    # The record says 04a was taken, but the pool has no number: Twilio itself refuses.
+    # The record says the pool holds a number, but it does not: Twilio itself refuses.
     f = flow()
-    f.rb.progress.save(PHONE_NUMBER, PhoneNumberRecord(status="done"))
+    record = f.rb.progress.read(MESSAGING_SERVICE)
+    f.rb.progress.save(MESSAGING_SERVICE, replace(record, phone_numbers=["+12015550123"]))
     with pytest.raises(TwilioActionError) as caught:
-        send_test_message(f.rb, "+447911123456", wait_seconds=1)
+        send_test_message(f.rb, "+82 10 1234 5678", wait_seconds=1)
     err = caught.value
     assert err.code == 21612 and err.field == "test_phone"
-    assert "not possible from this sender" in err.message
-    assert "04a" in err.advice and "Singapore mobile" in err.advice
+    assert "cannot reach" in err.message and "South Korea" in err.message
+    assert "South Korea" in err.advice and "009 or 006" in err.advice  # the country's rule
+    assert "Geo Permissions" in err.advice and "Singapore mobile" in err.advice
 
 
-def test_foreign_number_with_a_bought_number_goes_out_from_it(flow):
+def test_where_the_sender_id_is_not_taken_the_bought_number_is_the_sender(flow):
     f = flow(buy_number=True)
-    result = send_test_message(f.rb, "+447911123456", wait_seconds=10)
-    assert result.outcome == "delivered" and result.shown_from == f.phone_number
-    assert any("go out from the number in your sender pool" in n for n in result.notes)
+    korea = send_test_message(f.rb, "+82 10 1234 5678", wait_seconds=10)
+    assert korea.outcome == "delivered" and korea.shown_from == f.phone_number
+    assert any(f"Twilio sends from the number {f.phone_number}" in n for n in korea.notes)
+    # The UK takes the Sender ID, so the bought number is not used there.
+    uk = send_test_message(f.rb, "+447400123456", wait_seconds=10)
+    assert uk.shown_from == "GOVTECH" and not any("expects" in w for w in uk.warnings)
 
 
 def test_sandbox_21614_for_a_landline_gets_the_mobile_advice(flow):
@@ -141,11 +186,9 @@ def test_sandbox_21614_for_a_landline_gets_the_mobile_advice(flow):
         e164="+6561234567", country="Singapore", is_singapore=True, masked="+65 ••••4567"
     )
     client = f.rb.auth_token_client(STEP.id)
+    options = {"body": "x", "postman_style": False, "wait_seconds": 1}
     with pytest.raises(TwilioActionError) as caught:
-        send_and_follow(
-            f.rb, client, STEP, landline, f.service_sid, body="x", postman_style=False,
-            wait_seconds=1,
-        )  # fmt: skip
+        send_and_follow(f.rb, client, STEP, landline, f.service_sid, **options)
     assert caught.value.code == 21614 and "not a mobile number" in caught.value.message
     assert "8 or 9" in caught.value.advice
     with pytest.raises(InputError, match="landline"):
@@ -236,7 +279,9 @@ def test_polling_backs_off_and_stops_at_the_limit():
 def test_form_sends_and_shows_statuses_in_its_output(flow):
     f = flow()
     check = form(f.rb, wait_seconds=10)
-    assert check.children == (check.notice, check.phone, check.button, check.output)
+    assert check.auth_token is None  # the env file holds the token: no field for it
+    shown = (check.notice, check.phone, check.us_registered, check.button, check.output)
+    assert check.children == shown
     check.button.click()  # empty number: refused, nothing sent
     assert "is empty" in str(check.output.outputs[-1]["data"]["text/plain"])
     assert _messages(f) == []
@@ -266,3 +311,36 @@ def test_a_rerun_after_delivery_sends_nothing_unless_asked(flow):
         checked.message_sid,
     )
     assert len(_messages(f)) == 3
+
+
+def test_with_the_auth_token_put_away_a_rerun_reuses_and_a_new_send_stops(flow):
+    f = flow()
+    first = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)
+    f.rb.store.remove(AUTH_TOKEN)
+    again = send_test_message(f.rb, SG_MOBILE, wait_seconds=10)  # needs no token
+    assert again.message_sid == first.message_sid and "already delivered" in again.notes[0]
+    before = f.rb.store.path.read_bytes()
+    with pytest.raises(StepBlocked) as caught:
+        send_test_message(f.rb, "+6598765432", wait_seconds=10)  # another phone: a new send
+    assert AUTH_TOKEN in caught.value.message and caught.value.field == AUTH_TOKEN
+    assert len(_messages(f)) == 1 and f.rb.store.path.read_bytes() == before
+
+
+def test_the_form_asks_for_the_token_once_it_is_put_away_and_never_keeps_it(flow):
+    f = flow()
+    f.rb.store.remove(AUTH_TOKEN)
+    check = form(f.rb, wait_seconds=10)
+    assert check.auth_token is not None and check.auth_token in check.children
+    check.phone.value = SG_MOBILE
+    check.button.click()  # no token typed: refused, naming the variable, nothing sent
+    texts = [o["data"]["text/plain"] for o in check.output.outputs]
+    assert AUTH_TOKEN in texts[-1] and _messages(f) == []
+    check.auth_token.value = f.auth_token
+    check.button.click()
+    texts = [o["data"]["text/plain"] for o in check.output.outputs]
+    assert "Test message delivered" in texts[-1]
+    assert check.auth_token.value == ""  # taken out of the widget before the send
+    assert f.rb.store.get(AUTH_TOKEN) is None  # used for this send only, never saved
+    (post,) = _posts(f)
+    assert post["auth_kind"] == "auth_token"
+    assert leaks(f.secrets, [f.rb.settings.state_dir], [str(check.output.outputs)]) == []

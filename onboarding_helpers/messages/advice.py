@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from ..countries import country_rule
 from ..errors import TwilioActionError
 from ..phone import PhoneNumber
 from ..steps.registry import ACCOUNT, MESSAGING_SERVICE, PHONE_NUMBER
-from ..twilio_gateway import ADVICE
+from ..twilio_errors import ADVICE
 from .following import Delivery
 
 
 def _guide_send_advice(code: int | None, phone: PhoneNumber) -> tuple[str, str, str] | None:
     """(message, field, advice) for refusals at send time, in the guide's terms."""
-    if code == 21612 or code == 21408:
+    if code == 21408:
         return (
-            f"Twilio cannot send from this Messaging Service to {phone.e164} ({phone.country}):"
-            f" the destination is not possible from this sender (error {code}).",
+            f"Your Twilio account may not send to {phone.country} yet, so {phone.e164} was"
+            " refused (error 21408).",
             "test_phone",
-            "An alphanumeric Sender ID reaches Singapore numbers but not most other countries."
-            f" Test with your Singapore mobile, or, if campaigns go abroad, take step"
-            f" {PHONE_NUMBER.number} (buy a phone number), run {MESSAGING_SERVICE.number} again,"
-            " and enable the country in Messaging > Settings > Geo permissions.",
+            f"Allow {phone.country} in the console (Messaging > Settings > Geo permissions), then"
+            " send again. Nothing was sent or billed.",
+        )
+    if code in (21612, 21657):
+        rule = country_rule(phone.region)
+        return (
+            f"Twilio cannot reach {phone.e164} ({phone.country}) from this Messaging Service's"
+            f" senders (error {code}).",
+            "test_phone",
+            f"{rule.name}: {rule.advice} If campaigns go there and need a number, take step"
+            f" {PHONE_NUMBER.number} (buy a phone number) and run {MESSAGING_SERVICE.number}"
+            " again, and allow the country in Messaging > Settings > Geo Permissions. To prove"
+            " the values work meanwhile, test with your Singapore mobile. Nothing was sent or"
+            " billed.",
         )
     if code == 21614:
         return (

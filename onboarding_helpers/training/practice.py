@@ -58,8 +58,17 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
     rb.store.check_mode()
     values = rb.store.values()
     saved = values.get(ACCOUNT_SID)
-    if saved and values.get(AUTH_TOKEN) and account_exists(rb.base_url, saved):
-        return StartResult("sandbox", saved, provisioned=False)
+    # The Auth Token may have been put away on purpose (step 06): the account is still the one
+    # to practise on, so it is kept, not replaced by a new one.
+    if saved and account_exists(rb.base_url, saved):
+        if values.get(AUTH_TOKEN):
+            return StartResult("sandbox", saved, provisioned=False)
+        note = (
+            f"The env file names the practice account but holds no Auth Token ({AUTH_TOKEN}):"
+            " it was put away (step 06) or never saved. The account is kept. A step that needs"
+            " the token says so; copy it then from the sandbox console's Account Info."
+        )
+        return StartResult("sandbox", saved, provisioned=False, notes=(note,))
     account = provision_account(rb.base_url, type=account_type)
     notes = _new_practice_account(rb, account["account_sid"], account["auth_token"])
     rb.progress.log(START, SandboxAccountProvisioned(account_sid=account["account_sid"]))

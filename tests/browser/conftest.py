@@ -24,12 +24,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from onboarding_helpers.credentials import CredentialStore
+from onboarding_helpers.credentials import SECRET_VARIABLES, CredentialStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
@@ -75,6 +75,7 @@ class WorkFolder:
     root: Path
     # Unix sockets (IPC kernels) allow ~100-character paths: pytest's tmp paths are too long.
     runtime: Path
+    seen: set[str] = field(default_factory=set)  # every secret the env file has held so far
 
     @property
     def notebooks(self) -> Path:
@@ -140,10 +141,15 @@ class WorkFolder:
         """A value from the env file now, as the officer would copy it from the console."""
         value = CredentialStore(self.env_file).get(name)
         assert value, f"{name} is not in the env file {self.env_file}"
+        if name in SECRET_VARIABLES:
+            self.seen.add(value)
         return value
 
     def secrets(self) -> list[str]:
-        return CredentialStore(self.env_file).secrets()
+        """The env file's secrets, and every secret it held earlier in the walk (the Auth Token
+        is put away at the end): the audits look for all of them."""
+        self.seen.update(s for s in CredentialStore(self.env_file).secrets() if s)
+        return sorted(self.seen)
 
     def audit_roots(self) -> list[Path]:
         """The work folder less the env file's folder and the sandbox (Twilio's side)."""

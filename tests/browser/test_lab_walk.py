@@ -22,10 +22,13 @@ A step is data:
 - ``actions``: what the officer does, in order:
   ``Type(label, value)`` types into the field whose label is ``label``;
   ``Press(text)`` clicks the button with that visible text;
+  ``Choose(option)`` picks the radio option with that label; ``NoField(label)`` checks that the
+  form has no such field;
   ``Cleared(label)`` waits until the form has emptied that field (secrets once used);
   ``Shows(kind, title_words, rows=((label, value), ...), text=(...))`` waits for a result panel
   (``runbook-ok`` / ``-error`` / ``-warn`` / ``-info``) drawn after the last click, and takes a
-  screenshot of it; ``Check(what, fn)`` checks files the step wrote (``fn(work)`` -> bool).
+  screenshot of it (``absent=(...)``: text it must not hold); ``Check(what, fn)`` checks files
+  the step wrote (``fn(work)`` -> bool).
 - values may be literal text or computed when the action runs: ``saved(NAME)`` is the env file's
   value (what the officer copies), ``masked(NAME)`` how the runbook shows a secret,
   ``cut(value, n)`` a value with its last ``n`` characters lost.
@@ -36,14 +39,17 @@ used: give it an entry. Status of the table:
 
 | notebook             | entry | what the walk does and checks                                |
 |----------------------|-------|--------------------------------------------------------------|
-| 00_start_here        | yes   | store panel: SID shown, token masked, 0600; board: 00 done   |
+| 00_start_here        | yes   | store panel: SID shown, token masked, 0600; board: 00 done;  |
+|                      |       | Postman v2 chosen in the form, its checklist shown           |
 | 01_account_sid       | yes   | malformed SID, wrong token (20003), then OK; token cleared   |
 | 02_api_key           | yes   | key name typed, existing keys listed, key created (SK shown) |
 | 03_secret_key        | yes   | pair checked with Twilio; secret shown masked only           |
 | 04a_buy_phone_number | yes   | numbers on offer; Buy without the tick is refused, no purchase |
 | 04_messaging_service | yes   | invalid Sender ID (as typed and on the button), then MG SID  |
 | 05_send_test_message | yes   | mobile number typed, test SMS delivered from the Sender ID   |
-| 06_postman_handoff   | yes   | Postman check passed; hand-off card, secret masked; report   |
+| 06_postman_handoff   | yes   | no label field (v2); Postman check passed; v2 card: Internal |
+|                      |       | Staff, Expected Sender Name, secret masked, no label; report |
+|                      |       | (after the walk: Auth Token removed with the form's button)  |
 
 Steps 02-06 were written against the forms as they stood when this walk was written; if a form's
 labels or button texts change, change its entry here.
@@ -53,6 +59,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 import time
 from pathlib import Path
 
@@ -64,7 +71,9 @@ from onboarding_helpers.credentials import (
     API_KEY_SID,
     AUTH_TOKEN,
     MESSAGING_SERVICE_SID,
+    CredentialStore,
 )
+from onboarding_helpers.journal import AuthTokenRemoved
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.steps import registry
 
@@ -72,8 +81,10 @@ from ..secret_audit import leaks
 from .conftest import ROOT, Server
 from .walk import (
     Check,
+    Choose,
     Cleared,
     Desk,
+    NoField,
     Press,
     Shows,
     Step,
@@ -92,6 +103,26 @@ def _step_status(name: str):
     return lambda work: ProgressRecord(work.state_dir).read(step).done
 
 
+def _postman_is(postman: str):
+    return lambda work: ProgressRecord(work.state_dir).read(registry.START).postman == postman
+
+
+def _handoff_for_v2(work) -> bool:
+    record = ProgressRecord(work.state_dir).read(registry.HANDOFF)
+    return record.postman == "v2" and record.expected_sender_name == "MYAGENCY"
+
+
+def _token_put_away(work) -> bool:
+    """No Auth Token in the env file (mode still 0600), and the journal says it was on purpose."""
+    env = work.env_file
+    removed = ProgressRecord(work.state_dir).events(AuthTokenRemoved)
+    return (
+        AUTH_TOKEN not in CredentialStore(env).values()
+        and stat.S_IMODE(env.stat().st_mode) == 0o600
+        and len(removed) == 1
+    )
+
+
 STEPS: tuple[Step, ...] = (
     Step(
         "00_start_here",
@@ -107,6 +138,19 @@ STEPS: tuple[Step, ...] = (
                 shot="store",
             ),
             Shows("info", "Progress", rows=(("00_start_here", "done"),), shot="board"),
+        ),
+        actions=(
+            # The officer uses Postman v2: the checklist and, at 06, the card follow the choice.
+            Choose("Postman v2 (Internal SMS), postman.gov.sg"),
+            Press("Use this Postman"),
+            Shows(
+                "info",
+                "Postman in use: Postman v2",
+                text=("Internal Staff", "Letter of Authorisation", "ACRA BizFile"),
+                absent=("onboarding form",),
+                shot="postman-v2",
+            ),
+            Check("step 00 recorded Postman v2", _postman_is("v2")),
         ),
     ),
     Step(
@@ -195,16 +239,16 @@ STEPS: tuple[Step, ...] = (
     Step(
         "04_messaging_service",
         actions=(
-            # Failure path: an underscore, which SGNIC does not register. The form warns as the
-            # officer types, and the button refuses it before any Twilio call.
+            # Failure path: a '#', which Twilio does not accept in a Sender ID. The form warns as
+            # the officer types, and the button refuses it before any Twilio call.
             Type("Messaging Service name", "Postman SMS browser walk"),
-            Type("Sender ID", "MY_AGENCY"),
-            Shows("error", "breaks 1 rule", text=("'_'",), shot="sender-id-as-typed"),
+            Type("Sender ID", "MY#AGENCY"),
+            Shows("error", "breaks 1 rule", text=("'#'",), shot="sender-id-as-typed"),
             Press("Set up Messaging Service"),
             Shows(
                 "error",
                 "Sender ID",
-                text=("'_'", "Field to fix: Sender ID"),
+                text=("'#'", "Field to fix: Sender ID"),
                 shot="invalid-sender-id",
             ),
             Type("Sender ID", "MYAGENCY"),
@@ -240,23 +284,51 @@ STEPS: tuple[Step, ...] = (
     Step(
         "06_postman_handoff",
         actions=(
+            NoField("Credential label"),  # Postman v2 keeps no label
             Type("Your mobile number", "+65 8123 4567"),
             Press("Check like Postman"),
-            # The hand-off card: the four values for Postman, the secret masked.
+            # The hand-off card for Postman v2: where each value goes in a campaign, the secret
+            # masked, the Sender ID as Expected Sender Name, the number without spaces.
             Shows(
                 "ok",
                 "Postman-equivalent check passed",
                 rows=(
+                    ("Channel type", "Internal Staff"),
                     ("Account SID", saved(ACCOUNT_SID)),
                     ("API Key SID", saved(API_KEY_SID)),
                     ("API Secret", masked(API_KEY_SECRET)),
                     ("Messaging Service ID", saved(MESSAGING_SERVICE_SID)),
+                    ("Expected Sender Name", "MYAGENCY"),
+                    ("Your mobile (as Postman takes it)", "+6581234567"),
                 ),
-                shot="handoff-card",
+                absent=("Credential label",),
+                shot="handoff-card-v2",
+            ),
+            Shows(
+                "info",
+                "In Postman v2 (each campaign)",
+                text=("Internal Staff", "Expected Sender Name"),
+                shot="postman-v2-checklist",
             ),
             Shows("info", "Run report written", shot="report"),
             Check("the progress record says 06 is done", _step_status("06_postman_handoff")),
+            Check("the hand-off was made for Postman v2", _handoff_for_v2),
         ),
+    ),
+)
+
+# After the walk: the officer comes back to 06 and puts the Auth Token away.
+PUT_TOKEN_AWAY = Step(
+    "06_postman_handoff",
+    actions=(
+        Press("Remove the Auth Token from the env file"),
+        Shows(
+            "ok",
+            "The Auth Token was removed from the env file",
+            rows=((AUTH_TOKEN, "removed"),),
+            shot="auth-token-removed",
+        ),
+        Check("the env file no longer holds the Auth Token", _token_put_away),
     ),
 )
 
@@ -384,11 +456,18 @@ def test_officer_walks_the_step(walker: LabWalker, step: Step) -> None:
     walker.walk_to(step)
 
 
+def test_officer_puts_the_auth_token_away_at_the_end(walker: LabWalker, lab: Server) -> None:
+    walker.walk_to(PLAN[-1])
+    token = lab.work.saved(AUTH_TOKEN)
+    walker.walk(PUT_TOKEN_AWAY)
+    assert token in lab.work.secrets()  # the audits below still look for it
+
+
 def test_saved_notebooks_and_work_folder_hold_no_secret(walker: LabWalker, lab: Server) -> None:
     walker.walk_to(PLAN[-1])
     work = lab.work
     secrets = work.secrets()
-    assert work.saved(AUTH_TOKEN) in secrets  # the audit looks for something real
+    assert len(secrets) >= 2  # the audit looks for something real: Auth Token and API secret
 
     # The files are the ones the walk saved, with the outputs and widgets the officer saw.
     saved_01 = json.loads((work.notebooks / "01_account_sid.ipynb").read_text())

@@ -67,6 +67,20 @@ class Press:
 
 
 @dataclass(frozen=True)
+class Choose:
+    """Pick the radio option whose label is ``option`` (e.g. which Postman)."""
+
+    option: str
+
+
+@dataclass(frozen=True)
+class NoField:
+    """The form has no field labelled ``field`` (e.g. Postman v2 has no credential label)."""
+
+    field: str
+
+
+@dataclass(frozen=True)
 class Cleared:
     """The form emptied the field ``field`` (e.g. a secret once it has been used)."""
 
@@ -86,6 +100,7 @@ class Shows:
     rows: tuple[tuple[str, Value], ...] = ()
     text: tuple[Value, ...] = ()
     shot: str = ""  # screenshot name; empty: named after the kind
+    absent: tuple[str, ...] = ()  # text the panel must not hold (e.g. a row another case has)
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class Check:
     holds: Callable[[Any], bool]  # gets the WorkFolder
 
 
-Action = Type | Press | Shows | Cleared | Check
+Action = Type | Press | Choose | NoField | Shows | Cleared | Check
 
 
 @dataclass(frozen=True)
@@ -152,6 +167,11 @@ class Desk:
             assert box.input_value() == value, f"{step}: {action.field}: the typing was garbled"
         elif isinstance(action, Press):
             self._press(action.button, step)
+        elif isinstance(action, Choose):
+            self.scope.get_by_label(action.option, exact=True).check()
+        elif isinstance(action, NoField):
+            found = self.scope.get_by_label(action.field, exact=True).count()
+            assert found == 0, f"{step}: the form shows a {action.field!r} field"
         elif isinstance(action, Shows):
             panel = self.shows(action, step)
             self.shoot(f"{step}-{action.shot or action.kind}", panel)
@@ -198,6 +218,8 @@ class Desk:
                 expect(row.locator("td")).to_contain_text(resolve(value, self.work))
             for text in expected.text:
                 expect(panel).to_contain_text(resolve(text, self.work))
+            for text in expected.absent:
+                expect(panel).not_to_contain_text(text)
         except AssertionError:
             if not panel.count():
                 raise AssertionError(

@@ -9,14 +9,17 @@ Service, which proves the key, secret, account and service belong together but n
 message can go out.
 
 Either way the step ends with the hand-off card (``card.py``: the four values under Postman's
-labels, the secret masked, and a credential label by Postman's rule from ``label.py``) and the run
-report. ``hand_off`` does the step (``step.py``), ``form`` builds its ipywidgets form with the
-transient secret reveal (``form.py``) and ``panel`` shows its result (``panel.py``).
+labels, the secret masked, for the Postman step 00 recorded: legacy's credential label by
+Postman's rule from ``label.py``, or v2's Internal Staff channel and Expected Sender Name) and the
+run report. The Auth Token can then be put away (``auth_token.py``: ``forget_auth_token`` or the
+form's button). ``hand_off`` does the step (``step.py``), ``form`` builds its ipywidgets form with
+the transient secret reveal (``form.py``) and ``panel`` shows its result (``panel.py``).
 """
 
 from __future__ import annotations
 
-from .card import CHECKLIST, POSTMAN_LABELS, HandoffCard, make_card
+from .auth_token import TokenRemoval, keep_or_remove_note, removal_panel, remove_auth_token
+from .card import CHANNEL_TYPE, CHECKLIST, CHECKLIST_V2, POSTMAN_LABELS, HandoffCard, make_card
 from .form import DEFAULT_REVEAL_SECONDS, HandoffForm, form, secret_reveal
 from .label import (
     DEFAULT_LABEL,
@@ -28,10 +31,13 @@ from .label import (
 )
 from .panel import PanelGroup, card_panel, checklist_panel, panel, report_panel
 from .postman import POSTMAN_BODY, as_postman_failure, postman_values
-from .step import STEP, HandoffResult, hand_off
+from .step import BRIEF_FOLLOW_SECONDS, STEP, HandoffResult, hand_off
 
 __all__ = [
+    "BRIEF_FOLLOW_SECONDS",
+    "CHANNEL_TYPE",
     "CHECKLIST",
+    "CHECKLIST_V2",
     "DEFAULT_LABEL",
     "DEFAULT_REVEAL_SECONDS",
     "LABEL_MAX",
@@ -43,15 +49,19 @@ __all__ = [
     "HandoffForm",
     "HandoffResult",
     "PanelGroup",
+    "TokenRemoval",
     "as_postman_failure",
     "card_panel",
     "checklist_panel",
     "default_label",
     "form",
     "hand_off",
+    "keep_or_remove_note",
     "make_card",
     "panel",
     "postman_values",
+    "removal_panel",
+    "remove_auth_token",
     "report_panel",
     "secret_reveal",
     "suggest_label",

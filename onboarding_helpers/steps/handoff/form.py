@@ -1,4 +1,5 @@
-"""Step 06's form: the Postman-equivalent check, the hand-off card, and a transient secret reveal.
+"""Step 06's form: the Postman-equivalent check, the hand-off card, a transient secret reveal,
+and the button that puts the Auth Token away.
 
 The reveal reads the API secret from the env file when clicked, shows it in a widget for
 ``reveal_seconds`` and then clears it. It lives only in that widget's live value: nothing is
@@ -19,7 +20,9 @@ from ...credentials import API_KEY_SECRET
 from ...forms import run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
+from ...which_postman import V2, postman_in_use
 from ..registry import API_KEY
+from .auth_token import removal_panel, remove_auth_token
 from .label import default_label
 from .panel import panel
 from .step import HandoffResult, hand_off
@@ -63,9 +66,12 @@ def secret_reveal(
 
 
 class HandoffForm(widgets.VBox):
-    """The ``notice`` said before sending, the ``phone`` and ``credential_label`` fields, the
-    ``button`` that checks like Postman, the card (or the error and its advice) in ``output``, and
-    the ``reveal`` button with the ``secret_view`` it shows the secret in for a few seconds."""
+    """The ``notice`` said before sending, the ``phone`` field, the ``credential_label`` field
+    (legacy Postman only, else None), the ``us_registered`` tick (US numbers only), the ``button``
+    that checks like Postman, the card (or the error and its advice) in ``output``, the
+    ``reveal`` button with the ``secret_view`` it shows the secret in for a few seconds, and the
+    ``remove_token`` button that takes the Auth Token out of the env file (its outcome in
+    ``token_output``)."""
 
     def __init__(
         self,
@@ -77,45 +83,63 @@ class HandoffForm(widgets.VBox):
         self.notice = widgets.HTML(
             before_send_panel(rb, "your number", "Postman's check SMS")._repr_html_()
         )
-        self.phone = text_field("Your mobile number", "", "+65 8123 4567; empty: no SMS, card only")
-        self.credential_label = text_field(
-            "Credential label", default_label(rb), "lowercase letters, digits, '-'"
+        self.phone = text_field(
+            "Your mobile number", "", "+6581234567 (no spaces); empty: no SMS, card only"
+        )
+        self.credential_label: widgets.Text | None = None
+        if postman_in_use(rb.progress) != V2:  # Postman v2 keeps no label
+            self.credential_label = text_field(
+                "Credential label", default_label(rb), "lowercase letters, digits, '-'"
+            )
+        self.us_registered = widgets.Checkbox(
+            value=False,
+            description="My US number is registered (A2P 10DLC or toll-free verified)",
+            indent=False,
         )
         self.button = wide_button(
             description="Check like Postman", button_style="primary", icon="check"
         )
         self.output = widgets.Output()
         self.reveal, self.secret_view = secret_reveal(rb, reveal_seconds)
+        self.remove_token = wide_button(
+            description="Remove the Auth Token from the env file", icon="trash"
+        )
+        self.token_output = widgets.Output()
+        fields = [self.phone, self.credential_label, self.us_registered]
         super().__init__(
             [
                 self.notice,
-                self.phone,
-                self.credential_label,
+                *[f for f in fields if f is not None],
                 self.button,
                 self.output,
                 self.reveal,
                 self.secret_view,
+                self.remove_token,
+                self.token_output,
             ]
         )
         self._runbook = rb
         self._wait_seconds = wait_seconds
         self._on_done = on_done
         self.button.on_click(self._check)
+        self.remove_token.on_click(self._remove_token)
 
     def _show_status(self, update: StatusUpdate) -> None:
         self.output.append_display_data(status_panel(update))
 
     def _check(self, _: widgets.Button) -> None:
         self.button.disabled = True
+        label = self.credential_label.value.strip() if self.credential_label else ""
         try:
             result = run_into(
                 self.output,
                 lambda: hand_off(
                     self._runbook,
                     self.phone.value,
-                    self.credential_label.value.strip(),
+                    label,
                     resend=True,  # a press of the button is a deliberate check
                     wait_seconds=self._wait_seconds,
+                    us_sender_registered=self.us_registered.value,
                     on_status=self._show_status,
                 ),
                 panel,
@@ -124,6 +148,9 @@ class HandoffForm(widgets.VBox):
             self.button.disabled = False
         if result is not None and self._on_done:
             self._on_done(result)
+
+    def _remove_token(self, _: widgets.Button) -> None:
+        run_into(self.token_output, lambda: remove_auth_token(self._runbook), removal_panel)
 
 
 def form(

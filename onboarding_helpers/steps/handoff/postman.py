@@ -14,17 +14,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ...countries import SenderPrediction
 from ...credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, MESSAGING_SERVICE_SID
 from ...errors import StepBlocked, TwilioActionError
 from ...journal import KeyCheckedOnService
-from ...messages import (
-    Delivery,
-    StatusCallback,
-    delivery_failure,
-    phone_branch_taken,
-    send_and_follow,
-)
-from ...phone import PhoneNumber, check_reachable
+from ...messages import Delivery, StatusCallback, delivery_failure, send_and_follow
+from ...phone import PhoneNumber
+from ...recipients import explain_destination
 from ...runbook import Runbook
 from ...twilio_gateway import call
 from ...validation import (
@@ -97,17 +93,17 @@ def postman_send(
     service_sid: str,
     *,
     wait_seconds: float,
+    prediction: SenderPrediction | None = None,
     on_status: StatusCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Delivery:
     """Postman's send (``From`` = the MG SID, with ``client`` on the API key), followed to the end.
 
-    A refusal comes out as what Postman would show; a foreign number the service cannot reach is
-    refused before anything is sent.
+    A refusal comes out as what Postman would show; for a foreign number, with what its country
+    needs (``prediction``: the country table applied to the service's senders, checked by the
+    caller before this send).
     """
-    if not phone.is_singapore:
-        check_reachable(phone, has_phone_number=phone_branch_taken(rb, client, service_sid))
     try:
         return send_and_follow(
             rb,
@@ -123,7 +119,7 @@ def postman_send(
             clock=clock,
         )
     except TwilioActionError as err:
-        raise as_postman_failure(err) from None
+        raise explain_destination(as_postman_failure(err), phone, prediction) from None
 
 
 def undelivered(delivery: Delivery, phone: PhoneNumber, sender_id: str | None) -> TwilioActionError:

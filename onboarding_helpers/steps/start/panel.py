@@ -6,15 +6,35 @@ from __future__ import annotations
 from ...display import Panel
 from ...training.practice import StartResult
 from ...training.scenarios import SCENARIOS
-from .prerequisites import PREREQUISITES
+from ...which_postman import LEGACY, POSTMANS
+from .prerequisites import prerequisites_for
 
 
-def prerequisites_panel() -> Panel:
-    """The guide's administrative steps, to tick off before step 01."""
+def prerequisites_panel(postman: str = LEGACY) -> Panel:
+    """The administrative steps of this Postman's onboarding, to tick off before step 01."""
+    kind = POSTMANS.get(postman, POSTMANS[LEGACY])
     return Panel(
         "info",
-        "Before step 01, the guide's administrative steps must be done:",
-        notes=[f"☐ {text}" for _, text in PREREQUISITES],
+        f"Before step 01, the administrative steps of the {kind.title} onboarding must be done:",
+        notes=[f"☐ {text}" for _, text in prerequisites_for(kind.name)],
+    )
+
+
+def postman_panel(postman: str) -> Panel:
+    """The Postman the values go to, where they go there, and its onboarding checklist."""
+    kind = POSTMANS.get(postman, POSTMANS[LEGACY])
+    checklist = prerequisites_panel(kind.name)
+    return Panel(
+        "info",
+        f"Postman in use: {kind.title}, at {kind.address}",
+        rows=[("postman", kind.name)],
+        notes=[
+            kind.where_values_go,
+            "Step 06 makes its hand-off card for this Postman. To change it, choose the other"
+            " one in the form below (headless: -r postman legacy or -r postman v2).",
+            checklist.title,
+            *checklist.notes,
+        ],
     )
 
 
@@ -44,7 +64,7 @@ def panel(result: StartResult) -> Panel:
             if result.mode == "sandbox"
             else "Live mode: no training scenario."
         )
-        return Panel("info", "Practice account", rows=rows, notes=[note])
+        return Panel("info", "Practice account", rows=rows, notes=[note, *result.notes])
     rows += scenario.briefing_rows()
     return Panel(
         "warn",
@@ -53,5 +73,6 @@ def panel(result: StartResult) -> Panel:
         notes=[
             scenario.story,
             "Use the values above when a step asks for them (headless runs of the scenario do).",
+            *result.notes,
         ],
     )

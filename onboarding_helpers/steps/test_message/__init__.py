@@ -5,7 +5,9 @@ uses the Auth Token: if it works here but step 06 fails, the API key is the culp
 service. The message is sent with ``MessagingServiceSid`` (the console's way); step 06 repeats it
 with ``From=MG...`` and the API key (Postman's way). Both send, follow and explain through
 ``onboarding_helpers.messages``: a send is never repeated blindly, and a message still ``sent`` at
-the time limit is reported as sent but not confirmed, not as delivered.
+the time limit is reported as "sent, carrier did not confirm", not as delivered (Postman itself
+counts ``sent`` as finished). Which numbers may be sent to, and which sender they will show, is
+``onboarding_helpers.recipients``' (Postman's pattern for Singapore, the country table abroad).
 
 ``send_test_message`` does the step (``step.py``), ``form`` builds its ipywidgets form
 (``form.py``) and ``panel`` shows its result (``panel.py``). The sending pieces are re-exported

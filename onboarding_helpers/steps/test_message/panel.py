@@ -25,7 +25,7 @@ def panel(result: MessageCheckResult) -> Panel:
     elif result.outcome == "delivered":
         kind, title = "warn", "Test message delivered, with a warning."
     elif result.outcome == "sent-not-confirmed":
-        kind, title = "warn", "Test message sent, delivery not confirmed."
+        kind, title = "warn", "Test message sent, carrier did not confirm delivery."
     else:
         kind, title = "warn", "Test message not sent yet."
     notes = [f"Warning: {w}" for w in result.warnings] + list(result.notes)
