@@ -13,15 +13,22 @@
 # SID (`SK` + 32 characters) and the key's **secret**. You can revoke a key at any time without
 # touching the rest of the account, which is why Postman asks for one.
 #
-# **Which kind of key:** Twilio offers several.
+# **Which kind of key:** Twilio offers three.
 #
-# * **Standard** — can use Twilio's APIs (send messages, read the Messaging Service) but cannot
-#   manage the account itself or its keys. This is what Postman's guide asks for: if Postman's copy
-#   ever leaked, it could not be used to create more keys or take over the account.
-# * **Main** — as powerful as your Auth Token, including creating and deleting keys. Postman does
-#   not need that power; do not give it one.
-# * **Restricted** — only the permissions you tick. Postman's guide does not use these: a missing
-#   permission would make Postman's test SMS fail in a way that is hard to trace.
+# * **Standard** (the default here, and what both Postman guides ask for): can use every Twilio API
+#   except managing the account and its keys, so a leaked copy cannot make more keys or take over
+#   the account. It can still do a lot, though: buy phone numbers, send SMS to anyone, and read
+#   your message log (every recipient and text).
+# * **Restricted** (`api_key_type` = `restricted`): holds only the permissions listed in its
+#   policy. The runbook's policy allows what Postman does (send a message) and what the runbook's
+#   own checks need (look up one message or the Messaging Service, list the service's senders),
+#   nothing else: a leaked copy could send messages through your service but not buy numbers or
+#   read your message log. Twilio made Restricted keys generally available in December 2025, and
+#   only in its US region (the default one, which the runbook uses). Postman's guide does not ask
+#   for one: choose it if your agency prefers least privilege, knowing it is a step beyond the
+#   guide.
+# * **Main**: as powerful as your Auth Token, including managing keys. Postman never needs that;
+#   do not give it one.
 #
 # **Why this step matters:** the secret is shown **once**, the moment the key is made, and can never
 # be read again. Lose it and you must make a new key. The runbook writes it to your env file (mode
@@ -29,14 +36,14 @@
 #
 # **What you need:** step 01 done (your Account SID and Auth Token are saved). Then one of:
 #
-# * **Create it for me** (recommended): give the key a friendly name, or keep the suggested one. The
-#   runbook first lists the keys already in the account so you see what exists, then creates a
-#   Standard key and saves its secret.
-# * **I made it in the console** (Account > API keys & tokens > Create API key, type *Standard*):
-#   paste the key SID and the secret. The runbook checks the pair with Twilio **before** it saves
-#   it. Headless, write them into the env file as `TWILIO_API_KEY_SID=...` and
-#   `TWILIO_API_KEY_SECRET=...` and set `api_key_source` to `console`: a secret is never a
-#   parameter.
+# * **Create it for me** (recommended): give the key a friendly name, or keep the suggested one, and
+#   pick its type. The runbook first lists the keys already in the account so you see what exists,
+#   then creates the key and saves its secret.
+# * **I made it in the console** (Admin > Account management > Keys & credentials > API keys &
+#   tokens > Create API key): paste the key SID and the secret, and pick the type you chose
+#   there. The runbook checks the pair with Twilio **before** it saves it. Headless, write them
+#   into the env file as `TWILIO_API_KEY_SID=...` and `TWILIO_API_KEY_SECRET=...` and set
+#   `api_key_source` to `console`: a secret is never a parameter.
 
 # %% tags=["parameters"]
 mode: str = ""  # "sandbox" or "live"; empty: $ONBOARDING_MODE or sandbox
@@ -44,9 +51,8 @@ env_file: str = ""  # credentials; empty: $ONBOARDING_ENV_FILE, else .env.sandbo
 state_dir: str = ""  # progress record; empty: $ONBOARDING_STATE_DIR or .runbook
 api_key_source: str = "create"  # "create", or "console": the pair is already in the env file
 api_key_name: str = ""  # name of a new key; empty: "Postman SMS - <account name> - <date>"
+api_key_type: str = "standard"  # "standard" (what Postman's guide asks) or "restricted"
 revoke_orphan_keys: bool = False  # True: revoke keys the runbook made whose secret is not saved
-replace_key: bool = False  # True: make a new key although one is saved (lost or leaked secret)
-revoke_old_key: bool = False  # True, on purpose: revoke the key that replace_key replaced
 headless: bool = False  # True when run by papermill: no form, use the parameters above
 
 # %%
@@ -75,7 +81,7 @@ rb = open_runbook(mode, env_file, state_dir)
 
 # %%
 if not headless:
-    show(form(rb, api_key_name))
+    show(form(rb, api_key_name, api_key_type=api_key_type))
 
 # %%
 if headless:
@@ -84,28 +90,20 @@ if headless:
             rb,
             api_key_source,
             api_key_name,
+            api_key_type=api_key_type,
             revoke_orphan_keys=revoke_orphan_keys,
-            replace_key=replace_key,
-            revoke_old_key=revoke_old_key,
         ),
         panel,
     )
 
 # %% [markdown]
-# ## Lost the secret? Replace the key
+# ## Lost the secret, or time for a new key?
 #
-# A lost secret cannot be recovered, not even by Twilio. Make a new key instead:
-#
-# 1. Tick **Replace the saved key** (headless: `-p replace_key True`) and press **Set up API key**.
-#    The runbook creates a new key, saves its secret at once, checks the new pair with Twilio, and
-#    keeps it. The old key is left alone, so nothing that still uses it breaks.
-# 2. Put the new key into Postman (step 06 shows the values).
-# 3. Only then revoke the old key: tick **Also revoke the replaced key** and press the button again
-#    (headless: `-p revoke_old_key True`, without `replace_key`). The runbook revokes it only after
-#    the key in the env file has been checked with Twilio in that same run.
-#
-# Set `replace_key` for one run only: each run with it makes another key. If a replace run stops
-# after the new key was made, it is already saved: run again **without** `replace_key`.
-# The same path rotates a key whose secret may have leaked.
+# A lost secret cannot be recovered, not even by Twilio, and a key whose secret may have leaked
+# should be replaced. Both go through **07_rotate_key**, the one rotation path: it makes a new key
+# of the same type, saves its secret at once, checks it the way Postman will use it, shows where it
+# goes in Postman, and revokes the old key only after you confirm Postman uses the new one. If the
+# env file holds no working pair (the secret is lost), 07 still makes the new key; it just cannot
+# check the old one first.
 #
 # Next: **03_secret_key**, which shows where the secret is kept and proves the pair works.

@@ -15,9 +15,11 @@
 #
 # **Why this step matters:** a secret that is saved but wrong is worse than none, because the
 # mistake only shows when Postman's test SMS fails. Here the runbook signs in to Twilio with the key
-# SID and the secret exactly as Postman will (key + secret, scoped to your account) and makes a call
-# a Standard key is allowed to make: listing your phone numbers. It does not use the account or key
-# management calls, which a Standard key may not use. Only when Twilio accepts the pair does this
+# SID and the secret exactly as Postman will (key + secret, scoped to your account) and makes one
+# call the key is allowed to make. A Standard key lists your phone numbers; a Restricted key, which
+# may only do what Postman needs, looks up one message that cannot exist (Twilio checks the key and
+# its permissions before it looks, so "not found" is the good answer). Neither touches the account
+# or key management calls, which such keys may not use. Only when Twilio accepts the pair does this
 # step say it is good.
 #
 # **What you need:** step 02 done. Nothing to type.
@@ -85,7 +87,8 @@ if headless:
 # * **Step 02 created the key a moment ago:** a new key can take a moment to work; run this step
 #   again in a minute.
 # * **The env file was edited by hand:** the secret there is not this key's. Put the right one back.
-# * **The key was deleted in the console, or the secret is lost:** run 02 with *Replace the saved
-#   key* (headless `replace_key` True). 02's last section explains the whole replacement path.
+# * **The key was deleted in the console, or the secret is lost:** run **07_rotate_key**. It makes
+#   a new key in its place and saves its secret; with no working pair it cannot check the old key
+#   first, and says so.
 #
 # Next: **04_messaging_service** (or **04a_buy_phone_number** first if you send to foreign numbers).

@@ -32,7 +32,6 @@ from onboarding_helpers.journal import (
     KeyCreated,
     KeyCreating,
     KeyGone,
-    KeyReplaced,
     KeyReused,
     KeyRevoked,
     SecretCopiedToKeyring,
@@ -49,9 +48,11 @@ from onboarding_helpers.sandbox import (
     snapshot,
 )
 from onboarding_helpers.steps.api_key import (
+    POSTMAN_PERMISSIONS,
     SecretNotSaved,
     default_key_name,
     keys_panel,
+    postman_policy,
     rescue,
     revoke_orphans,
     revoked_panel,
@@ -217,7 +218,7 @@ def test_step_03_never_reports_a_pair_that_fails_as_good(rb):
         check_secret(rb)
 
     err = caught.value
-    assert err.code == 20003 and "NOT accepted" in err.message and "replace_key" in err.advice
+    assert err.code == 20003 and "NOT accepted" in err.message and "07_rotate_key" in err.advice
     assert wrong not in str(err)
     step = rb.progress.read(SECRET_STEP)
     assert step.status == "failed" and step.verified is False
@@ -285,10 +286,10 @@ def test_console_inputs_are_validated_before_any_request(rb, kwargs, fragment):
 @pytest.mark.parametrize(
     ("kwargs", "fragment"),
     [
-        ({"replace_key": "False"}, "replace_key: must be True or False"),
         ({"revoke_orphan_keys": "True"}, "revoke_orphan_keys: must be True or False"),
-        ({"revoke_old_key": 1}, "revoke_old_key"),
-        ({"api_key_source": "console", "replace_key": True}, "goes with api_key_source"),
+        ({"revoke_orphan_keys": 1}, "revoke_orphan_keys"),
+        ({"api_key_type": "main"}, "Use 'standard'"),
+        ({"api_key_type": 3}, "api_key_type"),
         ({"api_key_source": "dashboard"}, "Use 'create' or 'console'"),
         ({"api_key_name": "x" * 65}, "Twilio allows 64"),
         ({"api_key_name": "a1" * 16}, "shaped like a Twilio secret"),
@@ -430,7 +431,7 @@ def test_saved_secret_that_does_not_match_an_existing_key_blocks_without_creatin
     with pytest.raises(StepBlocked) as caught:
         set_up_api_key(rb)
 
-    assert "replace_key True" in caught.value.advice and "W" * 32 not in str(caught.value)
+    assert "07_rotate_key" in caught.value.advice and "W" * 32 not in str(caught.value)
     assert keys(rb) == [first.key_sid]
 
 
@@ -443,44 +444,6 @@ def test_saved_key_deleted_in_the_console_is_replaced_by_a_new_one(rb):
     assert second.how == "created" and keys(rb) == [second.key_sid]
     assert any("no longer in the account" in n for n in second.notes)
     assert KeyGone in actions(rb) and second.orphans == ()
-
-
-def test_replace_keeps_the_old_key_until_revoke_old_key_is_set_on_purpose(rb):
-    first = set_up_api_key(rb)
-
-    replaced = set_up_api_key(rb, replace_key=True)
-
-    assert replaced.how == "replaced" and replaced.verified
-    assert pair(rb)[0] == replaced.key_sid != first.key_sid
-    assert [k.sid for k in replaced.old_keys] == [first.key_sid] and replaced.orphans == ()
-    assert sorted(keys(rb)) == sorted([first.key_sid, replaced.key_sid])
-
-    done = set_up_api_key(rb, revoke_old_key=True)
-
-    assert done.how == "reused" and done.revoked == (first.key_sid,)
-    assert keys(rb) == [replaced.key_sid]
-    assert KeyReplaced in actions(rb)
-
-
-def test_replace_and_revoke_in_one_run_revokes_only_after_the_new_pair_works(rb):
-    first = set_up_api_key(rb)
-    result = set_up_api_key(rb, replace_key=True, revoke_old_key=True)
-    assert result.revoked == (first.key_sid,) and keys(rb) == [result.key_sid]
-    assert authenticates(rb, *pair(rb))
-
-
-def test_replace_whose_check_fails_revokes_nothing(rb):
-    first = set_up_api_key(rb)
-    set_faults(rb.base_url, "* .", status=401, code=20003, after=KEYS_PATH)
-
-    with pytest.raises(TwilioActionError) as caught:
-        set_up_api_key(rb, replace_key=True, revoke_old_key=True)
-
-    assert "IS saved" in caught.value.message and "WITHOUT replace_key" in caught.value.advice
-    new_sid = pair(rb)[0]
-    assert sorted(keys(rb)) == sorted([first.key_sid, new_sid])
-    # A plain re-run reuses the new key; nothing more is created.
-    assert set_up_api_key(rb).key_sid == new_sid and len(keys(rb)) == 2
 
 
 def test_create_whose_answer_was_lost_is_found_and_offered_for_revoking(rb):
@@ -687,3 +650,151 @@ def test_revoke_orphans_with_nothing_to_revoke_creates_nothing(rb):
     result = revoke_orphans(rb)
     assert result.revoked == () and "no orphan keys" in result.notes[0]
     assert requests_since(rb, mark) == [] and keys(rb) == []
+
+
+# ---------------------------------------------------------------- Restricted keys (api_key_type)
+
+
+def _restricted_service(rb: Runbook) -> str:
+    """A Messaging Service with a Sender ID, made with the Auth Token (step 04's work)."""
+    services = rb.auth_token_client(STEP.id).messaging.v1.services
+    service = services.create(friendly_name="Postman SMS", usecase="notifications")
+    services(service.sid).alpha_senders.create(alpha_sender="GOVTECH")
+    return service.sid
+
+
+def _outcome(fn: Any) -> int | None:
+    """The Twilio error code of one SDK call, or None when it succeeds."""
+    from onboarding_helpers.twilio_gateway import call
+
+    try:
+        call("a call the test makes", fn)
+    except TwilioActionError as err:
+        return err.code
+    return None
+
+
+def test_restricted_key_is_made_through_iam_with_only_what_postman_needs(rb):
+    mark = log_mark(rb)
+
+    result = set_up_api_key(rb, api_key_type="restricted")
+
+    sent = requests_since(rb, mark)
+    assert [(r["method"], r["path"]) for r in sent] == [
+        ("GET", f"/2010-04-01/Accounts/{account(rb)}/Keys.json"),
+        ("POST", "/v1/Keys"),
+    ]
+    assert sent[1]["form"]["KeyType"] == "restricted"
+    assert sent[1]["form"]["AccountSid"] == account(rb)
+    sid, secret = pair(rb)
+    assert result.key_sid == sid and result.key_type == "restricted" and result.how == "created"
+    [key] = snapshot(rb.base_url, account(rb))["keys"]
+    assert key["sid"] == sid and key["key_type"] == "restricted"
+    fetched = rb.auth_token_client(STEP.id).iam.v1.api_key(sid).fetch()
+    assert fetched.policy == postman_policy() == {"allow": list(POSTMAN_PERMISSIONS)}
+    assert "/twilio/messaging/messages/create" in POSTMAN_PERMISSIONS
+    assert not any(p.endswith("/list") and "/messages/" in p for p in POSTMAN_PERMISSIONS)
+    assert rb.progress.read(STEP).key_type == "restricted"
+    created = rb.progress.events(KeyCreated, step=STEP)[-1]
+    assert created.key_type == "restricted" and created.key_sid == sid
+    assert "Restricted" in str(api_key_panel(result))
+    assert audit(rb, [str(api_key_panel(result))]) == []
+
+
+def test_restricted_key_sends_like_postman_and_is_refused_everything_else(rb):
+    set_up_api_key(rb, api_key_type="restricted")
+    sid, secret = pair(rb)
+    service_sid = _restricted_service(rb)
+    keyed = make_client(account(rb), api_key_sid=sid, api_secret=secret, base_url=rb.base_url)
+
+    sent = keyed.messages.create(to="+6581234567", from_=service_sid, body="Postman's send")
+    assert _outcome(keyed.messages(sent.sid).fetch) is None  # following its status
+    assert _outcome(keyed.messaging.v1.services(service_sid).fetch) is None
+    assert _outcome(keyed.messaging.v1.services(service_sid).alpha_senders.list) is None
+    # Outside the policy: Twilio's 70051, "Authorization Failed".
+    assert _outcome(keyed.messages.list) == 70051  # the message log
+    assert _outcome(keyed.incoming_phone_numbers.list) == 70051
+    assert _outcome(keyed.messaging.v1.services.list) == 70051
+    offers = keyed.available_phone_numbers("US").local
+    assert _outcome(lambda: offers.list(limit=1)) == 70051  # buying numbers starts here
+    assert _outcome(keyed.keys.list) == 20003  # no API key may manage keys
+    refused = [r for r in request_log(rb.base_url) if r["error_code"] == 70051]
+    assert refused and all(r["status"] == 403 for r in refused)
+
+
+def test_step_03_checks_a_restricted_key_with_a_call_its_policy_allows(rb):
+    set_up_api_key(rb, api_key_type="restricted")
+    sid, secret = pair(rb)
+    mark = log_mark(rb)
+
+    result = check_secret(rb)
+
+    (sent,) = requests_since(rb, mark)
+    assert sent["auth_kind"] == "api_key" and sent["auth_username"] == sid
+    assert sent["path"].endswith("/Messages/SM" + "0" * 32 + ".json") and sent["status"] == 404
+    assert result.verified and result.key_type == "restricted"
+    assert "Restricted" in str(secret_panel(result)) and secret not in str(secret_panel(result))
+    # A wrong secret is still told apart from a policy refusal.
+    rb.store.save({API_KEY_SECRET: "V" * 32})
+    with pytest.raises(TwilioActionError) as caught:
+        check_secret(rb)
+    assert caught.value.code == 20003 and "NOT accepted" in caught.value.message
+
+
+def test_rerun_reuses_a_restricted_pair_with_one_request(rb):
+    first = set_up_api_key(rb, api_key_type="restricted")
+    mark = log_mark(rb)
+
+    again = set_up_api_key(rb, api_key_type="restricted")
+
+    (sent,) = requests_since(rb, mark)
+    assert sent["status"] == 404 and "/Messages/" in sent["path"]
+    assert again.how == "reused" and again.key_sid == first.key_sid
+    assert again.key_type == "restricted" and keys(rb) == [first.key_sid]
+
+
+def test_asking_for_restricted_keeps_a_working_standard_key_and_says_so(rb):
+    first = set_up_api_key(rb)
+
+    again = set_up_api_key(rb, api_key_type="restricted")
+
+    assert again.how == "reused" and again.key_sid == first.key_sid
+    assert again.key_type == "standard" and keys(rb) == [first.key_sid]
+    assert any("applies when a key is made" in n for n in again.notes)
+
+
+def test_a_restricted_console_key_is_checked_within_its_policy(rb):
+    made = rb.auth_token_client(STEP.id).iam.v1.new_api_key.create(
+        account_sid=account(rb),
+        friendly_name="made in the console",
+        key_type="restricted",
+        policy=postman_policy(),
+    )
+    before = rb.store.path.read_bytes()
+
+    # Told it is Standard, the runbook's Standard check is outside the key's policy: refused,
+    # said as a policy refusal, nothing saved.
+    with pytest.raises(TwilioActionError) as caught:
+        set_up_api_key(rb, "console", key_sid=made.sid, secret=made.secret)
+    assert caught.value.code == 70051 and "policy" in caught.value.message
+    assert made.secret not in str(caught.value)
+    assert rb.store.path.read_bytes() == before
+
+    result = set_up_api_key(
+        rb, "console", key_sid=made.sid, secret=made.secret, api_key_type="restricted"
+    )
+    assert result.how == "console" and result.key_type == "restricted"
+    assert pair(rb) == (made.sid, made.secret)
+
+
+def test_form_makes_a_restricted_key_when_chosen(rb):
+    f = api_key_form(rb, api_key_type="restricted")
+    assert f.key_type.value == "restricted"
+
+    f.go.click()
+
+    assert "Restricted" in _text(f.output)
+    assert snapshot(rb.base_url, account(rb))["keys"][0]["key_type"] == "restricted"
+    f.key_type.value = "standard"
+    f.go.click()  # the saved key works: reused, and the note says why nothing changed
+    assert "applies when a key is made" in _text(f.output) and len(keys(rb)) == 1

@@ -13,11 +13,12 @@ from onboarding_helpers.credentials import (
     API_KEY_SID,
     CredentialStore,
 )
+from onboarding_helpers.errors import TwilioActionError
 from onboarding_helpers.journal import Event, KeyCreated, KeyCreating, KeyReused
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.sandbox import SandboxServer, set_faults, snapshot
 from onboarding_helpers.steps.registry import API_KEY, SECRET_KEY
-from onboarding_helpers.twilio_gateway import make_client
+from onboarding_helpers.twilio_gateway import call, make_client
 
 from .secret_audit import leaks
 
@@ -84,12 +85,16 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
     assert CredentialStore(workspace.env_file).values() == values
 
     # A yes/no parameter passed as text is refused, not read as True.
-    refused = workspace.cli("--only", "02", "-r", "replace_key", "False")
+    refused = workspace.cli("--only", "02", "-r", "revoke_orphan_keys", "False")
     assert refused.returncode == 1
-    assert "replace_key: must be True or False" in refused.stderr
+    assert "revoke_orphan_keys: must be True or False" in refused.stderr
+    assert _keys(workspace) == [values[API_KEY_SID]]
+    # The retired replacement flags are no parameters any more: one rotation path, step 07.
+    retired = workspace.cli("--only", "02", "-p", "replace_key", "True")
+    assert retired.returncode == 2 and "replace_key" in retired.stderr
     assert _keys(workspace) == [values[API_KEY_SID]]
 
-    texts = [done.stdout, done.stderr, again.stdout, again.stderr, refused.stderr]
+    texts = [done.stdout, done.stderr, again.stdout, again.stderr, refused.stderr, retired.stderr]
     assert _audit(workspace, *texts) == []
 
 
@@ -117,3 +122,32 @@ def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(w
     assert ProgressRecord(workspace.state_dir).read(API_KEY).orphans == []
     assert _pair_authenticates(workspace)
     assert _audit(workspace, failed.stdout, failed.stderr, rerun.stdout, rerun.stderr) == []
+
+
+def test_headless_restricted_key_is_checked_within_its_policy(workspace):
+    bad = workspace.cli(*STEPS_00_03, "-r", "api_key_type", "main")
+    assert bad.returncode == 1 and "api_key_type" in bad.stderr and "Use 'standard'" in bad.stderr
+    assert CredentialStore(workspace.env_file).get(API_KEY_SID) is None  # nothing was made
+
+    done = workspace.cli(*STEPS_00_03, "-r", "api_key_type", "restricted")
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    values = CredentialStore(workspace.env_file).values()
+    with _sandbox(workspace) as server:
+        [key] = snapshot(server.url, values[ACCOUNT_SID])["keys"]
+        client = make_client(
+            values[ACCOUNT_SID],
+            api_key_sid=values[API_KEY_SID],
+            api_secret=values[API_KEY_SECRET],
+            base_url=server.url,
+        )
+        with pytest.raises(TwilioActionError) as outside:
+            call("list numbers", client.incoming_phone_numbers.list, limit=1)  # not in its policy
+    assert key["sid"] == values[API_KEY_SID] and key["key_type"] == "restricted"
+    assert outside.value.code == 70051
+    progress = ProgressRecord(workspace.state_dir)
+    assert progress.read(API_KEY).key_type == "restricted"
+    assert progress.read(SECRET_KEY).verified is True
+    executed = (workspace.out_dir / "03_secret_key.ipynb").read_text()
+    assert "Restricted" in executed and "stored safely" in executed
+    assert _audit(workspace, done.stdout, done.stderr, bad.stderr) == []

@@ -23,6 +23,7 @@ from ..journal import (
     ApiKeyRecord,
     HandoffRecord,
     PhoneNumberRecord,
+    RotationRecord,
     SecretRecord,
     ServiceRecord,
     StartRecord,
@@ -81,7 +82,8 @@ ACCOUNT = Step(
     package="account",
     function="check_account",
     record=AccountRecord,
-    requests=(1, 1, "fetch the account: proves SID + token, shows type and status"),
+    # The balance is read on every run too: it moves with every message sent.
+    requests=(2, 2, "fetch the account (proves SID + token, type, status) + read its balance"),
 )
 API_KEY = Step(
     id="02_api_key",
@@ -136,6 +138,24 @@ HANDOFF = Step(
     requests=(2, 0, "Postman's send (API key, From=MG) + one status fetch; re-run: stands"),
 )
 
+# After the hand-off, taken on purpose only (``--only 07``): a new key, checked, put into Postman,
+# and only then the old key revoked (``postman_updated``).
+ROTATE_KEY = Step(
+    id="07_rotate_key",
+    title="Rotate the API key",
+    package="rotate_key",
+    function="rotate_key",
+    record=RotationRecord,
+    optional=True,
+    after_run="onboarding_helpers.steps.rotate_key.summary:rotation_summary",
+    requests=(
+        7,
+        2,
+        "check old pair + list keys + create + check new pair + Postman's send + one status"
+        " fetch + list keys again for the report; re-run: check the new pair + list keys",
+    ),
+)
+
 STEPS: tuple[Step, ...] = (
     START,
     ACCOUNT,
@@ -145,6 +165,7 @@ STEPS: tuple[Step, ...] = (
     MESSAGING_SERVICE,
     TEST_MESSAGE,
     HANDOFF,
+    ROTATE_KEY,
 )
 BY_ID = {step.id: step for step in STEPS}
 

@@ -10,7 +10,8 @@ from onboarding_helpers.errors import InputError
 from onboarding_helpers.runner import plan
 from onboarding_helpers.steps import registry
 
-OPTIONAL = [s for s in registry.STEPS if s.optional]
+# Optional steps a parameter brings into a full run (04a); 07 is taken only when named.
+OPTIONAL = [s for s in registry.STEPS if s.optional and s.included_by]
 REQUIRED = [s for s in registry.STEPS if not s.optional]
 
 
@@ -64,15 +65,23 @@ def test_only_wins_over_the_parameter_that_brings_an_optional_step_in(notebooks)
     assert ids(plan(notebooks, [other.number], {step.included_by: True})) == [other.id]
 
 
+def test_an_optional_step_without_a_parameter_runs_only_when_named(notebooks):
+    named_only = [s for s in registry.STEPS if s.optional and not s.included_by]
+    assert named_only  # 07_rotate_key
+    for step in named_only:
+        assert step.id not in ids(plan(notebooks))
+        assert ids(plan(notebooks, [step.number])) == [step.id]
+
+
 def test_include_optional_brings_every_optional_step_in(notebooks):
     assert ids(plan(notebooks, include_optional=True)) == ids(registry.STEPS)
 
 
 def test_unknown_steps_are_refused_naming_them_and_the_choices(notebooks):
     with pytest.raises(InputError) as caught:
-        plan(notebooks, [REQUIRED[1].number, "07", "01_acount_sid"])
+        plan(notebooks, [REQUIRED[1].number, "09", "01_acount_sid"])
     assert caught.value.field == "--only"
-    assert "'01_acount_sid'" in str(caught.value) and "'07'" in str(caught.value)
+    assert "'01_acount_sid'" in str(caught.value) and "'09'" in str(caught.value)
     assert all(s.id in caught.value.fix for s in registry.STEPS)
 
 

@@ -128,4 +128,7 @@ def test_after_run_hooks_come_from_the_registry_for_successful_steps_only(tmp_pa
 
 def test_the_hand_off_card_is_the_registrys_after_run_of_a_step():
     hooks = [s.after_run for s in STEPS if s.after_run]
-    assert hooks == ["onboarding_helpers.report:handoff_summary"]
+    assert hooks == [
+        "onboarding_helpers.report:handoff_summary",
+        "onboarding_helpers.steps.rotate_key.summary:rotation_summary",
+    ]

@@ -1,7 +1,9 @@
 """The Keys resource (2010-04-01): the account's API keys, created Standard.
 
 Only the Auth Token or a Main API key may use it. Only a hash of each secret is kept: like
-Twilio, the secret is shown once, in the create answer, and can never be read back.
+Twilio, the secret is shown once, in the create answer, and can never be read back. It lists,
+fetches and deletes every key of the account, restricted ones too (made through iam v1,
+``iam_keys``), without their policy.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def _update(ctx: Ctx, sk: str) -> Response:
 
 def _delete(ctx: Ctx, sk: str) -> Response:
     owned_row(ctx, "api_keys", sk)
+    ctx.conn.execute("DELETE FROM key_policies WHERE key_sid = ?", (sk,))
     ctx.conn.execute("DELETE FROM api_keys WHERE sid = ?", (sk,))
     return Response(204)
 

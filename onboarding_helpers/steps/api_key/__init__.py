@@ -1,4 +1,6 @@
-"""Step 02: the Standard API key Postman signs in with (guide 4.2).
+"""Step 02: the API key Postman signs in with (guide 4.2): Standard, as both Postman guides ask,
+or on request (``api_key_type`` "restricted") a Restricted key whose policy holds only what
+Postman's sends and the runbook's checks need (``policy``).
 
 The secret is the one value Twilio shows once. So:
 
@@ -9,9 +11,11 @@ The secret is the one value Twilio shows once. So:
   nowhere, nobody holds the secret, so the useless key is revoked at once. The next run moves a
   kept secret into place (``restore``).
 - Re-running is safe: a saved pair that Twilio accepts is reused (one request, nothing created).
-  Keys the runbook created whose secret the env file does not hold ("orphans"), keys whose create
-  answer was lost, and keys replaced by ``replace_key`` are reported, and revoked only on request
-  (``leftovers``).
+  Keys the runbook created whose secret the env file does not hold ("orphans") and keys whose
+  create answer was lost are reported, and revoked only on request; keys step 07 replaced are
+  reported and left to 07 (``leftovers``).
+- Replacing a key (lost or leaked secret, a colleague leaving, a yearly policy) is step 07's, the
+  one rotation path; this package lends it the create-once, rescue and history machinery.
 - Lost answers: every create is journalled as an intent first. If the answer never comes, or the
   run is killed before the secret is saved, Twilio may have made a key whose secret nobody will
   ever see: the keys are listed, any key of that name the runbook does not know is journalled as
@@ -32,11 +36,14 @@ from .form import ApiKeyForm, form
 from .keys import KeyInfo, list_account_keys, list_keys
 from .leftovers import Leftovers, revoke_orphans
 from .panel import keys_panel, panel, revoked_panel, unsaved_secret_panel
+from .policy import KEY_TYPES, POSTMAN_PERMISSIONS, postman_policy, validate_key_type
 from .rescue import SecretNotSaved, UnsavedSecretHandler
 from .step import SOURCES, STEP, default_key_name, set_up_api_key, validate_key_name
 from .ways import ApiKeyResult
 
 __all__ = [
+    "KEY_TYPES",
+    "POSTMAN_PERMISSIONS",
     "SOURCES",
     "STEP",
     "ApiKeyForm",
@@ -52,9 +59,11 @@ __all__ = [
     "list_account_keys",
     "list_keys",
     "panel",
+    "postman_policy",
     "revoke_orphans",
     "revoked_panel",
     "set_up_api_key",
     "unsaved_secret_panel",
     "validate_key_name",
+    "validate_key_type",
 ]

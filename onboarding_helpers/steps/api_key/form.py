@@ -14,11 +14,12 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ...forms import password_field, run_into, text_field, wide_button
+from ...forms import TokenField, password_field, run_into, text_field, wide_button
 from ...runbook import Runbook
 from .keys import list_account_keys
 from .leftovers import revoke_orphans
 from .panel import keys_panel, panel, revoked_panel, unsaved_secret_panel
+from .policy import RESTRICTED, STANDARD
 from .step import default_key_name, set_up_api_key
 from .ways import ApiKeyResult
 
@@ -36,28 +37,31 @@ def _wipe(output: widgets.Output) -> None:
 
 
 class ApiKeyForm(widgets.VBox):
-    """``source`` picks the way. Create: ``name``, ``list_button``, ``replace``, ``revoke_old``
-    (in ``create_box``). Console: ``key_sid``, ``secret`` (in ``console_box``). Buttons ``go``
-    and ``revoke_orphans``; results in ``output``; the one-time secret in ``secret_out``, cleared
-    by ``saved_it``."""
+    """``source`` picks the way and ``key_type`` the kind of key. Create: ``name``,
+    ``list_button`` (in ``create_box``). Console: ``key_sid``, ``secret`` (in ``console_box``).
+    Buttons ``go`` and ``revoke_orphans``; results in ``output``; the one-time secret in
+    ``secret_out``, cleared by ``saved_it``. Replacing a saved key is step 07's."""
 
     def __init__(
         self,
         rb: Runbook,
         api_key_name: str = "",
         on_done: Callable[[ApiKeyResult], Any] | None = None,
+        api_key_type: str = STANDARD,
     ) -> None:
         self.rb = rb
         self.on_done = on_done
-        self._make_fields(api_key_name or default_key_name(rb))
+        self._make_fields(api_key_name or default_key_name(rb), api_key_type)
         self._make_buttons()
-        self.create_box = widgets.VBox([self.name, self.list_button, self.replace, self.revoke_old])
+        self.create_box = widgets.VBox([self.name, self.list_button])
         self.console_box = widgets.VBox([self.key_sid, self.secret])
         super().__init__(
             [
                 self.source,
+                self.key_type,
                 self.create_box,
                 self.console_box,
+                self.token.field,
                 widgets.HBox([self.go, self.revoke_orphans]),
                 self.output,
                 self.secret_out,
@@ -72,7 +76,7 @@ class ApiKeyForm(widgets.VBox):
         self.saved_it.on_click(self._on_saved_it)
         self.revoke_orphans.on_click(self._on_revoke_orphans)
 
-    def _make_fields(self, name: str) -> None:
+    def _make_fields(self, name: str, key_type: str) -> None:
         self.source = widgets.RadioButtons(
             options=[("Create it for me", "create"), ("I made it in the console", "console")],
             value="create",
@@ -82,12 +86,14 @@ class ApiKeyForm(widgets.VBox):
         self.name = text_field("Key name", name, "at most 64 characters")
         self.key_sid = text_field("API key SID", "", "SK followed by 32 characters")
         self.secret = password_field("API secret", "the secret Twilio showed once")
-        self.replace = widgets.Checkbox(
-            description="Replace the saved key with a new one (lost or leaked secret)", indent=False
-        )
-        self.revoke_old = widgets.Checkbox(
-            description="Also revoke the replaced key (only once Postman no longer uses it)",
-            indent=False,
+        self.key_type = widgets.RadioButtons(
+            options=[
+                ("Standard (what Postman's guide asks for)", STANDARD),
+                ("Restricted (only what Postman needs; Twilio's US region only)", RESTRICTED),
+            ],
+            value=key_type if key_type in (STANDARD, RESTRICTED) else STANDARD,
+            description="Key type",
+            style={"description_width": "initial"},
         )
 
     def _make_buttons(self) -> None:
@@ -99,6 +105,7 @@ class ApiKeyForm(widgets.VBox):
         self.output = widgets.Output()
         self.secret_out = widgets.Output()
         self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
+        self.token = TokenField(self.rb)  # only when the Auth Token was put away (step 06)
 
     def _on_source(self, _: object = None) -> None:
         _show(self.create_box, self.source.value == "create")
@@ -118,34 +125,38 @@ class ApiKeyForm(widgets.VBox):
         _show(self.saved_it, False)
 
     def _on_list(self, _: widgets.Button) -> None:
-        run_into(self.output, lambda: list_account_keys(self.rb), keys_panel)
+        run_into(self.output, self.token.around(lambda: list_account_keys(self.rb)), keys_panel)
 
     def _on_go(self, _: widgets.Button) -> None:
         typed, self.secret.value = self.secret.value, ""  # checked, then kept in the env file only
         result = run_into(
             self.output,
-            lambda: set_up_api_key(
-                self.rb,
-                self.source.value,
-                self.name.value,
-                self.key_sid.value,
-                typed,
-                replace_key=self.replace.value,
-                revoke_old_key=self.revoke_old.value,
-                on_unsaved_secret=self._show_once,
+            self.token.around(
+                lambda: set_up_api_key(
+                    self.rb,
+                    self.source.value,
+                    self.name.value,
+                    self.key_sid.value,
+                    typed,
+                    api_key_type=self.key_type.value,
+                    on_unsaved_secret=self._show_once,
+                )
             ),
             panel,
         )
-        self.replace.value = self.revoke_old.value = False  # deliberate, one press at a time
         if result is not None and self.on_done:
             self.on_done(result)
 
     def _on_revoke_orphans(self, _: widgets.Button) -> None:
-        run_into(self.output, lambda: revoke_orphans(self.rb), revoked_panel)
+        run_into(self.output, self.token.around(lambda: revoke_orphans(self.rb)), revoked_panel)
 
 
 def form(
-    rb: Runbook, api_key_name: str = "", on_done: Callable[[ApiKeyResult], Any] | None = None
+    rb: Runbook,
+    api_key_name: str = "",
+    on_done: Callable[[ApiKeyResult], Any] | None = None,
+    api_key_type: str = STANDARD,
 ) -> ApiKeyForm:
-    """Step 02's form; ``on_done`` is called with the result when a key is saved and usable."""
-    return ApiKeyForm(rb, api_key_name, on_done)
+    """Step 02's form; ``on_done`` is called with the result when a key is saved and usable.
+    ``api_key_type`` preselects the kind of key (the notebook's parameter)."""
+    return ApiKeyForm(rb, api_key_name, on_done, api_key_type)

@@ -1,6 +1,7 @@
-"""What earlier runs of step 02 left: the journal's key events replayed into one picture.
+"""What earlier runs of steps 02 and 07 left: the journal's key events replayed into one picture.
 
-Every create is journalled as an intent (``KeyCreating``) before it is sent. An intent with no
+Both steps make keys (07 rotates them), so their key events are one history. Every create is
+journalled as an intent (``KeyCreating``) before it is sent. An intent with no
 outcome means Twilio may have made a key whose secret nobody will ever see; such creates are
 settled by listing the keys: a key of that name the runbook does not know is journalled as an
 orphan (``KeyCreateAnswerLost``).
@@ -26,6 +27,7 @@ from ...journal import (
 )
 from ...runbook import Runbook
 from ..registry import API_KEY as STEP
+from ..registry import ROTATE_KEY, Step
 from ..secret_key.pair import stored_pair
 from .keys import KeyInfo, list_keys
 
@@ -91,18 +93,26 @@ class History:
         self.pending[name] = max(0, self.pending.get(name, 0) - 1)
 
 
+# The steps whose journal entries make up the key history.
+KEY_STEPS = (STEP.id, ROTATE_KEY.id)
+
+
 def history(rb: Runbook, account_sid: str) -> History:
-    """Step 02's journal for this account, replayed. Events that name no account count for any
-    (older versions did not always write it)."""
+    """Steps 02 and 07's key events for this account, replayed. Events that name no account
+    count for any (older versions did not always write it)."""
     h = History()
-    for event in rb.progress.events(*_REPLAYED, step=STEP):
-        if getattr(event, "account_sid", "") in ("", account_sid):
+    for event in rb.progress.events(*_REPLAYED):
+        if event.step in KEY_STEPS and getattr(event, "account_sid", "") in ("", account_sid):
             h.add(event)
     return h
 
 
 def settle_unanswered(
-    rb: Runbook, client: Client, account_sid: str, listing: Sequence[KeyInfo] | None = None
+    rb: Runbook,
+    client: Client,
+    account_sid: str,
+    listing: Sequence[KeyInfo] | None = None,
+    step: Step = STEP,
 ) -> list[KeyInfo]:
     """Find the keys that creates with no recorded outcome made, and journal them as orphans.
 
@@ -118,13 +128,13 @@ def settle_unanswered(
     found = [k for k in keys if k.friendly_name in names and k.sid not in known]
     for key in found:
         rb.progress.log(
-            STEP,
+            step,
             KeyCreateAnswerLost(
                 key_sid=key.sid, friendly_name=key.friendly_name, account_sid=account_sid
             ),
         )
     for name in sorted(names):
-        rb.progress.log(STEP, UnansweredCreateResolved(friendly_name=name, account_sid=account_sid))
+        rb.progress.log(step, UnansweredCreateResolved(friendly_name=name, account_sid=account_sid))
     return found
 
 
@@ -133,7 +143,7 @@ def known_name(rb: Runbook, key_sid: str) -> str:
     earlier = rb.progress.read(STEP)
     if earlier.key_sid == key_sid:
         return earlier.friendly_name
-    for event in reversed(rb.progress.events(KeyCreated, KeyCreateAnswerLost, step=STEP)):
-        if event.key_sid == key_sid and event.friendly_name:
+    for event in reversed(rb.progress.events(KeyCreated, KeyCreateAnswerLost)):
+        if event.step in KEY_STEPS and event.key_sid == key_sid and event.friendly_name:
             return event.friendly_name
     return ""

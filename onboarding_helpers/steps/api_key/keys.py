@@ -1,6 +1,7 @@
 """The account's API keys in Twilio: listing them, revoking one, and what one run knows of them.
 
-Listing and revoking need the Auth Token: a Standard key may not manage keys.
+Listing and revoking need the Auth Token: neither a Standard nor a Restricted key may manage keys.
+The 2010-04-01 Keys resource lists and deletes both kinds.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ...journal import KeyRevoked
 from ...runbook import Runbook
 from ...twilio_gateway import call
 from ..registry import API_KEY as STEP
+from ..registry import Step
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -23,6 +25,7 @@ class KeyInfo:
     sid: str
     friendly_name: str
     date_created: str = ""
+    backup: str = ""  # a key just created: the env file's dated copy of the pair it replaced
 
 
 def list_keys(client: Client) -> list[KeyInfo]:
@@ -36,15 +39,15 @@ def list_account_keys(rb: Runbook) -> list[KeyInfo]:
     return list_keys(rb.auth_token_client(STEP.id))
 
 
-def revoke(rb: Runbook, client: Client, key_sid: str, reason: str) -> None:
-    """Delete the key in Twilio and journal it."""
+def revoke(rb: Runbook, client: Client, key_sid: str, reason: str, step: Step = STEP) -> None:
+    """Delete the key in Twilio and journal it (on behalf of ``step``)."""
     try:
         call("revoke the API key", client.keys(key_sid).delete)
     except TwilioActionError as err:
         # A DELETE repeated after a lost answer finds the key already gone: what was wanted.
         if err.status != 404:
             raise
-    rb.progress.log(STEP, KeyRevoked(key_sid=key_sid, reason=reason))
+    rb.progress.log(step, KeyRevoked(key_sid=key_sid, reason=reason))
 
 
 @dataclass
@@ -59,11 +62,12 @@ class KeyRun:
     notes: list[str] = field(default_factory=list)
     _client: Any = None
     stale: bool = False  # a create ran since the listing: a key may have appeared unseen
+    step: Step = STEP  # the step acting (02, or 07 rotating), for the requests' user agent
 
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = self.rb.client_with_token(self.account_sid, self.token, STEP.id)
+            self._client = self.rb.client_with_token(self.account_sid, self.token, self.step.id)
         return self._client
 
     def keys(self) -> list[KeyInfo]:

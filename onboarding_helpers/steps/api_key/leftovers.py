@@ -1,8 +1,8 @@
 """Keys nobody can use that are still in Twilio: reported on every run, revoked only on request.
 
 Orphans: keys the runbook made whose secret the env file does not hold (a lost secret, a lost
-create answer). Replaced keys: the ones ``replace_key`` made new keys for; they still work, so
-they are revoked only on purpose, and only once the key replacing them worked in that run.
+create answer). Replaced keys: the ones step 07 made new keys for; they may still be what Postman
+uses, so only 07 revokes them, once the officer says Postman has the new key (``postman_updated``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from ...journal import KeyGone
 from ...runbook import Runbook, step_action
 from ..registry import API_KEY as STEP
+from ..registry import ROTATE_KEY, Step
 from ..secret_key.pair import stored_pair
 from .history import History, history, settle_unanswered
 from .keys import KeyInfo, KeyRun, revoke
@@ -37,18 +38,17 @@ class Leftovers:
     notes: tuple[str, ...] = ()
 
 
-def find_leftovers(
-    run: KeyRun, current: str, verified: bool, revoke_orphan_keys: bool, revoke_old_key: bool
-) -> Leftovers:
-    """Report (and on request revoke) keys nobody can use: orphans and replaced keys.
+def find_leftovers(run: KeyRun, current: str, revoke_orphan_keys: bool) -> Leftovers:
+    """Report (and on request revoke) orphan keys; report replaced keys that still exist.
 
-    ``current`` is the key whose secret the env file holds ("" if none); it is never touched.
-    Replaced keys are revoked only when ``verified``: the key replacing them worked in this run.
+    ``current`` is the key whose secret the env file holds ("" if none); it is never touched,
+    and neither is a replaced key: step 07 revokes those once Postman has the new key.
     """
     rb = run.rb
+    step: Step = run.step
     past = history(rb, run.account_sid)
-    if past.unanswered:  # e.g. a replace_key run killed mid-create: settle it now
-        settle_unanswered(rb, run.client, run.account_sid, run.keys())
+    if past.unanswered:  # e.g. a rotation killed mid-create: settle it now
+        settle_unanswered(rb, run.client, run.account_sid, run.keys(), step)
         past = history(rb, run.account_sid)
     old = {sid for sid in past.replaced if sid not in past.gone and sid != current}
     orphan_sids = (
@@ -58,28 +58,23 @@ def find_leftovers(
         return Leftovers()
     existing = {k.sid: k for k in run.keys()}  # one list request, only when there is a suspect
     for sid in sorted((old | orphan_sids) - set(existing)):
-        rb.progress.log(STEP, KeyGone(key_sid=sid, account_sid=run.account_sid))
+        rb.progress.log(step, KeyGone(key_sid=sid, account_sid=run.account_sid))
     orphans = [existing[s] for s in sorted(orphan_sids & set(existing))]
     olds = [existing[s] for s in sorted(old & set(existing))]
     revoked: list[str] = []
     notes: list[str] = []
     if orphans and revoke_orphan_keys:
         for key in orphans:
-            revoke(rb, run.client, key.sid, "orphan: its secret is not in the env file")
+            revoke(rb, run.client, key.sid, "orphan: its secret is not in the env file", step)
             revoked.append(key.sid)
         orphans = []
     elif orphans:
         notes += _orphan_notes(orphans, past)
-    if olds and revoke_old_key and verified:
-        for key in olds:
-            revoke(rb, run.client, key.sid, f"replaced by {current}")
-            revoked.append(key.sid)
-        olds = []
-    elif olds:
+    if olds:
         notes.append(
-            f"The replaced key(s) still work. Once Postman uses the new key {current}, revoke"
-            " the old one: tick 'Also revoke the replaced key' and press 'Set up API key', or"
-            " headless run this step with revoke_old_key True."
+            f"The replaced key(s) still work. Once Postman uses the new key {current}, finish"
+            f" the rotation with {ROTATE_KEY.id}: tick 'Postman uses the new key' (headless:"
+            " postman_updated True); it checks the new key again, then revokes the old one."
         )
     return Leftovers(tuple(orphans), tuple(olds), tuple(revoked), tuple(notes))
 
@@ -97,7 +92,7 @@ def revoke_orphans(rb: Runbook) -> Leftovers:
     account_sid, token = rb.saved_account()
     run = KeyRun(rb, account_sid, token)
     key_sid, secret = stored_pair(rb)
-    found = find_leftovers(run, key_sid if secret else "", False, True, False)
+    found = find_leftovers(run, key_sid if secret else "", True)
     if not found.revoked:
         found = replace(found, notes=("There were no orphan keys to revoke.", *found.notes))
     return found

@@ -15,7 +15,6 @@ _TITLES = {
     "created": "API key created. Its secret is saved in the env file; step 03 checks the pair.",
     "reused": "The saved API key and secret work: reused, nothing created.",
     "console": "Your console key and secret work, and are now saved in the env file.",
-    "replaced": "New API key created, checked and saved in the env file.",
 }
 
 
@@ -30,6 +29,7 @@ def panel(result: ApiKeyResult) -> Panel:
     rows = [
         ("API key SID", result.key_sid),
         ("Name", result.friendly_name or "-"),
+        ("Key type", result.key_type.capitalize()),
         ("API secret", f"saved in {result.env_file} (shown masked in step 03)"),
         ("Checked with Twilio", "yes" if result.verified else "not yet: step 03 checks it"),
     ]
@@ -39,7 +39,7 @@ def panel(result: ApiKeyResult) -> Panel:
         else:
             rows.append(("keys already there", "none"))
     rows += [_key_row("orphan key", k) for k in result.orphans]
-    rows += [_key_row("replaced key", k) for k in result.old_keys]
+    rows += [_key_row("replaced key (still works)", k) for k in result.old_keys]
     rows += [("revoked", sid) for sid in result.revoked]
     return Panel(kind, _TITLES.get(result.how, "API key ready."), rows=rows, notes=result.notes)
 

@@ -22,6 +22,7 @@ from ...journal import ApiKeyRecord, KeyCreated, KeyRevoked
 from ...runbook import Runbook
 from ...twilio_gateway import call
 from ..registry import API_KEY as STEP
+from ..registry import Step
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -120,11 +121,15 @@ def secret_not_saved(
     key: Any,
     exc: BaseException,
     on_unsaved_secret: UnsavedSecretHandler | None,
+    step: Step = STEP,
+    replaces: str | None = None,
 ) -> SecretNotSaved:
-    """Keep the secret of ``key`` (Twilio's answer) elsewhere, record it, and build the error."""
+    """Keep the secret of ``key`` (Twilio's answer) elsewhere, record it, and build the error.
+    ``step``: the step that made the key (02, or 07 rotating), which journals it; ``replaces``:
+    the key it was made to replace (a rotation's old key), so the next run moves it in."""
     reason = failure_reason(exc)
     kept = _keep_elsewhere(rb, client, key, on_unsaved_secret)
-    _record_unsaved(rb, account_sid, key, kept, reason)
+    _record_unsaved(rb, account_sid, key, kept, reason, step, replaces)
     env = rb.store.path
     message = (
         f"THE API SECRET WAS NOT SAVED. Twilio created the key {key.sid} and sent its secret,"
@@ -158,9 +163,17 @@ def _keep_elsewhere(
     return _Kept(rescue, shown, revoked)
 
 
-def _record_unsaved(rb: Runbook, account_sid: str, key: Any, kept: _Kept, reason: str) -> None:
-    """Journal the key as existing without a saved secret (and revoked, if it was); record the
-    step as failed."""
+def _record_unsaved(
+    rb: Runbook,
+    account_sid: str,
+    key: Any,
+    kept: _Kept,
+    reason: str,
+    step: Step,
+    replaces: str | None,
+) -> None:
+    """Journal the key as existing without a saved secret (and revoked, if it was); record
+    step 02 as failed (step 07 records its own failure)."""
     rescue_file = str(kept.rescue) if kept.rescue else None
     created = KeyCreated(
         key_sid=key.sid,
@@ -168,11 +181,15 @@ def _record_unsaved(rb: Runbook, account_sid: str, key: Any, kept: _Kept, reason
         account_sid=account_sid,
         secret_saved=False,
         rescue_file=rescue_file,
+        replaces=replaces,
+        key_type=_type_of(key),
     )
-    _best_effort(lambda: rb.progress.log(STEP, created))
+    _best_effort(lambda: rb.progress.log(step, created))
     if kept.revoked:
         revoked = KeyRevoked(key_sid=key.sid, reason="secret could not be kept")
-        _best_effort(lambda: rb.progress.log(STEP, revoked))
+        _best_effort(lambda: rb.progress.log(step, revoked))
+    if step is not STEP:
+        return
     record = ApiKeyRecord(
         status="failed",
         key_sid=key.sid,
@@ -182,6 +199,11 @@ def _record_unsaved(rb: Runbook, account_sid: str, key: Any, kept: _Kept, reason
         reason=f"the env file could not be written: {reason}",
     )
     _best_effort(lambda: rb.progress.save(STEP, record))
+
+
+def _type_of(key: Any) -> str:
+    # iam v1 answers carry the policy: a restricted key has one.
+    return "restricted" if getattr(key, "policy", None) else "standard"
 
 
 def _advice(env: Path, kept: _Kept) -> str:

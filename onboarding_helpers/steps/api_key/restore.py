@@ -1,5 +1,6 @@
 """A secret an earlier failed run kept elsewhere (a rescue file, the OS keyring), moved back into
-the env file before step 02 decides anything, so a re-run reuses the key instead of making one."""
+the env file before step 02 (or 07) decides anything, so a re-run reuses the key instead of making
+one. A rotation's new key whose secret went to a rescue file replaces the pair it was made for."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from ...errors import RunbookError
 from ...journal import SecretRestored
 from ...runbook import Runbook
 from ..registry import API_KEY as STEP
+from ..registry import Step
 from ..secret_key.os_keyring import keyring_get
 from ..secret_key.pair import stored_pair
 from .history import History
@@ -21,30 +23,35 @@ from .rescue import failure_reason
 _SECRET_SHAPE = re.compile(r"^[A-Za-z0-9]{32}$")
 
 
-def restore_kept_secret(rb: Runbook, account_sid: str, past: History) -> str | None:
+def restore_kept_secret(
+    rb: Runbook, account_sid: str, past: History, step: Step = STEP
+) -> str | None:
     """Move a secret kept by an earlier failed run (rescue file, OS keyring) into the env file.
 
-    Only when the env file holds no secret, or names that key without its secret. Returns a
-    note, or None when there was nothing to restore.
+    Only when the env file holds no secret, or names that key without its secret, or holds the
+    pair a rescued key was made to replace (step 07). Returns a note, or None when there was
+    nothing to restore.
     """
     stored_sid, stored_secret = stored_pair(rb)
-    if stored_secret and stored_sid:
-        return None
     for sid, path in list(past.rescued.items()):
-        if sid in past.gone or (stored_sid and stored_sid != sid):
+        created = past.created.get(sid)
+        replacing = bool(stored_sid) and created is not None and created.replaces == stored_sid
+        if sid in past.gone or (stored_sid and stored_sid != sid and not replacing):
+            continue
+        if stored_secret and stored_sid == sid:
             continue
         secret = _rescued_secret(sid, path)
         if secret is None:
             continue
         _save_restored(rb, sid, secret, f"the rescue file {path}")
         Path(path).unlink(missing_ok=True)
-        rb.progress.log(STEP, SecretRestored(key_sid=sid, source="rescue file"))
+        rb.progress.log(step, SecretRestored(key_sid=sid, source="rescue file"))
         return f"The secret of key {sid} was moved from the rescue file {path} into the env file."
     if stored_sid and not stored_secret:
         secret = keyring_get(account_sid, stored_sid)
         if secret and _SECRET_SHAPE.match(secret):
             _save_restored(rb, stored_sid, secret, "the OS keyring")
-            rb.progress.log(STEP, SecretRestored(key_sid=stored_sid, source="OS keyring"))
+            rb.progress.log(step, SecretRestored(key_sid=stored_sid, source="OS keyring"))
             return f"The secret of key {stored_sid} was restored from the OS keyring."
     return None
 

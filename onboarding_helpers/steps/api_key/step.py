@@ -1,5 +1,9 @@
 """Step 02's function: its inputs checked before any request, then one of the ways to a saved key
-(``ways``), then the keys nobody can use reported (``leftovers``), and the outcome recorded."""
+(``ways``), then the keys nobody can use reported (``leftovers``), and the outcome recorded.
+
+Replacing a saved key (a lost or leaked secret, a yearly rotation) is step 07's: one rotation
+path, so the order that keeps Postman sending is kept.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from ...errors import InputError, StepBlocked, TwilioActionError
 from ...journal import ApiKeyRecord
 from ...runbook import Runbook, step_action
 from ...validation import (
+    API_KEYS_CONSOLE,
     validate_api_key_sid,
     validate_api_secret,
     validate_flag,
@@ -22,9 +27,10 @@ from ..secret_key.pair import stored_pair
 from .history import history
 from .keys import KeyRun
 from .leftovers import find_leftovers
+from .policy import validate_key_type
 from .rescue import UnsavedSecretHandler
 from .restore import restore_kept_secret
-from .ways import ApiKeyResult, replace_saved_key, reuse_or_create, use_console_key
+from .ways import ApiKeyResult, reuse_or_create, use_console_key
 
 SOURCES = ("create", "console")
 
@@ -51,23 +57,21 @@ def set_up_api_key(
     key_sid: str = "",
     secret: str = "",
     *,
+    api_key_type: str = "standard",
     revoke_orphan_keys: bool = False,
-    replace_key: bool = False,
-    revoke_old_key: bool = False,
     on_unsaved_secret: UnsavedSecretHandler | None = None,
 ) -> ApiKeyResult:
-    """Step 02: have a Standard API key whose secret is in the env file.
+    """Step 02: have an API key whose secret is in the env file.
 
     ``api_key_source`` "create": reuse the saved pair if Twilio accepts it, else list the keys and
-    create one called ``api_key_name``. "console": the key SID and secret typed in the form, or
-    (headless) already written in the env file; checked with Twilio before they are saved.
-    ``replace_key`` makes a new key even though one is saved (lost or leaked secret); the old one
-    is revoked only with ``revoke_old_key``, after the new pair works.
+    create one called ``api_key_name``, of ``api_key_type`` ("standard", as Postman's guides ask,
+    or "restricted": only what Postman needs). "console": the key SID and secret typed in the
+    form, or (headless) already written in the env file; checked with Twilio before they are
+    saved. A key whose secret is lost or leaked is replaced by step 07, not here.
     """
     source = _source(api_key_source)
-    revoke_orphan_keys, replace_key, revoke_old_key = _flags(
-        source, revoke_orphan_keys, replace_key, revoke_old_key
-    )
+    key_type = validate_key_type(api_key_type)
+    revoke_orphan_keys = validate_flag(revoke_orphan_keys, "revoke_orphan_keys")
     stored = stored_pair(rb)
     name = validate_key_name(api_key_name or default_key_name(rb))
     rb.refuse_secrets("api_key_name", name)
@@ -81,14 +85,10 @@ def set_up_api_key(
         if restored:
             run.notes.append(restored)
         if source == "console":
-            result = use_console_key(run, key_sid, secret)
-        elif replace_key:
-            result = replace_saved_key(run, name, on_unsaved_secret)
+            result = use_console_key(run, key_sid, secret, key_type)
         else:
-            result = reuse_or_create(run, name, on_unsaved_secret)
-        found = find_leftovers(
-            run, result.key_sid, result.verified, revoke_orphan_keys, revoke_old_key
-        )
+            result = reuse_or_create(run, name, key_type, on_unsaved_secret)
+        found = find_leftovers(run, result.key_sid, revoke_orphan_keys)
     except (TwilioActionError, StepBlocked) as err:
         saved_sid = stored_pair(rb)[0] or ""
         rb.progress.save(STEP, ApiKeyRecord(status="failed", reason=err.message, key_sid=saved_sid))
@@ -112,6 +112,7 @@ def set_up_api_key(
             verified=result.verified,
             orphans=[k.sid for k in result.orphans],
             old_keys=[k.sid for k in result.old_keys],
+            key_type=result.key_type,
         ),
     )
     return result
@@ -126,23 +127,6 @@ def _source(api_key_source: str) -> str:
     return source
 
 
-def _flags(
-    source: str, revoke_orphan_keys: object, replace_key: object, revoke_old_key: object
-) -> tuple[bool, bool, bool]:
-    """The yes/no parameters: True or False only (text like "False" is refused, not read as
-    True), and never a replacement for a console key."""
-    revoke_orphan_keys = validate_flag(revoke_orphan_keys, "revoke_orphan_keys")
-    replace_key = validate_flag(replace_key, "replace_key")
-    revoke_old_key = validate_flag(revoke_old_key, "revoke_old_key")
-    if replace_key and source == "console":
-        raise InputError(
-            "replace_key",
-            "makes a new key, so it goes with api_key_source 'create', not 'console'.",
-            "To use a key you made in the console, leave replace_key False.",
-        )
-    return revoke_orphan_keys, replace_key, revoke_old_key
-
-
 def _console_inputs(
     key_sid: str, secret: str, stored_sid: str | None, stored_secret: str | None
 ) -> tuple[str, str]:
@@ -151,9 +135,9 @@ def _console_inputs(
         raise InputError(
             "API key SID",
             "is empty.",
-            "Paste the SK... SID from Account > API keys & tokens. Headless: write"
-            f" {API_KEY_SID}=SK... and {API_KEY_SECRET}=... into the env file, never on the"
-            " command line.",
+            f"Paste the SK... SID from {API_KEYS_CONSOLE}."
+            f" Headless: write {API_KEY_SID}=SK... and {API_KEY_SECRET}=... into the env file,"
+            " never on the command line.",
         )
     key_sid = validate_api_key_sid(key_sid or stored_sid)
     if not secret and key_sid == stored_sid:

@@ -1,5 +1,5 @@
-"""The three ways step 02 ends with a key whose secret the env file holds: reuse the saved pair or
-create a key, replace the saved key, or take a key made in the console.
+"""The two ways step 02 ends with a key whose secret the env file holds: reuse the saved pair or
+create a key, or take a key made in the console. (Replacing a saved key is step 07's.)
 
 Every pair is checked with Twilio before it is reported as good, except a key just created (its
 secret comes straight from Twilio; step 03 checks the pair).
@@ -12,12 +12,14 @@ from typing import Any
 
 from ...credentials import API_KEY_SECRET, API_KEY_SID
 from ...errors import StepBlocked, TwilioActionError
-from ...journal import ConsoleKeyRecorded, KeyGone, KeyReplaced, KeyReused
+from ...journal import ConsoleKeyRecorded, KeyGone, KeyReused
 from ..registry import API_KEY as STEP
-from ..secret_key.pair import is_auth_failure, stored_pair, verify_pair
+from ..registry import ROTATE_KEY
+from ..secret_key.pair import is_auth_failure, saved_key_type, stored_pair, verify_pair
 from .create import create_key
 from .history import known_name
 from .keys import KeyInfo, KeyRun
+from .policy import STANDARD
 from .rescue import UnsavedSecretHandler
 
 
@@ -25,20 +27,24 @@ from .rescue import UnsavedSecretHandler
 class ApiKeyResult:
     key_sid: str
     friendly_name: str
-    how: str  # "created", "reused", "console" or "replaced"
+    how: str  # "created", "reused" or "console"
     secret_saved: bool
     verified: bool  # False after a fresh create: step 03 checks the pair
     env_file: str
     keys_listed: bool = False
     existing_keys: tuple[KeyInfo, ...] = ()  # the account's keys before this run created one
     orphans: tuple[KeyInfo, ...] = ()  # keys nobody holds a secret for, still in Twilio
-    old_keys: tuple[KeyInfo, ...] = ()  # keys replaced by replace_key, still in Twilio
+    old_keys: tuple[KeyInfo, ...] = ()  # keys step 07 replaced, still in Twilio
     revoked: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    key_type: str = STANDARD  # "standard" or "restricted"
 
 
-def _result(run: KeyRun, key: KeyInfo, how: str, verified: bool, **more: Any) -> ApiKeyResult:
+def _result(
+    run: KeyRun, key: KeyInfo, how: str, verified: bool, key_type: str, **more: Any
+) -> ApiKeyResult:
     return ApiKeyResult(
+        key_type=key_type,
         key_sid=key.sid,
         friendly_name=key.friendly_name,
         how=how,
@@ -50,12 +56,13 @@ def _result(run: KeyRun, key: KeyInfo, how: str, verified: bool, **more: Any) ->
     )
 
 
-def use_console_key(run: KeyRun, key_sid: str, secret: str) -> ApiKeyResult:
-    """A pair made in the console: checked with Twilio, then saved (nothing saved if refused)."""
+def use_console_key(run: KeyRun, key_sid: str, secret: str, key_type: str) -> ApiKeyResult:
+    """A pair made in the console: checked with Twilio (with a call ``key_type`` allows), then
+    saved (nothing saved if refused)."""
     rb = run.rb
     stored_sid, stored_secret = stored_pair(rb)
     try:
-        verify_pair(rb, run.account_sid, key_sid, secret, STEP.id)
+        verify_pair(rb, run.account_sid, key_sid, secret, STEP.id, key_type)
     except TwilioActionError as err:
         if is_auth_failure(err):
             err.advice += (
@@ -71,19 +78,26 @@ def use_console_key(run: KeyRun, key_sid: str, secret: str) -> ApiKeyResult:
     event = KeyReused if same else ConsoleKeyRecorded
     rb.progress.log(STEP, event(key_sid=key_sid, account_sid=run.account_sid))
     run.notes.append(
-        "The runbook cannot read a key's type through the API: make sure this key is Standard"
-        " (a Main key can do everything your Auth Token can, which Postman does not need)."
+        "The runbook cannot tell a Main key from a Standard one through the API: make sure this"
+        " key is Standard or Restricted (a Main key can do everything your Auth Token can, which"
+        " Postman does not need)."
     )
     key = KeyInfo(key_sid, known_name(rb, key_sid))
-    return _result(run, key, "reused" if same else "console", True)
+    return _result(run, key, "reused" if same else "console", True, key_type)
 
 
 def reuse_or_create(
-    run: KeyRun, name: str, on_unsaved_secret: UnsavedSecretHandler | None
+    run: KeyRun, name: str, key_type: str, on_unsaved_secret: UnsavedSecretHandler | None
 ) -> ApiKeyResult:
-    """The saved pair if Twilio accepts it; else a new key called ``name``, saved at once."""
+    """The saved pair if Twilio accepts it; else a new key of ``key_type`` called ``name``, saved
+    at once."""
     reused = _reuse_saved_pair(run)
     if reused is not None:
+        if reused.key_type != key_type:
+            run.notes.append(
+                f"api_key_type {key_type} applies when a key is made; the saved"
+                f" {reused.key_type.capitalize()} key works, so it was kept."
+            )
         return reused
     existing = tuple(run.keys())
     namesakes = [k.sid for k in existing if k.friendly_name == name]
@@ -93,9 +107,17 @@ def reuse_or_create(
             " an existing key's secret again, so the runbook made a new one."
         )
     rb = run.rb
-    key = create_key(rb, run.client, run.account_sid, name, on_unsaved_secret, listing=existing)
+    key = create_key(
+        rb,
+        run.client,
+        run.account_sid,
+        name,
+        on_unsaved_secret,
+        listing=existing,
+        key_type=key_type,
+    )
     run.stale = True  # keys may have appeared since (a lost answer): list again if needed
-    return _result(run, key, "created", False, existing_keys=existing)
+    return _result(run, key, "created", False, key_type, existing_keys=existing)
 
 
 def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
@@ -113,8 +135,9 @@ def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
         )
     if not (stored_sid and stored_secret):
         return None
+    key_type = saved_key_type(rb, stored_sid)
     try:
-        verify_pair(rb, run.account_sid, stored_sid, stored_secret, STEP.id)
+        verify_pair(rb, run.account_sid, stored_sid, stored_secret, STEP.id, key_type)
     except TwilioActionError as err:
         if not is_auth_failure(err):
             raise
@@ -124,9 +147,10 @@ def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
                 " Twilio, but Twilio does not accept the secret saved with it (error 20003):"
                 " the secret in the env file is not this key's. Nothing was created.",
                 advice=f"If you have the right secret, put it in {rb.store.path} as"
-                f" {API_KEY_SECRET}=... and run again. If it is lost, run this step with"
-                " replace_key True (form: 'Replace the key') to make a new key; the old one"
-                " is revoked only when you also set revoke_old_key True.",
+                f" {API_KEY_SECRET}=... and run again. If it is lost, run {ROTATE_KEY.id}: it"
+                " makes a new key in its place and saves its secret (with no working pair it"
+                " cannot check the old key first, and says so), and revokes the old key only"
+                " once you say Postman uses the new one.",
                 field="API secret",
             ) from None
         rb.progress.log(STEP, KeyGone(key_sid=stored_sid, account_sid=run.account_sid))
@@ -136,36 +160,5 @@ def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
         )
         return None
     rb.progress.log(STEP, KeyReused(key_sid=stored_sid, account_sid=run.account_sid))
-    return _result(run, KeyInfo(stored_sid, known_name(rb, stored_sid)), "reused", True)
-
-
-def replace_saved_key(
-    run: KeyRun, name: str, on_unsaved_secret: UnsavedSecretHandler | None
-) -> ApiKeyResult:
-    """A new key although one is saved (lost or leaked secret), checked before it counts; the
-    old key is left for ``find_leftovers`` to report or revoke."""
-    rb = run.rb
-    old_sid = stored_pair(rb)[0] or rb.progress.read(STEP).key_sid or None
-    existing = tuple(run.keys())
-    key = create_key(
-        rb, run.client, run.account_sid, name, on_unsaved_secret, listing=existing, replaces=old_sid
-    )
-    run.stale = True  # keys may have appeared since (a lost answer): list again if needed
-    try:
-        verify_pair(rb, run.account_sid, key.sid, stored_pair(rb)[1] or "", STEP.id)
-    except TwilioActionError as err:
-        err.message = (
-            f"The new key {key.sid} was created and its secret IS saved in {rb.store.path}, but"
-            f" checking it failed. {err.message}"
-        )
-        err.advice = (
-            "Nothing was revoked. Wait a minute, then run this step again WITHOUT replace_key:"
-            " it checks the saved key again and creates nothing. " + err.advice
-        )
-        raise
-    if old_sid and old_sid != key.sid:
-        rb.progress.log(
-            STEP,
-            KeyReplaced(old_key_sid=old_sid, new_key_sid=key.sid, account_sid=run.account_sid),
-        )
-    return _result(run, key, "replaced", True, existing_keys=existing)
+    key = KeyInfo(stored_sid, known_name(rb, stored_sid))
+    return _result(run, key, "reused", True, key_type)

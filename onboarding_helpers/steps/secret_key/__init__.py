@@ -1,5 +1,6 @@
 """Step 03: the secret key (guide 4.3). Shows where the API secret is kept, proves the key SID +
-secret pair with one request a Standard key may make, and can keep a copy in the OS keyring.
+secret pair with one request its type of key may make (Standard or Restricted), and can keep a
+copy in the OS keyring.
 
 Modules: ``pair`` (the saved pair and the check Postman's sign-in makes, shared with step 02),
 ``os_keyring``, ``step`` (``check_secret``), ``form`` and ``panel``.

@@ -24,6 +24,7 @@ def panel(result: SecretResult) -> Panel:
             ("API secret", result.masked_secret),
             ("Stored in", result.env_file),
             ("Permissions", f"{result.mode} (only you can read it)"),
+            ("Key type", result.key_type.capitalize()),
             ("Checked with Twilio", "yes: signed in with key + secret, as Postman will"),
             ("OS keyring", keyring_text),
         ],

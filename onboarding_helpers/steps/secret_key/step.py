@@ -1,7 +1,8 @@
 """Step 03: where the API secret is kept, and proof that the key SID + secret pair works.
 
-One request: the pair signs in as Postman does (``pair.verify_pair``). Only when Twilio accepts
-it is the step done. The env file's permissions are put back to 0600 if they were loosened, and
+One request: the pair signs in as Postman does (``pair.verify_pair``), with a call its type allows
+(a Restricted key's policy holds only what Postman needs). Only when Twilio accepts it is the
+step done. The env file's permissions are put back to 0600 if they were loosened, and
 a copy can go to the OS keyring where one is usable.
 """
 
@@ -15,10 +16,16 @@ from ...errors import InputError, StepBlocked, TwilioActionError
 from ...journal import KeyVerified, SecretCopiedToKeyring, SecretRecord
 from ...runbook import Runbook, step_action
 from ...validation import validate_flag
-from ..registry import API_KEY
+from ..registry import API_KEY, ROTATE_KEY
 from ..registry import SECRET_KEY as STEP
 from .os_keyring import KEYRING_SERVICE, KeyringStatus, keyring_keep, keyring_status, keyring_user
-from .pair import is_auth_failure, saved_account_sid, stored_pair, verify_pair
+from .pair import (
+    is_auth_failure,
+    saved_account_sid,
+    saved_key_type,
+    stored_pair,
+    verify_pair,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class SecretResult:
     keyring: KeyringStatus
     copied_to_keyring: bool = False
     notes: tuple[str, ...] = ()
+    key_type: str = "standard"
 
 
 @step_action(STEP.id)
@@ -52,7 +60,8 @@ def check_secret(rb: Runbook, copy_to_keyring: bool = False) -> SecretResult:
     account_sid = saved_account_sid(rb)
     key_sid, secret = _saved_pair(rb)
     notes = _tighten_mode(rb)
-    _prove(rb, account_sid, key_sid, secret)
+    key_type = saved_key_type(rb, key_sid)
+    _prove(rb, account_sid, key_sid, secret, key_type)
     rb.progress.log(STEP, KeyVerified(key_sid=key_sid, account_sid=account_sid))
     if copy_to_keyring:
         notes.append(_copy_to_keyring(rb, account_sid, key_sid, secret, ring))
@@ -76,6 +85,7 @@ def check_secret(rb: Runbook, copy_to_keyring: bool = False) -> SecretResult:
         keyring=ring,
         copied_to_keyring=copy_to_keyring,
         notes=tuple(notes),
+        key_type=key_type,
     )
 
 
@@ -90,8 +100,9 @@ def _saved_pair(rb: Runbook) -> tuple[str, str]:
         advice=f"Step {API_KEY.number} reported that the secret could not be saved; follow its"
         f" advice, then run {API_KEY.number} again."
         if unsaved
-        else f"Run {API_KEY.id} first. If the secret was lost, run {API_KEY.number} with"
-        " replace_key True.",
+        else f"Run {API_KEY.id} first. If the key was made and its secret is lost, run"
+        f" {ROTATE_KEY.id}: it makes a new key and saves its secret (with no working pair it"
+        " cannot check the old key first, and says so).",
         field="API secret",
     )
 
@@ -105,10 +116,10 @@ def _tighten_mode(rb: Runbook) -> list[str]:
     return [f"The env file's permissions were {oct(mode or 0)}; they are now 0o600."]
 
 
-def _prove(rb: Runbook, account_sid: str, key_sid: str, secret: str) -> None:
+def _prove(rb: Runbook, account_sid: str, key_sid: str, secret: str, key_type: str) -> None:
     """Sign in with the pair; a refusal is recorded as failed and says what to do."""
     try:
-        verify_pair(rb, account_sid, key_sid, secret, STEP.id)
+        verify_pair(rb, account_sid, key_sid, secret, STEP.id, key_type)
     except TwilioActionError as err:
         if is_auth_failure(err):
             err.message = (
@@ -119,8 +130,8 @@ def _prove(rb: Runbook, account_sid: str, key_sid: str, secret: str) -> None:
                 f"If step {API_KEY.number} created the key a moment ago, wait a minute and run"
                 " this step again: a new key can take a moment to work. Otherwise the secret in"
                 " the env file is not this key's (edited by hand?) or the key was deleted in the"
-                " console: put the right secret in the env file, or run"
-                f" {API_KEY.number} with replace_key True to make a new key."
+                " console: put the right secret in the env file, or, if it is lost, run"
+                f" {ROTATE_KEY.id} to make a new key in its place."
             )
         rb.progress.save(
             STEP, SecretRecord(status="failed", key_sid=key_sid, verified=False, reason=err.message)
