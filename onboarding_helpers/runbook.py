@@ -26,8 +26,10 @@ from urllib.parse import urlsplit
 from . import locks
 from .credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, CredentialStore
 from .errors import InputError, StepBlocked
+from .journal import AuthTokenRemoved
 from .progress import ProgressRecord
-from .steps.registry import ACCOUNT, API_KEY
+from .steps.registry import ACCOUNT, API_KEY, HANDOFF
+from .validation import validate_auth_token
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -128,6 +130,8 @@ class Runbook:
         self.settings = settings
         self.store = CredentialStore(settings.env_file, mode=settings.mode)
         self.progress = ProgressRecord(settings.state_dir)
+        # An Auth Token typed in a form for one action (``with_typed_token``): memory only.
+        self._typed_token: str | None = None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -179,7 +183,8 @@ class Runbook:
         are sent to Twilio and written to the journal and the notebook."""
         if not isinstance(value, str) or not value:
             return
-        if any(secret and secret in value for secret in self.store.secrets()):
+        secrets = [*self.store.secrets(), self._typed_token or ""]
+        if any(secret and secret in value for secret in secrets):
             raise InputError(
                 field,
                 "contains a secret from the env file (the Auth Token or the API secret).",
@@ -187,17 +192,104 @@ class Runbook:
             )
 
     def saved_account(self) -> tuple[str, str]:
-        """Account SID and Auth Token from the store, or a StepBlocked saying to do step 01."""
-        values = self.store.values()
-        if not values.get(ACCOUNT_SID) or not values.get(AUTH_TOKEN):
+        """Account SID from the store and the Auth Token (typed for this action, else the
+        store's), or a StepBlocked: no Account SID says to do step 01; no Auth Token names
+        ``TWILIO_AUTH_TOKEN``, whether it was put away on purpose, and how to give it back for
+        one action. Changes nothing."""
+        account_sid = self.store.values().get(ACCOUNT_SID)
+        if not account_sid:
             raise StepBlocked(
                 "No checked Account SID and Auth Token are saved yet.",
                 advice=f"Run {ACCOUNT.id} first.",
             )
-        return values[ACCOUNT_SID], values[AUTH_TOKEN]
+        return account_sid, self.auth_token()
 
-    def auth_token_client(self, step: str) -> Client:
-        account_sid, token = self.saved_account()
+    def auth_token(self) -> str:
+        """The Auth Token for the action under way: the one typed for it (``with_typed_token``),
+        else the env file's; a StepBlocked naming ``TWILIO_AUTH_TOKEN`` when there is neither."""
+        token = self._typed_token or self.store.values().get(AUTH_TOKEN)
+        if token:
+            return token
+        raise self.missing_auth_token()
+
+    def auth_token_put_away(self) -> AuthTokenRemoved | None:
+        """The journal's record that the officer removed the Auth Token from this env file on
+        purpose (step 06), if it is still away; None when the env file holds one."""
+        if self.store.values().get(AUTH_TOKEN):
+            return None
+        mine = str(self.settings.env_file)
+        removals = [
+            event
+            for event in self.progress.events(AuthTokenRemoved)
+            if event.env_file in ("", mine)
+        ]
+        return removals[-1] if removals else None
+
+    def missing_auth_token(self) -> StepBlocked:
+        """The refusal for an action that needs the Auth Token when none is at hand."""
+        env_file = self.settings.env_file
+        removed = self.auth_token_put_away()
+        form = (
+            "In the step's form, type the Auth Token (Twilio console dashboard, Account Info,"
+            " 'Show') in its password field: it is used for this action only and not saved."
+        )
+        if removed is not None:
+            when = f" on {removed.at}" if removed.at else ""
+            why = (
+                f"it was put away on purpose{when} (step {HANDOFF.number}), since Postman never"
+                " needs it."
+            )
+            headless = (
+                f" Headless, add the line {AUTH_TOKEN}=<your Auth Token> back to {env_file} for"
+                f" this action, run it, then put the token away again with step"
+                f" {HANDOFF.number}'s forget_auth_token (run --only {HANDOFF.number}"
+                " -p forget_auth_token True)."
+            )
+        else:
+            why = "it is missing."
+            headless = (
+                f" Headless, add the line {AUTH_TOKEN}=<your Auth Token> to {env_file} (step"
+                f" {ACCOUNT.number}'s form saves it there when it checks the account)."
+            )
+        return StepBlocked(
+            f"This action needs the account's Auth Token ({AUTH_TOKEN}), and the env file"
+            f" {env_file} holds none: {why} Nothing was changed.",
+            advice=form + headless,
+            field=AUTH_TOKEN,
+        )
+
+    @contextmanager
+    def with_typed_token(self, token: str | None) -> Iterator[None]:
+        """Let the actions inside the block use ``token``, an Auth Token typed in a form, in
+        place of the env file's.
+
+        For an env file whose token was put away: the officer types it for one action. It stays
+        in this object's memory for the block only (never written to the env file, the progress
+        record, a widget or an output) and is forgotten when the block ends, also on error. An
+        empty ``token`` changes nothing: the env file's token is used, or the refusal naming
+        ``TWILIO_AUTH_TOKEN`` comes. A malformed one is refused (field "Auth Token") first.
+        """
+        if not token:
+            yield
+            return
+        typed = validate_auth_token(token)
+        previous, self._typed_token = self._typed_token, typed
+        try:
+            yield
+        finally:
+            self._typed_token = previous
+
+    def needs_typed_token(self) -> bool:
+        """Whether a form should offer a password field for the Auth Token: the env file holds
+        none (put away on purpose, or never saved)."""
+        return not self.store.values().get(AUTH_TOKEN)
+
+    def auth_token_client(self, step: str, typed_token: str | None = None) -> Client:
+        """A client signed with the Auth Token: ``typed_token`` (typed in a form for this action,
+        never saved) if given, else as ``saved_account``. Raises StepBlocked naming
+        ``TWILIO_AUTH_TOKEN`` when there is no token."""
+        with self.with_typed_token(typed_token):
+            account_sid, token = self.saved_account()
         return self.client_with_token(account_sid, token, step)
 
     def api_key_client(self, step: str) -> Client:
