@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from .display import Panel, error_panel
 from .errors import RunbookError
+from .runbook import Runbook
 
 _LAYOUT = {"description_width": "initial"}
 
@@ -57,3 +58,31 @@ def wide_button(**kwargs: Any) -> widgets.Button:
     """A Button as wide as its label (the default width cuts longer labels off)."""
     kwargs.setdefault("layout", widgets.Layout(width="auto"))
     return widgets.Button(**kwargs)
+
+
+class TokenField:
+    """The Auth Token for one action, when the env file holds none (put away after step 06).
+
+    ``field`` is a password widget, hidden while the env file has the token. ``around(action)``
+    takes what was typed out of the widget at once (it must not stay in widget state) and runs
+    the action with it for that action only (``Runbook.with_typed_token``): never saved.
+    """
+
+    def __init__(self, rb: Runbook) -> None:
+        self._runbook = rb
+        self.field = password_field("Auth Token", "only for this action; never saved")
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Show the field only while the env file has no Auth Token."""
+        self.field.layout.display = None if self._runbook.needs_typed_token() else "none"
+
+    def around(self, action: Callable[[], Any]) -> Callable[[], Any]:
+        typed, self.field.value = self.field.value.strip(), ""
+
+        def run() -> Any:
+            # Inside the action, so that a malformed token shows as the form's error.
+            with self._runbook.with_typed_token(typed):
+                return action()
+
+        return run

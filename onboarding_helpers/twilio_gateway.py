@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import TwilioActionError
+from .twilio_errors import ADVICE, STATUS_ADVICE
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -34,7 +35,6 @@ __all__ = [
     "call",
     "create_once",
     "outcome_unknown",
-    "ADVICE",
     "USER_AGENT",
 ]
 
@@ -197,136 +197,6 @@ def make_client(
     )
 
 
-# code -> (what happened, field to fix or None, what to do)
-ADVICE: dict[int, tuple[str, str | None, str]] = {
-    20003: (
-        "Twilio did not accept these credentials.",
-        None,
-        "Check the SID and its secret or token: copy them again from the Twilio console.",
-    ),
-    20005: (
-        "This Twilio account is not active.",
-        "Account SID",
-        "Ask your Twilio account owner or Twilio support to reactivate it.",
-    ),
-    20404: (
-        "Twilio could not find this resource.",
-        None,
-        "Check the SID you entered belongs to this account.",
-    ),
-    20429: ("Twilio is limiting how fast requests are made.", None, "Wait a minute and run again."),
-    21211: ("The phone number is not valid.", "test_phone", "Write it with +65 and 8 digits."),
-    21408: (
-        "Your account cannot send to this country yet.",
-        "test_phone",
-        "Enable the country in Messaging > Settings > Geo permissions, or use a Singapore number.",
-    ),
-    21404: (
-        "Trial accounts cannot do this (for example, own more than one phone number).",
-        "Account SID",
-        "Upgrade the account (Billing > Manage Billing > Upgrade) as the onboarding guide asks.",
-    ),
-    21421: ("That phone number is not valid for this account.", None, "Pick another number."),
-    21422: (
-        "That phone number is no longer available to buy.",
-        "phone_number",
-        "Run the step again: it searches again and offers other numbers. Nothing was bought.",
-    ),
-    21606: (
-        "The sender is not able to send messages.",
-        "messaging_service",
-        "Add the Sender ID (and a number for foreign recipients) to the service's sender pool.",
-    ),
-    21608: (
-        "Trial accounts can only send to verified numbers.",
-        "Account SID",
-        "Upgrade the account (Billing > Upgrade) as the onboarding guide asks.",
-    ),
-    21610: (
-        "This recipient has replied STOP to your sender.",
-        "test_phone",
-        "Use another phone, or reply START from it.",
-    ),
-    21612: (
-        "Twilio cannot send from this sender to this number.",
-        "test_phone",
-        "Alphanumeric Sender IDs do not reach some countries: buy a phone number (step 04a).",
-    ),
-    21614: (
-        "The number is not a mobile number.",
-        "test_phone",
-        "Use a mobile number (Singapore mobiles start with 8 or 9).",
-    ),
-    21701: (
-        "The Messaging Service does not exist.",
-        "Messaging Service SID",
-        "Copy the MG... SID from the service's Properties page, or run step 04 again.",
-    ),
-    21703: (
-        "The Messaging Service has no senders.",
-        "Messaging Service SID",
-        "Add the Sender ID to the sender pool (step 04).",
-    ),
-    21705: ("The Messaging Service settings are invalid.", None, "Check the use case and name."),
-    21709: (
-        "Twilio refused this alphanumeric Sender ID.",
-        "Sender ID",
-        "Check it equals the ID registered with SGNIC. If it is registered to another agency it"
-        " is protected and you cannot use it; contact SGNIC or choose your agency's own ID.",
-    ),
-    21710: (
-        "That phone number is already in this Messaging Service.",
-        None,
-        "Nothing to do: the number is in the sender pool.",
-    ),
-    21711: ("That sender is not in this Messaging Service.", None, "Add it in step 04."),
-    21712: (
-        "That phone number already belongs to another Messaging Service.",
-        None,
-        "Remove it from the other service in the console, or buy another number.",
-    ),
-    21714: (
-        "The sender pool is full or already has an alpha sender.",
-        "Sender ID",
-        "A service holds one Sender ID: keep the one there or remove it in the console first.",
-    ),
-    21715: ("That phone number cannot send SMS.", None, "Buy a number with SMS capability."),
-    30003: (
-        "The phone could not be reached (switched off or out of coverage).",
-        "test_phone",
-        "Check the phone is on and has signal, then send the test again.",
-    ),
-    30004: (
-        "The message was blocked: the recipient's phone or network refuses it.",
-        "test_phone",
-        "Check the phone does not block unknown senders, or test with another phone.",
-    ),
-    30005: (
-        "The number does not exist or is no longer in service.",
-        "test_phone",
-        "Check the number; use your own mobile.",
-    ),
-    30006: (
-        "The number is a landline or its network cannot receive SMS.",
-        "test_phone",
-        "Use a mobile number (Singapore mobiles start with 8 or 9).",
-    ),
-    30007: (
-        "The message was filtered by the carrier.",
-        "Sender ID",
-        "In Singapore this usually means the Sender ID is not registered with SGNIC, not yet"
-        " mapped to your account by Twilio, or owned by another agency. Check your SSIR approval"
-        " and Twilio's Sender ID mapping.",
-    ),
-    30008: ("The message could not be delivered (unknown error).", None, "Try again later."),
-}
-_STATUS_ADVICE = {
-    401: ADVICE[20003],
-    404: ADVICE[20404],
-    429: ADVICE[20429],
-}
-
-
 def _error_body(text: str | None) -> dict[str, Any]:
     try:
         body = json.loads(text or "")
@@ -393,7 +263,7 @@ def explain(
 
     if served_by and (status == 401 or code == 20003):
         return _not_twilio_refusal(action, served_by, code)
-    known = ADVICE.get(code or 0) or _STATUS_ADVICE.get(status or 0)
+    known = ADVICE.get(code or 0) or STATUS_ADVICE.get(status or 0)
     if known:
         what, known_field, fix = known
     elif status and status >= 500:
@@ -470,11 +340,11 @@ def create_once(
                 on_unknown(err)
             try:
                 found = find()
-            except TwilioActionError:
+            except TwilioActionError as lookup:
                 err.advice = (
                     f"{err.advice} Twilio may have acted before the answer was lost, and looking"
-                    " it up failed too; running the step again looks for it before making"
-                    " anything, so nothing is made twice."
+                    f" it up failed too ({lookup.message}); running the step again looks for it"
+                    f" before making anything, so nothing is made twice. {lookup.advice}"
                 ).strip()
                 raise err from None
             if found is not None:

@@ -109,9 +109,21 @@ def test_scenario_refuses_an_env_file_holding_a_live_account(workspace):
 def test_live_run_refuses_a_practice_env_file(workspace):
     assert workspace.cli("--only", "00", "--only", "01").returncode == 0
     before = workspace.env_file.read_bytes()
-    cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--live", "--only", "01",
-           "--env-file", str(workspace.env_file), "--state-dir", str(workspace.state_dir),
-           "--out", str(workspace.out_dir)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "onboarding_helpers",
+        "run",
+        "--live",
+        "--only",
+        "01",
+        "--env-file",
+        str(workspace.env_file),
+        "--state-dir",
+        str(workspace.state_dir),
+        "--out",
+        str(workspace.out_dir),
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "sandbox" in result.stderr
@@ -188,9 +200,20 @@ class _Listener:
 
 
 def _live(workspace, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--live",
-           "--env-file", str(workspace.env_file), "--state-dir", str(workspace.state_dir),
-           "--out", str(workspace.out_dir), *args]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "onboarding_helpers",
+        "run",
+        "--live",
+        "--env-file",
+        str(workspace.env_file),
+        "--state-dir",
+        str(workspace.state_dir),
+        "--out",
+        str(workspace.out_dir),
+        *args,
+    ]
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     return subprocess.run(
         cmd, cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
@@ -298,16 +321,32 @@ def test_a_form_action_in_a_notebook_blocks_a_headless_run_on_the_same_credentia
 def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace):
     assert workspace.cli("--only", "00", "--only", "01").returncode == 0
     account = CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
-    cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox", "--only", "02",
-           "--out", str(workspace.out_dir / "bg"), "--env-file", str(workspace.env_file),
-           "--state-dir", str(workspace.state_dir),
-           "--sandbox-dir", str(workspace.sandbox_dir)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "onboarding_helpers",
+        "run",
+        "--sandbox",
+        "--only",
+        "02",
+        "--out",
+        str(workspace.out_dir / "bg"),
+        "--env-file",
+        str(workspace.env_file),
+        "--state-dir",
+        str(workspace.state_dir),
+        "--sandbox-dir",
+        str(workspace.sandbox_dir),
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     with _sandbox(workspace).start() as server:
         settings = Settings(
-            "sandbox", workspace.env_file, workspace.root / "lab-state", workspace.sandbox_dir,
+            "sandbox",
+            workspace.env_file,
+            workspace.root / "lab-state",
+            workspace.sandbox_dir,
             server.url,
-        )  # fmt: skip
+        )
         from onboarding_helpers.steps.api_key import set_up_api_key
 
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -392,10 +431,24 @@ def test_a_torn_journal_line_from_a_killed_run_is_still_tolerated(tmp_path):
 
 
 def test_ctrl_c_stops_with_one_line_saying_how_to_resume(workspace):
-    cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox",
-           "--out", str(workspace.out_dir), "--env-file", str(workspace.env_file),
-           "--state-dir", str(workspace.state_dir), "--sandbox-dir", str(workspace.sandbox_dir),
-           "-p", "sender_id", "GOVTECH"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "onboarding_helpers",
+        "run",
+        "--sandbox",
+        "--out",
+        str(workspace.out_dir),
+        "--env-file",
+        str(workspace.env_file),
+        "--state-dir",
+        str(workspace.state_dir),
+        "--sandbox-dir",
+        str(workspace.sandbox_dir),
+        "-p",
+        "sender_id",
+        "GOVTECH",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
     env["PYTHONUNBUFFERED"] = "1"  # each step's line arrives as it is printed
     proc = subprocess.Popen(
@@ -432,7 +485,13 @@ def test_sandbox_admin_api_is_closed_to_pages_and_to_trainees(sandbox):
     conn.request("GET", "/_sandbox/requests")  # no trainer token
     assert conn.getresponse().status == 401
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    conn.request("POST", "/_sandbox/chaos", body="rate=1",
-                 headers={"Host": f"rebound.example:{port}",
-                          "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    conn.request(
+        "POST",
+        "/_sandbox/chaos",
+        body="rate=1",
+        headers={
+            "Host": f"rebound.example:{port}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     assert conn.getresponse().status == 403

@@ -75,15 +75,15 @@ CASES: list[tuple[str, object, str]] = [
     ("validate_sender_id", "A" * 12, "limit is 11"),
     ("validate_sender_id", " GOVTECH", "starts or ends"),
     ("validate_sender_id", "GOVTECH ", "starts or ends"),
-    ("validate_sender_id", "GOV-TECH", "'-'"),
-    ("validate_sender_id", "GOV+TECH", "'+'"),
-    ("validate_sender_id", "GOV_TECH", "'_'"),
-    ("validate_sender_id", "GOV&TECH", "'&'"),
     ("validate_sender_id", "GOV.SG", "'.'"),
+    ("validate_sender_id", "GOV#1", "'#'"),
+    ("validate_sender_id", "GOV@SG", "'@'"),
+    ("validate_sender_id", "GOV/SG", "'/'"),
     ("validate_sender_id", "1234567", "no letter"),
-    ("validate_sender_id", "OTP", "generic word"),
-    ("validate_sender_id", "SMS", "generic word"),
-    ("validate_sender_id", "info", "generic word"),
+    ("validate_sender_id", "12-34", "no letter"),
+    ("validate_sender_id", "OTP", "SGNIC's own examples"),
+    ("validate_sender_id", "SMS", "SGNIC's own examples"),
+    ("validate_sender_id", "sms", "SGNIC's own examples"),
     ("validate_sender_id", "G" + CYRILLIC_A + "VTECH", "CYRILLIC"),
     ("validate_sender_id", "GOV\u200bTECH", "ZERO WIDTH"),
     ("validate_sender_id", 7, "expected text"),
@@ -164,9 +164,10 @@ def test_sender_id_rules_hold_for_everything_accepted(value):
     if not problems:
         assert 3 <= len(value) <= 11
         assert value == value.strip()
-        assert all(ch.isascii() and (ch.isalnum() or ch == " ") for ch in value)
+        assert all(ch.isascii() and (ch.isalnum() or ch in " -+_&") for ch in value)
         assert any(ch.isalpha() for ch in value)
-        assert value.upper() not in v.GENERIC_SENDER_IDS
+        assert value.upper() not in v.SGNIC_GENERIC_SENDER_IDS
+        assert v.sender_id_check(value)[0] == value  # accepted as typed
     else:
         assert all(isinstance(p, str) and p.endswith(".") for p in problems)
 
@@ -187,6 +188,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 from onboarding_helpers import phone as ph  # noqa: E402
+from onboarding_helpers.countries import parse_countries, sender_for  # noqa: E402
 from onboarding_helpers.runner import check_parameter  # noqa: E402
 from onboarding_helpers.steps.api_key import validate_key_name  # noqa: E402
 from onboarding_helpers.steps.handoff import LABEL_RULE, suggest_label, validate_label  # noqa: E402
@@ -199,7 +201,8 @@ def _service_name(value: object) -> str:
 
 
 def _foreign_without_04a(value: object) -> ph.PhoneNumber:
-    return ph.validate_test_phone(value, foreign_allowed=False)
+    """A service with only its Sender ID: the country table decides (no bought number)."""
+    return ph.validate_test_phone(value, lambda phone: sender_for(phone.region, True, []))
 
 
 def _parameter(name: str) -> Callable[[object], None]:
@@ -220,7 +223,7 @@ FIELD_CASES: list[tuple[Callable[[Any], Any], object, str, str]] = [
     (ph.parse_phone, "65812345678", "test_phone", "has 11 digits"),
     (ph.parse_phone, "+65812345670000", "test_phone", "has 12 digits"),
     (ph.parse_phone, "+65 7123 4567", "test_phone", "not a number Singapore has given out"),
-    (ph.parse_phone, "+65 8000 0000", "test_phone", "not every range is in use"),
+    (ph.parse_phone, "+65 5123 4567", "test_phone", "Singapore mobiles start with 8 or 9"),
     (ph.parse_phone, "+65 6123 4567", "test_phone", "Singapore landline"),
     (ph.parse_phone, "61234567", "test_phone", "Landlines cannot receive SMS"),
     (ph.parse_phone, "+65 3123 4567", "test_phone", "not a mobile"),
@@ -231,9 +234,14 @@ FIELD_CASES: list[tuple[Callable[[Any], Any], object, str, str]] = [
     (ph.parse_phone, None, "test_phone", "expected text"),
     (ph.parse_phone, True, "test_phone", "expected text"),
     (ph.parse_phone, 3.5, "test_phone", "expected text"),
-    (_foreign_without_04a, "+1 201 555 0123", "test_phone", "United States number"),
-    (_foreign_without_04a, "+60 12 345 6789", "test_phone", "Malaysia number"),
-    (_foreign_without_04a, "+447911123456", "test_phone", "error 21612"),
+    (_foreign_without_04a, "+1 201 555 0123", "test_phone", "A2P 10DLC"),
+    (_foreign_without_04a, "+64 21 234 567", "test_phone", "short code"),
+    (_foreign_without_04a, "+82 10 1234 5678", "test_phone", "error 21612"),
+    # Destinations (step 04a)
+    (parse_countries, "UK", "foreign_countries", "the United Kingdom's is GB"),
+    (parse_countries, "MY, XX", "foreign_countries", "not a country code"),
+    (parse_countries, "Malaysia!", "foreign_countries", "neither a two-letter ISO"),
+    (parse_countries, 3.5, "foreign_countries", "expected text"),
     # API key name (step 02)
     (validate_key_name, "", "api_key_name", "is empty"),
     (validate_key_name, "\t ", "api_key_name", "is empty"),
@@ -384,8 +392,15 @@ STEP_CASES: list[tuple[str, Callable[[Any], Any], str]] = [
     ),
     (
         "04 bad sender",
-        lambda rb: _step("messaging_service").set_up_messaging_service(rb, "GOV-TECH"),
+        lambda rb: _step("messaging_service").set_up_messaging_service(rb, "GOV.SG"),
         "Sender ID",
+    ),
+    (
+        "04a bad destinations",
+        lambda rb: _step("phone_number").buy_phone_number(
+            rb, buy=True, confirm=True, foreign_countries="UK"
+        ),
+        "foreign_countries",
     ),
     (
         "04 bad usecase",

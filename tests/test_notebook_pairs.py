@@ -36,6 +36,7 @@ COMMITTED_IDS = {
     "00_start_here": (
         "3405b0db", "3abd1c77", "7f18a2ad", "68882ef1", "899b0715", "067d71f4", "c5bf8de0",
         "b6a172e3", "2477c761", "9275053b", "72d449b2", "95711ce0", "78f5c266", "2d54eec9",
+        "56f5919d",
     ),
     "01_account_sid": (
         "8d710650", "c3a80676", "398c7eae", "4e33697d", "2df8e9aa", "31a29cf8", "94131412",
@@ -59,6 +60,9 @@ COMMITTED_IDS = {
     ),
     "06_postman_handoff": (
         "77c9053f", "743fab9d", "576358dc", "459834d2", "a294de39", "df5a747e", "928fa746",
+    ),
+    "07_rotate_key": (
+        "6234aa30", "c253dfe1", "14f9aede", "cc87c22e", "1940baf6", "32d46b6e", "6b4d74e5",
     ),
 }  # fmt: skip
 

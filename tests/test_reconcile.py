@@ -358,3 +358,40 @@ def test_refused_key_create_leaves_nothing_to_look_for(rb):
     result = set_up_api_key(rb)
     # list + create only: the refused create is not hunted for in the listing.
     assert len(request_log(rb.base_url)) - mark == 2 and result.orphans == ()
+
+
+def _with_restricted_key(f) -> None:
+    """Swap the flow's Standard key for a Restricted one holding Postman's policy only."""
+    from onboarding_helpers.credentials import API_KEY_SECRET, API_KEY_SID
+    from onboarding_helpers.steps.api_key.policy import postman_policy
+
+    owner = f.rb.auth_token_client("test")
+    key = owner.iam.v1.new_api_key.create(
+        account_sid=f.account_sid, key_type="restricted", policy=postman_policy()
+    )
+    f.rb.store.save({API_KEY_SID: key.sid, API_KEY_SECRET: key.secret})
+
+
+def test_restricted_key_lost_answer_is_looked_up_with_the_auth_token(flow):
+    # A Restricted key may not read the message log (on purpose): the Auth Token looks instead.
+    f = flow()
+    _with_restricted_key(f)
+    set_faults(f.url, r"POST /Accounts/AC[0-9a-f]+/Messages\.json$", **LOST)
+    result = hand_off(f.rb, SG_MOBILE, wait_seconds=10)
+    assert result.postman_check == "passed"
+    [message] = _messages(f)
+    assert message["sid"] == result.message_sid
+    assert any("not sent a second time" in n for n in result.notes)
+
+
+def test_restricted_key_lost_answer_without_the_token_says_how_to_check(flow):
+    from onboarding_helpers.credentials import AUTH_TOKEN
+
+    f = flow()
+    _with_restricted_key(f)
+    f.rb.store.remove(AUTH_TOKEN)
+    set_faults(f.url, r"POST /Accounts/AC[0-9a-f]+/Messages\.json$", **LOST)
+    with pytest.raises(TwilioActionError) as caught:
+        hand_off(f.rb, SG_MOBILE, wait_seconds=10)
+    assert "Monitor > Logs > Messaging" in caught.value.advice
+    assert len(_messages(f)) == 1  # sent once, never twice

@@ -29,11 +29,18 @@ from onboarding_helpers.sandbox import (
     SandboxServer,
     list_faults,
     request_log,
+    set_account,
     snapshot,
     trainer_token,
 )
 from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, START, TEST_MESSAGE
-from onboarding_helpers.training.scenarios import SCENARIOS, SENDER_ID, SG_MOBILE, UK_MOBILE
+from onboarding_helpers.training.scenarios import (
+    SCENARIOS,
+    SENDER_ID,
+    SG_MOBILE,
+    UK_MOBILE,
+    US_MOBILE,
+)
 
 from .conftest import ROOT
 from .fixtures_flow import flow_fixture  # noqa: F401
@@ -178,7 +185,7 @@ def test_suspended_account_stops_at_01_asking_to_reactivate(workspace):
     _audit(workspace)
 
 
-def test_wrong_secret_stops_at_02_and_replace_key_is_the_way_out(workspace):
+def test_wrong_secret_stops_at_02_and_step_07_is_the_way_out(workspace):
     done = _run(workspace, *_only("02"), scenario="wrong-secret")
     _stopped(done, "02_api_key")
     store = CredentialStore(workspace.env_file)
@@ -195,12 +202,18 @@ def test_wrong_secret_stops_at_02_and_replace_key_is_the_way_out(workspace):
     # The secret is not to be had: 'create' says the saved secret is not this key's ...
     create = _run(workspace, *_only("02"))
     _stopped(create, "02_api_key")
-    _says(create.stderr, "the secret in the env file is not this key's", "replace_key True")
-    # ... and replace_key makes a new key, keeping the old one until it is revoked on purpose.
-    replaced = _run(workspace, *_only("02", "03"), "-p", "replace_key", "True")
+    _says(create.stderr, "the secret in the env file is not this key's", "07_rotate_key")
+    # ... and 07 makes a new key in its place, keeping the old one until postman_updated.
+    replaced = _run(workspace, *_only("07"))
     assert replaced.returncode == 0, replaced.stderr
     assert store.get(API_KEY_SID) != key_sid
-    _says(_notebook(workspace, "02_api_key"), "replaced key", key_sid, "revoke_old_key True")
+    _says(_notebook(workspace, "07_rotate_key"), "without a working old one", key_sid)
+    assert _run(workspace, *_only("03")).returncode == 0
+    finished = _run(workspace, *_only("07"), "-p", "postman_updated", "True")
+    assert finished.returncode == 0, finished.stderr
+    with _server(workspace) as server:
+        keys = [k["sid"] for k in snapshot(server.url, _account(workspace))["keys"]]
+    assert keys == [store.get(API_KEY_SID)]
     _audit(workspace, wrong)
 
 
@@ -208,7 +221,7 @@ def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(workspace):
     # Carrying on at 03 (where the board left off): the replace path.
     at_03 = _run(workspace, *_only("03"), scenario="lost-secret")
     _stopped(at_03, "03_secret_key")
-    _says(at_03.stderr, "The env file holds no API key secret for the key", "replace_key True")
+    _says(at_03.stderr, "The env file holds no API key secret for the key", "07_rotate_key")
 
     done = _run(workspace, *_only("02", "03"), scenario="lost-secret")
     assert done.returncode == 0, done.stderr  # the step warns, and the run goes on
@@ -236,23 +249,58 @@ def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(workspace):
     _audit(workspace)
 
 
-def test_protected_sender_id_is_refused_at_04_and_the_own_id_reuses_the_service(workspace):
-    done = _run(workspace, *_only("04"), scenario="protected-sender-id")
+def test_protected_sender_id_is_added_at_04_and_blocked_at_05(workspace):
+    done = _run(
+        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="protected-sender-id"
+    )
+    _stopped(done, "05_send_test_message")  # 04 went through: Twilio cannot see SGNIC's registry
+    _says(
+        _notebook(workspace, "04_messaging_service"),
+        "Messaging Service ready",
+        "an error on the service's Sender Pool page, or a test SMS that never arrives",
+    )
+    _says(done.stderr, "(error 30007)", SCENARIOS["protected-sender-id"].advice)
+    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["protected-sender-id"].advice)
+    with _server(workspace) as server:
+        snap = snapshot(server.url, _account(workspace))
+    assert [a["alpha_sender"] for a in snap["services"][0]["alpha_senders"]] == ["GOVSG"]
+    assert [(m["status"], m["error_code"]) for m in snap["messages"]] == [("failed", 30007)]
+
+    own = ("-p", "sender_id", SENDER_ID, "-r", "messaging_service_name", "Postman SMS 2")
+    phone = ("-r", "test_phone", SG_MOBILE, "-p", "wait_seconds", "5")
+    fixed = _run(workspace, *_only("04", "05"), *own, *phone)
+    assert fixed.returncode == 0, fixed.stderr
+    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).outcome == "delivered"
+    _audit(workspace)
+
+
+def test_alpha_sender_disabled_stops_at_04_and_enabling_it_reuses_the_service(workspace):
+    # The issue's own command: the whole run stops at 04 and creates no alpha sender.
+    args = ("-p", "sender_id", "GOVTECH", "-r", "test_phone", SG_MOBILE)
+    done = _run(workspace, *args, scenario="alpha-sender-disabled")
     _stopped(done, "04_messaging_service")
     _says(
         done.stderr,
-        "Twilio refused the Sender ID 'GOVSG' (error 21709)",
-        "it is registered to another organisation",
-        "Check your SGNIC (SSIR) approval",
+        "Twilio refused the Sender ID 'GOVTECH' (error 21709)",
+        "Twilio gives two causes",
+        SCENARIOS["alpha-sender-disabled"].advice,
+        "Messaging > Settings > General > Alphanumeric Sender ID",
     )
-    _says(_notebook(workspace, "04_messaging_service"), SCENARIOS["protected-sender-id"].advice)
+    _says(_notebook(workspace, "04_messaging_service"), SCENARIOS["alpha-sender-disabled"].advice)
+    with _server(workspace) as server:
+        snap = snapshot(server.url, _account(workspace))
+        [kept] = snap["services"]
+        assert kept["alpha_senders"] == []  # no alpha sender created
+        assert snap["account"]["alpha_sender_enabled"] is False
+        page = _console_action(server.url, _account(workspace), "enable-alpha-senders")
+        assert "Alphanumeric Sender IDs are enabled" in page
 
-    fixed = _run(workspace, *_only("04"), "-p", "sender_id", SENDER_ID)
+    fixed = _run(workspace, *_only("04"), "-p", "sender_id", "GOVTECH")
     assert fixed.returncode == 0, fixed.stderr
     with _server(workspace) as server:
-        services = snapshot(server.url, _account(workspace))["services"]
-    assert len(services) == 1  # the service kept by the refused run, reused
-    assert [a["alpha_sender"] for a in services[0]["alpha_senders"]] == [SENDER_ID]
+        [service] = snapshot(server.url, _account(workspace))["services"]
+    assert service["sid"] == kept["sid"]  # the empty service, reused
+    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
     _audit(workspace)
 
 
@@ -279,23 +327,29 @@ def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it
     _audit(workspace)
 
 
-def test_foreign_recipient_is_refused_at_05_and_step_04a_fixes_it(workspace):
+def test_foreign_recipient_in_the_us_is_refused_at_05_naming_a2p_10dlc(workspace):
     done = _run(
         workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="foreign-recipient"
     )
     _stopped(done, "05_send_test_message")
-    _says(
-        done.stderr,
-        f"{UK_MOBILE} is a United Kingdom number",
-        "(error 21612)",
-        "take step 04a (buy a phone number), run 04_messaging_service again",
-    )
+    _says(done.stderr, US_MOBILE, SCENARIOS["foreign-recipient"].advice, "toll-free")
     _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["foreign-recipient"].advice)
     with _server(workspace) as server:
         assert snapshot(server.url, _account(workspace))["messages"] == []  # nothing was sent
 
-    buy = "-p buy_phone_number True -p confirm_purchase True -p wait_seconds 5".split()
-    fixed = _run(workspace, *_only("04a", "04", "05"), *buy, "-r", "test_phone", UK_MOBILE)
+    # A UK mobile needs no bought number: the Sender ID goes there as it is.
+    uk = _run(workspace, *_only("05"), "-r", "test_phone", UK_MOBILE, "-p", "wait_seconds", "5")
+    assert uk.returncode == 0, uk.stderr
+    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).shown_from == SENDER_ID
+
+    # The US: a bought number, registered for A2P 10DLC (the trainer marks it), confirmed in 05.
+    buy = "-p buy_phone_number True -p confirm_purchase True".split()
+    bought = _run(workspace, *_only("04a", "04"), *buy)
+    assert bought.returncode == 0, bought.stderr
+    with _server(workspace) as server:
+        set_account(server.url, _account(workspace), us_senders_registered=True)
+    us = ("-r", "test_phone", US_MOBILE, "-p", "us_sender_registered", "True")
+    fixed = _run(workspace, *_only("05"), *us, "-p", "wait_seconds", "5")
     assert fixed.returncode == 0, fixed.stderr
     sent = ProgressRecord(workspace.state_dir).read(TEST_MESSAGE)
     assert sent.outcome == "delivered" and sent.shown_from.startswith("+1")

@@ -139,6 +139,7 @@ class KeyCreated(Event):
     rescue_file: str | None = None
     replaces: str | None = None
     scenario: str = ""
+    key_type: str = ""  # "standard" or "restricted"; empty in journals written before types
 
 
 @dataclass(frozen=True)
@@ -372,3 +373,29 @@ class KeyCheckedOnService(Event):
     action: ClassVar[str] = "checked API key on the Messaging Service"
     service_sid: str = ""
     api_key_sid: str = ""
+
+
+# After the hand-off: the Auth Token put away
+
+
+@dataclass(frozen=True)
+class AuthTokenRemoved(Event):
+    """The officer removed ``TWILIO_AUTH_TOKEN`` from the env file on purpose (06's button or
+    ``forget_auth_token``). Steps that need the token read this to say it was put away, not lost."""
+
+    action: ClassVar[str] = "removed Auth Token from the env file"
+    account_sid: str = ""
+    env_file: str = ""
+
+
+# 07: rotating the API key
+
+
+@dataclass(frozen=True)
+class PostmanUpdateConfirmed(Event):
+    """The officer said Postman now uses the new key (``postman_updated``): the old key may go."""
+
+    action: ClassVar[str] = "confirmed Postman uses the new key"
+    new_key_sid: str = ""
+    old_key_sid: str = ""
+    postman: str = ""  # "legacy" or "v2"

@@ -46,6 +46,9 @@ class StartRecord(StepRecord):
     mode: str = ""
     account_sid: str = ""
     scenario: str = ""
+    # Which Postman the officer hands the values to: "legacy" or "v2" (``which_postman``);
+    # empty in records older than the choice, read as legacy.
+    postman: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,11 @@ class AccountRecord(StepRecord):
     friendly_name: str = ""
     type: str = ""
     account_status: str = ""
+    # The prepaid balance as Twilio states it (a decimal string, e.g. "50.00") when 01 last read
+    # it; empty when it could not be read. ``balance_low``: below the ``low_balance`` threshold.
+    balance: str = ""
+    currency: str = ""
+    balance_low: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,7 @@ class ApiKeyRecord(StepRecord):
     rescue_file: str | None = None
     orphans: list[str] = field(default_factory=list)
     old_keys: list[str] = field(default_factory=list)
+    key_type: str = ""  # "standard" or "restricted" (api_key_type); empty: standard
 
 
 @dataclass(frozen=True)
@@ -123,3 +132,23 @@ class HandoffRecord(StepRecord):
     auth: str = ""
     report_path: str = ""
     key_check: str = ""  # "passed": with no test_phone, the API key fetched the service
+    postman: str = ""  # the Postman the card was made for: "legacy" or "v2"
+    expected_sender_name: str = ""  # v2's "Expected Sender Name": the registered Sender ID
+
+
+@dataclass(frozen=True)
+class RotationRecord(StepRecord):
+    """Step 07: where the rotation stands. ``phase``: "creating new key" (the old key's SID is
+    kept here before the create), "new key saved", "waiting for Postman" (phase one done) or
+    "old key revoked" (phase two done)."""
+
+    phase: str = ""
+    old_key_sid: str = ""
+    new_key_sid: str = ""
+    key_type: str = ""
+    postman: str = ""  # "legacy" or "v2": where the new values were to go
+    check: str = ""  # "passed" (Postman's send), "key check passed" (no phone), "not run"
+    message_sid: str = ""
+    to: str = ""  # masked
+    backup: str = ""  # the env file's dated copy holding the old pair
+    old_key_revoked: bool | None = None

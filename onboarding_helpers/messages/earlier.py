@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from ..credentials import AUTH_TOKEN
 from ..errors import TwilioActionError
 from ..journal import (
     DeliveredMessageReused,
@@ -32,6 +33,8 @@ from ..twilio_gateway import call
 if TYPE_CHECKING:
     from twilio.rest import Client
 
+# Twilio's "Authorization Failed": a Restricted key's policy lacks the permission.
+RESTRICTED_KEY_REFUSED = 70051
 # A send with no recorded outcome younger than this is followed by the next run, not repeated.
 RESUME_WINDOW = timedelta(hours=1)
 # How far before the send a lost message may be dated (clock differences with Twilio).
@@ -75,13 +78,7 @@ def find_sent_message(
     through this service, dated after ``since``, and not one the journal already knows (one GET).
     """
     known = {e.message_sid for e in rb.progress.events(*_NAMING_A_MESSAGE) if e.message_sid}
-    listed = call(
-        "look for a test message whose answer was lost",
-        client.messages.list,
-        to=phone.e164,
-        limit=20,
-    )
-    for message in listed:
+    for message in _recent_messages(rb, client, phone):
         created = message.date_created
         if (
             message.sid not in known
@@ -91,6 +88,27 @@ def find_sent_message(
         ):
             return message
     return None
+
+
+def _recent_messages(rb: Runbook, client: Client, phone: PhoneNumber) -> list[Any]:
+    """The latest messages to ``phone``. A Restricted key may not list messages (its policy
+    leaves the message log out on purpose): then the account's Auth Token looks, if it is in the
+    env file, so a lost answer can still be settled without a second SMS."""
+    action = "look for a test message whose answer was lost"
+    try:
+        return call(action, client.messages.list, to=phone.e164, limit=20)
+    except TwilioActionError as err:
+        if err.code != RESTRICTED_KEY_REFUSED or not rb.store.get(AUTH_TOKEN):
+            if err.code == RESTRICTED_KEY_REFUSED:
+                err.advice = (
+                    "This API key may not read the message log, so whether the earlier message"
+                    " went out cannot be checked with it. Look in the console (Monitor > Logs >"
+                    " Messaging), or put the Auth Token back in the env file for this run, then"
+                    " run again; nothing was sent twice."
+                )
+            raise
+    owner = rb.auth_token_client("lookup")
+    return call(action, owner.messages.list, to=phone.e164, limit=20)
 
 
 def _unsettled_send(

@@ -34,17 +34,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--only", metavar="STEP", action="append", help="run only this step (repeatable), e.g. 01"
     )
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="notebook parameter, converted like papermill's -p (never a secret)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--scenario", metavar="NAME",
+        "--scenario",
+        metavar="NAME",
         help="sandbox training scenario on a new practice account (list: 'scenarios')",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "-r", "--raw-parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-r",
+        "--raw-parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="notebook parameter passed as text",
-    )  # fmt: skip
+    )
 
 
 def parameters_from(args: Any) -> dict[str, Any]:

@@ -104,7 +104,8 @@ def check_parameter(name: str, value: Any, secrets: Iterable[str] = ()) -> None:
             "is set by the runner, not by -p/-r.",
             f"Use {RUNNER_OWNED[name]} instead.",
         )
-    if _SECRET_NAME.search(name):
+    # A True/False cannot carry a secret: flags such as forget_auth_token pass by name.
+    if _SECRET_NAME.search(name) and not isinstance(value, bool):
         raise InputError(
             f"parameter {name}",
             "looks like a secret, and papermill would copy it into the output notebook.",

@@ -25,11 +25,21 @@ Per-account settings (``set_account``; admin ``POST /_sandbox/accounts/{AC}``):
 
 - ``type``: ``Full`` (default) or ``Trial``.
 - ``status``: ``active`` (default), ``suspended`` or ``closed``.
-- ``protected_sender_ids`` default ``GOVSG, SINGPASS, DBS, OCBC``: adding one of these as an alpha
-  sender fails with 21709 ("belongs to another organisation"), case-insensitively.
+- ``protected_sender_ids`` default ``GOVSG, SINGPASS, DBS, OCBC``: IDs another organisation
+  registered with SGNIC. Adding one as an alpha sender succeeds (Twilio cannot see SGNIC's
+  registry); its messages to Singapore end ``failed`` with 30007, as the guide describes a
+  protected ID (the test SMS never arrives).
 - ``filtered_sender_ids`` default empty: messages sent from one of these Sender IDs end ``failed``
-  with error 30007 (Sender ID not mapped or protected at the carrier). Like the step length, it
-  is read when a message is created and does not change messages already sent.
+  with error 30007 (Sender ID not yet mapped to the account). Like the step length, it is read
+  when a message is created and does not change messages already sent.
+- ``alpha_sender_enabled`` default true (Trial accounts never): off, adding an alpha sender fails
+  with 21709 in Twilio's words (alphanumeric Sender IDs not enabled for the account).
+- ``alpha_registered_countries`` default ``SG``: where the account's Sender ID is registered; a
+  country that requires registration and is not listed ends ``failed`` with 30007.
+- ``us_senders_registered`` default false: US messages from a number end ``failed`` with 30034
+  (unregistered 10DLC) until set.
+- ``balance`` default 50.00 (USD): each message that reaches the carrier is debited per segment
+  (``pricing.py``); one the balance cannot pay for ends ``failed`` with 30002, uncharged.
 - ``message_step_seconds`` default 0.2: a message's status moves one step per interval,
   ``accepted -> queued -> sending -> sent -> delivered`` (``queued`` first when sent from a number).
 
@@ -39,19 +49,20 @@ Behaviours trainers can trigger:
   bought (a second -> 400/21404).
 - Suspended or closed account: the account fetch still works and shows the status; every other
   call answers 403 with code 20005 "Account not active".
-- Standard API key on the Accounts or Keys resources -> 401/20003 (auth token needed).
-- Alpha sender: bad format -> 400/21709; protected ID -> 400/21709; second alpha sender in one
-  service -> 400/21714.
+- Standard API key on the Accounts or Keys resources -> 401/20003 (auth token needed); a
+  Restricted key (iam v1 ``/v1/Keys``, ``KeyType=restricted``) outside its policy -> 403/70051.
+- Alpha sender: bad format -> 400/21709; alphanumeric Sender IDs not enabled -> 400/21709;
+  second alpha sender in one service -> 400/21714.
 - Number into a service: unknown PN -> 400/21421; already in this service -> 409/21710; in
   another service -> 409/21712.
 - Sending: no To -> 21604; To not E.164 -> 21211; unknown service -> 21701; no From and no service
   -> 21603; From not one of your numbers -> 21606; no Body -> 21602; empty sender pool -> 21703;
-  Singapore non-mobile (+65 6xxx xxxx, +65 3xxx xxxx) -> 21614; recipient outside Singapore with
-  only an alpha sender -> 21612 (all 400).
+  Singapore non-mobile (+65 6xxx xxxx, +65 3xxx xxxx) -> 21614; a destination no sender in the
+  pool can reach (an alpha sender only, to a country that takes none) -> 21612 (all 400).
 - After sending: To ending in ``0008`` -> ``undelivered`` with 30008; To ending in ``9999`` ->
-  stays ``sent`` forever; sender in ``filtered_sender_ids`` -> ``failed`` with 30007. Messages to
-  Singapore go out from the alpha sender (``from`` shows it, as a handset would), otherwise from
-  the first number in the pool.
+  stays ``sent`` forever; the outcomes above (30007, 30034, 30002). A service sends from its
+  alpha sender to every country that takes one (``delivery.py``: the same rules as the runbook's
+  ``countries`` table), otherwise from the first number in its pool.
 
 Admin endpoints answer only a Host of 127.0.0.1, localhost or ``[::1]`` (any port) and, if an
 ``Origin`` is sent, only ``http://<Host>`` (else 403: no DNS rebinding, no cross-site posts; the

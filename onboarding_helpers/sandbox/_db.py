@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Sender IDs that "belong to another organisation" unless a trainer changes the account setting.
+# Sender IDs another organisation registered with SGNIC, unless a trainer changes the setting:
+# adding one succeeds (Twilio cannot see SGNIC's registry); messages to Singapore are blocked.
 DEFAULT_PROTECTED_SENDER_IDS = ["GOVSG", "SINGPASS", "DBS", "OCBC"]
 DEFAULT_MESSAGE_STEP_SECONDS = 0.2
 
@@ -103,6 +104,27 @@ CREATE TABLE IF NOT EXISTS request_log (
     duration_ms REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS request_log_account ON request_log(account_sid, id);
+-- Each account's prepaid balance in USD, an exact decimal as text (resources/balance.py). Its own
+-- table, so a sandbox file made before it still opens; an account without a row holds the default.
+CREATE TABLE IF NOT EXISTS balances (
+    account_sid TEXT PRIMARY KEY,
+    balance TEXT NOT NULL
+);
+-- Each account's alphanumeric Sender ID and delivery settings (delivery.py): whether alpha senders
+-- are enabled, where its Sender IDs are registered (JSON list of ISO codes), whether its US
+-- numbers are registered for A2P 10DLC. No row: the defaults in delivery.SETTING_DEFAULTS.
+CREATE TABLE IF NOT EXISTS alpha_settings (
+    account_sid TEXT PRIMARY KEY,
+    alpha_sender_enabled INTEGER NOT NULL,
+    alpha_registered_countries TEXT NOT NULL,
+    us_senders_registered INTEGER NOT NULL
+);
+-- A restricted API key's policy (resources/iam_keys.py), as JSON {"allow": [permission, ...]};
+-- auth.py enforces it. Its own table, so a sandbox file made before it still opens.
+CREATE TABLE IF NOT EXISTS key_policies (
+    key_sid TEXT PRIMARY KEY,
+    policy TEXT NOT NULL
+);
 """
 
 

@@ -178,8 +178,10 @@ def set_account(
 ) -> dict[str, Any]:
     """Change an account's type/status/friendly_name or behaviour settings; returns the settings.
 
-    Settings: ``protected_sender_ids`` and ``filtered_sender_ids`` (lists of Sender IDs, compared
-    case-insensitively) and ``message_step_seconds`` (seconds per message status step).
+    Settings (see the package docstring): ``protected_sender_ids`` and ``filtered_sender_ids``
+    (lists of Sender IDs, compared case-insensitively), ``alpha_sender_enabled``,
+    ``alpha_registered_countries`` (ISO codes), ``us_senders_registered``, ``balance`` (USD) and
+    ``message_step_seconds`` (seconds per message status step).
     """
     form = {name: _setting_value(value) for name, value in fields.items()}
     path = f"/_sandbox/accounts/{account_sid}"

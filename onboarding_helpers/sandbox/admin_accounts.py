@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import _db
+from . import _db, delivery
+from .resources import balance
 from .resources.messages import message_state
 from .resources.service_numbers import service_number_rows
 from .wire import MAX_FRIENDLY_NAME, iso8601
@@ -85,7 +87,34 @@ def _account_values(form: dict[str, str]) -> dict[str, Any]:
     return values
 
 
+def _split_balance(form: dict[str, str]) -> tuple[dict[str, str], Decimal | None]:
+    """The ``balance`` setting (USD, the prepaid balance; a trainer stages a low one) apart from
+    the account's other settings."""
+    rest = dict(form)
+    raw = rest.pop("balance", None)
+    if raw is None:
+        return rest, None
+    try:
+        amount = Decimal(raw.strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    if not amount.is_finite() or not -1000 <= amount <= 1_000_000:
+        raise AdminError(400, "balance must be a number of USD from -1000 to 1000000, e.g. 4.20")
+    return rest, amount
+
+
+def _split_delivery(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
+    """The alpha sender and delivery settings (``delivery.SETTING_DEFAULTS``) apart from the
+    account's other settings."""
+    try:
+        return delivery.split_settings(form)
+    except ValueError as err:
+        raise AdminError(400, str(err)) from None
+
+
 def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict[str, str]:
+    form, funds = _split_balance(form)
+    form, chosen = _split_delivery(form)
     values = {
         "friendly_name": "Sandbox agency",
         "type": "Full",
@@ -113,6 +142,8 @@ def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict
             ts,
         ),
     )
+    balance.set_balance(conn, sid, balance.DEFAULT_BALANCE if funds is None else funds)
+    delivery.save_settings(conn, sid, chosen)
     return {"account_sid": sid, "auth_token": token}
 
 
@@ -127,14 +158,23 @@ def admin_update_account(
     conn: sqlite3.Connection, sid: str, form: dict[str, str]
 ) -> dict[str, Any]:
     _account_row(conn, sid)
+    form, funds = _split_balance(form)
+    form, chosen = _split_delivery(form)
     values = _account_values(form)
+    if funds is not None:
+        balance.set_balance(conn, sid, funds)
+    delivery.save_settings(conn, sid, chosen)
     if values:
         assignments = ", ".join(f"{name} = ?" for name in values)
         conn.execute(
             f"UPDATE accounts SET {assignments}, date_updated = ? WHERE sid = ?",
             (*values.values(), _db.now(), sid),
         )
-    return account_settings(_account_row(conn, sid))
+    return {
+        **account_settings(_account_row(conn, sid)),
+        **balance.balance_view(conn, sid),
+        **delivery.settings(conn, sid),
+    }
 
 
 def _service_view(conn: sqlite3.Connection, svc: sqlite3.Row) -> dict[str, Any]:
@@ -189,7 +229,11 @@ def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
     ).fetchall()
     at = _db.now()
     return {
-        "account": account_settings(account),
+        "account": {
+            **account_settings(account),
+            **balance.balance_view(conn, sid),
+            **delivery.settings(conn, sid),
+        },
         "keys": [
             {
                 "sid": k["sid"],

@@ -1,9 +1,9 @@
 """The sandbox console: a small page per practice account, laid out like Twilio's console.
 
 Trainees practise finding values where the guide says they are: the Account SID and Auth Token
-under *Account Info* on the dashboard, API keys under *Account > API keys & tokens*, the
-Messaging Service SID on the service's *Properties*, its *Sender Pool*, bought numbers, and the
-message log. Server-side HTML, standard library only.
+under *Account Info* on the dashboard, API keys under *Admin > Account management > Keys &
+credentials > API keys & tokens*, the Messaging Service SID on the service's *Properties*, its
+*Sender Pool*, bought numbers, and the message log. Server-side HTML, standard library only.
 
 Routes (served by the sandbox server; every one answers only a Host of 127.0.0.1, localhost or
 ::1 and a same-origin Origin, see ``_http.local_refusal``):
@@ -53,6 +53,7 @@ _ACTIONS = {
     "upgrade": {"type": "Full"},
     "reactivate": {"status": "active"},
     "map-sender-ids": {"filtered_sender_ids": ""},
+    "enable-alpha-senders": {"alpha_sender_enabled": "true"},
 }
 _RECENT_MESSAGES = 20
 
@@ -295,6 +296,7 @@ _DONE = {
     "upgrade": "Billing upgraded: the account is now Full.",
     "reactivate": "The account is active again.",
     "map-sender-ids": "The Sender IDs are mapped: messages from them are no longer filtered.",
+    "enable-alpha-senders": "Alphanumeric Sender IDs are enabled for the account.",
 }
 
 
@@ -302,7 +304,43 @@ def _account_page(conn: Any, sid: str, done: str, trainer: bool) -> Page:
     snap = admin_snapshot(conn, sid)
     account = snap["account"]
     nonce = secrets.token_urlsafe(16)
+    services = "".join(_service(s) for s in snap["services"]) or (
+        "<p class='note'>No Messaging Service yet.</p>"
+    )
+    messages = _table(
+        ["Sent", "SID", "From", "To", "Status", "Error"],
+        [_message_row(m) for m in reversed(snap["messages"][-_RECENT_MESSAGES:])],
+        "No messages yet.",
+    )
+    flash = (
+        f"<section class='ok'>{_e(_DONE[done])} Run the step again.</section>"
+        if done in _DONE
+        else ""
+    )
+    body = (
+        flash
+        + _section("Account Info", "Console dashboard", _account_info(sid, account), "account-info")
+        + _section("API keys", "Keys & credentials > API keys & tokens", _keys(snap), "api-keys")
+        + _section("Messaging Services", "Messaging > Services", services, "services")
+        + _section(
+            "Active numbers", "Phone Numbers > Manage > Active numbers", _numbers(snap), "numbers"
+        )
+        + _section("Messaging logs", "Monitor > Logs > Messaging", messages, "messages")
+        + _section(
+            "Sandbox settings",
+            "trainers only: not in Twilio",
+            _sandbox_settings(sid, account),
+            "sandbox",
+        )
+        + _trainer_section(f"{PREFIX}/{sid}", trainer)
+    )
+    title = f"{account['friendly_name']} · {sid}"
+    return _html(200, _document(title, body, nonce, _REVEAL_SCRIPT), nonce)
 
+
+def _account_info(sid: str, account: Mapping[str, Any]) -> str:
+    """The dashboard's Account Info: SID, masked Auth Token, type and status (with the trainer's
+    buttons where they apply), and the balance."""
     kind = account["type"]
     type_cell = f"<span class='badge {'warn' if kind == 'Trial' else 'ok'}'>{_e(kind)}</span>"
     if kind == "Trial":
@@ -311,7 +349,7 @@ def _account_page(conn: Any, sid: str, done: str, trainer: bool) -> Page:
     status_cell = f"<span class='badge {'ok' if status == 'active' else 'bad'}'>{_e(status)}</span>"
     if status != "active":
         status_cell += " " + _action_button(sid, "reactivate", "Reactivate (as Twilio support)")
-    info = (
+    return (
         "<table>"
         f"<tr><th>Account SID</th><td><code id='account-sid'>{_e(sid)}</code></td></tr>"
         f"<tr><th>Auth Token</th><td><code id='auth-token'>{_MASK}</code> "
@@ -319,63 +357,31 @@ def _account_page(conn: Any, sid: str, done: str, trainer: bool) -> Page:
         f"<tr><th>Account name</th><td>{_e(account['friendly_name'])}</td></tr>"
         f"<tr><th>Type</th><td>{type_cell}</td></tr>"
         f"<tr><th>Status</th><td>{status_cell}</td></tr>"
+        f"<tr><th>Balance</th><td id='balance'>{_e(account['currency'])}"
+        f" {_e(account['balance'])} <span class='where'>(Billing Overview)</span></td></tr>"
         "</table>"
     )
-    keys = _table(
-        ["SID", "Friendly name", "Type", "Created"],
-        [
-            [
-                f"<code>{_e(k['sid'])}</code>",
-                _e(k["friendly_name"]),
-                _e(k["key_type"]),
-                _e(k["date_created"]),
-            ]
-            for k in snap["keys"]
-        ],  # fmt: skip
-        "No API keys yet.",
-    )
-    keys += (
+
+
+def _keys(snap: Mapping[str, Any]) -> str:
+    rows = [
+        [f"<code>{_e(k['sid'])}</code>", _e(k["friendly_name"]), _e(k["key_type"])]
+        + [_e(k["date_created"])]
+        for k in snap["keys"]
+    ]
+    return _table(["SID", "Friendly name", "Type", "Created"], rows, "No API keys yet.") + (
         "<p class='note'>A key's secret is shown once, when the key is made, and never again:"
         " not here, not by Twilio.</p>"
     )
-    services = "".join(_service(s) for s in snap["services"]) or (
-        "<p class='note'>No Messaging Service yet.</p>"
-    )
-    numbers = _table(
-        ["Number", "SID", "Friendly name"],
-        [
-            [
-                f"<code>{_e(n['phone_number'])}</code>",
-                f"<code>{_e(n['sid'])}</code>",
-                _e(n["friendly_name"]),
-            ]
-            for n in snap["incoming_phone_numbers"]
-        ],  # fmt: skip
-        "No phone numbers bought.",
-    )
-    messages = _table(
-        ["Sent", "SID", "From", "To", "Status", "Error"],
-        [_message_row(m) for m in reversed(snap["messages"][-_RECENT_MESSAGES:])],
-        "No messages yet.",
-    )
-    settings = _sandbox_settings(sid, account)
-    flash = (
-        f"<section class='ok'>{_e(_DONE[done])} Run the step again.</section>"
-        if done in _DONE
-        else ""
-    )
-    body = (
-        flash
-        + _section("Account Info", "Console dashboard", info, "account-info")
-        + _section("API keys", "Account > API keys & tokens", keys, "api-keys")
-        + _section("Messaging Services", "Messaging > Services", services, "services")
-        + _section("Active numbers", "Phone Numbers > Manage > Active numbers", numbers, "numbers")
-        + _section("Messaging logs", "Monitor > Logs > Messaging", messages, "messages")
-        + _section("Sandbox settings", "trainers only: not in Twilio", settings, "sandbox")
-        + _trainer_section(f"{PREFIX}/{sid}", trainer)
-    )
-    title = f"{account['friendly_name']} · {sid}"
-    return _html(200, _document(title, body, nonce, _REVEAL_SCRIPT), nonce)
+
+
+def _numbers(snap: Mapping[str, Any]) -> str:
+    rows = [
+        [f"<code>{_e(n['phone_number'])}</code>", f"<code>{_e(n['sid'])}</code>"]
+        + [_e(n["friendly_name"])]
+        for n in snap["incoming_phone_numbers"]
+    ]
+    return _table(["Number", "SID", "Friendly name"], rows, "No phone numbers bought.")
 
 
 def _service(service: Mapping[str, Any]) -> str:
@@ -416,8 +422,15 @@ def _sandbox_settings(sid: str, account: Mapping[str, Any]) -> str:
         else ""
     )
     protected = ", ".join(account["protected_sender_ids"]) or "none"
+    enabled = account.get("alpha_sender_enabled", True)
+    alpha = (
+        "on"
+        if enabled
+        else "off " + _action_button(sid, "enable-alpha-senders", "Enable alphanumeric Sender IDs")
+    )
     return (
         "<table>"
+        f"<tr><th>Alphanumeric Sender ID (Messaging settings)</th><td>{alpha}</td></tr>"
         f"<tr><th>Protected Sender IDs (another agency's)</th><td>{_e(protected)}</td></tr>"
         "<tr><th>Sender IDs not yet mapped (messages filtered, 30007)</th>"
         f"<td>{_e(', '.join(filtered) or 'none')}{map_button}</td></tr>"

@@ -153,10 +153,19 @@ def add_fault(conn: sqlite3.Connection, form: dict[str, str]) -> dict[str, Any]:
         "INSERT INTO faults (method, path, status, code, message, times, phase, after_method,"
         " after_path, armed, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            method, path, status, code, message, times, phase, after_method, after_path,
-            0 if after_path else 1, time.time(),
+            method,
+            path,
+            status,
+            code,
+            message,
+            times,
+            phase,
+            after_method,
+            after_path,
+            0 if after_path else 1,
+            time.time(),
         ),
-    )  # fmt: skip
+    )
     row = conn.execute("SELECT * FROM faults WHERE id = ?", (cur.lastrowid,)).fetchone()
     return _describe(row)
 
@@ -421,10 +430,14 @@ class ChaosState:
             "INSERT INTO chaos_profile (id, rate, kinds, seed, slow_seconds, retry_after, created)"
             " VALUES (1, ?, ?, ?, ?, ?, ?)",
             (
-                profile.rate, ",".join(profile.kinds), profile.seed, profile.slow_seconds,
-                profile.retry_after, time.time(),
+                profile.rate,
+                ",".join(profile.kinds),
+                profile.seed,
+                profile.slow_seconds,
+                profile.retry_after,
+                time.time(),
             ),
-        )  # fmt: skip
+        )
         # An admin profile is meant to be the one in force, even over the environment's.
         self.env_profile = None
         return self.status(conn)

@@ -2,7 +2,9 @@
 every resource shares, and call the handler.
 
 The rules, in order: valid credentials (else 401/20003); a path and method that exist (404/20404,
-405/20004); a Standard API key stays off the Accounts and Keys resources (401/20003); an Account
+405/20004); a Standard or Restricted API key stays off the Accounts and Keys resources
+(401/20003), and a Restricted one within its policy (403/70051, ``auth.refuse_outside_policy``);
+iam's ``/v1/Keys`` and messaging's ``/v1/Services`` are told apart by path; an Account
 SID in the path is the caller's own (else 404, or 401 for a key aimed at another account); the
 account is active, except for fetching the account itself (403/20005).
 
@@ -15,11 +17,13 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from .auth import Identity, authenticate, may_manage_account
+from .auth import Identity, authenticate, may_manage_account, refuse_outside_policy
 from .resources import (
     accounts,
     alpha_senders,
     available_numbers,
+    balance,
+    iam_keys,
     incoming_numbers,
     keys,
     messages,
@@ -39,6 +43,8 @@ RESOURCES = (
     alpha_senders,
     service_numbers,
     messages,
+    balance,
+    iam_keys,
 )
 ROUTES: list[Route] = [r for module in RESOURCES for r in module.ROUTES]
 
@@ -74,6 +80,7 @@ def _dispatch(conn: sqlite3.Connection, req: Request, ident: Identity) -> Respon
             raise ApiError(405, 20004, "Method not allowed")
         if r.needs_main_credentials and not may_manage_account(ident):
             raise authenticate_failed()
+        refuse_outside_policy(ident, req.method, req.path)  # restricted keys: 403/70051
         params = match.groupdict()
         _check_account_in_path(req, ident, params.pop("ac", None))
         if not r.works_when_inactive and ident.account["status"] != "active":

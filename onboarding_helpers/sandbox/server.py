@@ -262,9 +262,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _console(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
         """The trainees' console page (console.py): HTML, not the Twilio API; never logged."""
         request = console.ConsoleRequest(
-            self.command, path, query, form, self.headers, self.client_address[0],
+            self.command,
+            path,
+            query,
+            form,
+            self.headers,
+            self.client_address[0],
             self.server.trainer_token,
-        )  # fmt: skip
+        )
         self._send_page(console.handle(self.server.db_path, request))
 
     def _admin(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:

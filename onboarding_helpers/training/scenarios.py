@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 # Sender ID; +6581234567 for the trainee's Singapore mobile (the sandbox delivers to it).
 SENDER_ID = "MYAGENCY"
 SG_MOBILE = "+6581234567"
-UK_MOBILE = "+447400123456"
+UK_MOBILE = "+447400123456"  # the UK takes alphanumeric Sender IDs: no number needed
+US_MOBILE = "+14155550123"  # the US takes none, and only registered US numbers reach it
 PROTECTED_SENDER_ID = "GOVSG"  # in the sandbox's default protected list
 # Messages move through their statuses quickly in a scenario: trainees still see each status.
 MESSAGE_STEP_SECONDS = 0.1
@@ -157,6 +158,8 @@ def _sender_id_filtered(ctx: ScenarioContext) -> None:
 
 
 def _protect_sender_id(ctx: ScenarioContext) -> None:
+    # Another organisation registered the ID with SGNIC: Twilio lets the trainee add it (it cannot
+    # see SGNIC's registry); Singapore's operators block the messages.
     from ..sandbox import DEFAULT_PROTECTED_SENDER_IDS, set_account  # heavy: only when it runs
 
     sender_id = str(ctx.parameters.get("sender_id") or PROTECTED_SENDER_ID)
@@ -198,17 +201,18 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
     Scenario(
         name="wrong-secret",
         title="An API key whose secret was pasted wrongly",
-        story="A colleague made a Standard API key in the console (Account > API keys & tokens)"
+        story="A colleague made a Standard API key in the console (API keys & tokens)"
         " and pasted its SID and secret into the env file for you. Use it: in step 02 choose 'I"
         " made it in the console' and leave both fields empty to use what the env file holds.",
         teaches="The runbook checks a console key with Twilio before it trusts it (error 20003),"
-        " and what to do when the secret is wrong: paste it again, or make a new key (replace_key)"
-        " when it is lost.",
+        " and what to do when the secret is wrong: paste it again, or, when it is lost, replace the"
+        " key with step 07 (new key first, the old one revoked only once Postman uses the new).",
         bites_at=API_KEY.id,
         advice="Copy both again from where you saved them",
         fix="Paste the right secret if you have it. If not, run 02 with api_key_source create:"
-        " it says the secret is not this key's and points to replace_key True, which makes a new"
-        " key and keeps the old one until revoke_old_key True.",
+        " it says the secret is not this key's and points to 07_rotate_key, which makes a new key"
+        " in its place (it cannot check the old pair first, and says so) and revokes the old one"
+        " only when run again with postman_updated True.",
         parameters={**_COMMON, "api_key_source": "console"},
         setup=_wrong_secret,
     ),
@@ -219,8 +223,8 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         " an old copy since then: it names the key, and the secret is gone. Carry on with the"
         " runbook.",
         teaches="A lost secret cannot be recovered, not even by Twilio: the runbook makes a new"
-        " key and lists the old one as an orphan to revoke (step 03 alone would point to"
-        " replace_key True).",
+        " key and lists the old one as an orphan to revoke (step 03 alone would point to step"
+        " 07, which replaces the key).",
         bites_at=API_KEY.id,
         advice="Orphan keys",
         fix="Revoke the orphan key: run 02 with revoke_orphan_keys True (form: 'Revoke orphan"
@@ -233,16 +237,37 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         name="protected-sender-id",
         title="A Sender ID that belongs to another agency",
         story=f"You are told your agency sends as '{PROTECTED_SENDER_ID}'. Use that Sender ID in"
-        " step 04.",
-        teaches="Twilio refuses an alphanumeric Sender ID registered to someone else (error"
-        " 21709): only the ID your agency registered with SGNIC can be used. The service is kept"
-        " and reused once the right ID is given.",
-        bites_at=MESSAGING_SERVICE.id,
-        advice="it is registered to another organisation",
-        fix="Check the SGNIC (SSIR) approval and run 04 again with your agency's own Sender ID"
-        f" (here: sender_id {SENDER_ID}).",
+        f" step 04 and send the test SMS to {SG_MOBILE} in step 05.",
+        teaches="Twilio cannot see SGNIC's registry, so it lets you add an ID another"
+        " organisation registered: step 04 succeeds. The guide's signs show later: the test SMS"
+        " to a Singapore phone is blocked (error 30007), so step 05 is where a protected ID"
+        " shows. Only the ID your agency registered with SGNIC can be used.",
+        bites_at=TEST_MESSAGE.id,
+        advice="owned by another agency",
+        fix="Check the SGNIC (SSIR) approval: the ID is not the agency's. A service holds one"
+        " Sender ID, so run 04 with the agency's own ID in a new service (headless:"
+        f" -p sender_id {SENDER_ID} -r messaging_service_name 'Postman SMS 2'), then 05.",
+        outcome="stops",
         parameters={**_COMMON, "sender_id": PROTECTED_SENDER_ID},
         setup=_protect_sender_id,
+    ),
+    Scenario(
+        name="alpha-sender-disabled",
+        title="Alphanumeric Sender IDs not enabled for the account",
+        story="Your agency's account was upgraded last month, but an administrator switched"
+        f" some messaging settings off. Set up the Messaging Service with '{SENDER_ID}' in step"
+        " 04.",
+        teaches="Twilio's error 21709 has two causes: alphanumeric Sender IDs not enabled for"
+        " the account (never on a Trial account; on by default once upgraded) or an ID format"
+        " Twilio does not take. The runbook tells them apart and names the console setting."
+        " The empty service is kept and reused once the setting is on.",
+        bites_at=MESSAGING_SERVICE.id,
+        advice="Enable alphanumeric Sender IDs",
+        fix="Turn on Messaging > Settings > General > Alphanumeric Sender ID (sandbox: the"
+        " trainer presses 'Enable alphanumeric Sender IDs' on the console page), then run 04"
+        " again: it reuses the empty service and adds the Sender ID.",
+        account={"alpha_sender_enabled": False},
+        parameters=_COMMON,
     ),
     Scenario(
         name="sender-id-not-mapped",
@@ -262,16 +287,20 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
     ),
     Scenario(
         name="foreign-recipient",
-        title="A foreign test number without a bought phone number",
-        story=f"Your agency also texts officers posted overseas. Send the test SMS to the UK"
-        f" mobile {UK_MOBILE}.",
-        teaches="An alphanumeric Sender ID does not reach most countries (error 21612): foreign"
-        " recipients need the optional step 04a (a bought number in the sender pool).",
+        title="A test number in the United States",
+        story="Your agency also texts officers posted in Washington. Send the test SMS to the US"
+        f" mobile {US_MOBILE}.",
+        teaches="Countries differ: most take the Sender ID as it is (a UK number needs no bought"
+        " number), some only once it is registered there, and the US takes none. A US number"
+        " alone does not reach US phones either: since September 2023 it must be registered"
+        " for A2P 10DLC (a brand and a campaign) or be a verified toll-free number. Step 04a"
+        " says what each destination needs before anything is bought.",
         bites_at=TEST_MESSAGE.id,
-        advice="take step 04a (buy a phone number)",
-        fix="Take step 04a (headless: -p buy_phone_number True -p confirm_purchase True), which"
-        " also runs 04 again, then 05.",
-        parameters={**_COMMON, "test_phone": UK_MOBILE},
+        advice="A2P 10DLC",
+        fix="Test with the Singapore mobile; for US recipients, buy a US number in 04a and"
+        " register it for A2P 10DLC (sandbox: the trainer sets the account's US numbers"
+        " registered), then run 05 confirming the registration (us_sender_registered True).",
+        parameters={**_COMMON, "test_phone": US_MOBILE},
     ),
     Scenario(
         name="flaky-network",

@@ -33,6 +33,7 @@ STEP = "contract_test"
 # with the Twilio error codes the scenario provokes for it (each must be seen and pass the check).
 COVERED: dict[str, set[int]] = {
     "api.v2010.FetchAccount": {20003},
+    "api.v2010.FetchBalance": {20003},
     "api.v2010.CreateNewKey": set(),
     "api.v2010.ListKey": {20003},
     "api.v2010.FetchKey": {20404},
@@ -120,7 +121,10 @@ def _drive(url: str, tmp: Path) -> None:
     messaging.services.list()
     keyed.messaging.v1.services(service.sid).fetch()
     _fails(20404, messaging.services("MG" + "0" * 32).fetch)
-    _fails(21709, messaging.services(service.sid).alpha_senders.create, alpha_sender="GOVSG")
+    _fails(21709, messaging.services(service.sid).alpha_senders.create, alpha_sender="GOV.SG")
+    set_account(url, ac, alpha_sender_enabled=False)  # 21709's other cause: not enabled
+    _fails(21709, messaging.services(service.sid).alpha_senders.create, alpha_sender="MYAGENCY")
+    set_account(url, ac, alpha_sender_enabled=True)
     messaging.services(service.sid).alpha_senders.create(alpha_sender="MYAGENCY")
     _fails(21714, messaging.services(service.sid).alpha_senders.create, alpha_sender="OTHERID")
     messaging.services(service.sid).alpha_senders.list()
@@ -146,10 +150,17 @@ def _drive(url: str, tmp: Path) -> None:
         to="+6581230008", messaging_service_sid=service.sid, body="Test: undelivered"
     )
     to_us = keyed.messages.create(to="+12125550123", from_=service.sid, body="To a US phone")
+    to_uk = keyed.messages.create(to="+447911123456", from_=service.sid, body="To a UK phone")
     keyed.messages(sent.sid).fetch()  # still early in its life
     _wait_for_status(keyed.messages(sent.sid).fetch, "delivered")
     _wait_for_status(keyed.messages(by_service.sid).fetch, "undelivered")
-    _wait_for_status(keyed.messages(to_us.sid).fetch, "delivered")
+    # The US number is not registered for A2P 10DLC: carriers block it (30034).
+    _wait_for_status(keyed.messages(to_us.sid).fetch, "failed")
+    assert keyed.messages(to_us.sid).fetch().error_code == 30034
+    _wait_for_status(keyed.messages(to_uk.sid).fetch, "delivered")  # the Sender ID, as is
+    set_account(url, ac, us_senders_registered=True)
+    registered = keyed.messages.create(to="+12125550124", from_=service.sid, body="Registered")
+    _wait_for_status(keyed.messages(registered.sid).fetch, "delivered")
     _fails(20404, keyed.messages("SM" + "0" * 32).fetch)
     _fails(21211, keyed.messages.create, to="+65123", from_=service.sid, body="Bad number")
     _fails(21614, keyed.messages.create, to="+6561234567", from_=service.sid, body="Landline")
@@ -158,6 +169,16 @@ def _drive(url: str, tmp: Path) -> None:
     filtered = keyed.messages.create(to=SG_MOBILE, from_=blocked.sid, body="Filtered")
     _wait_for_status(keyed.messages(filtered.sid).fetch, "failed")
     _fails(21612, keyed.messages.create, to="+12125550123", from_=blocked.sid, body="To the US")
+
+    # The prepaid balance (step 01 read it already): a message it cannot pay for fails (30002).
+    api.accounts(ac).balance.fetch()
+    wrong_token = make_client(ac, auth_token="z" * 32, base_url=url, step=STEP)
+    _fails(20003, wrong_token.api.v2010.accounts(ac).balance.fetch)
+    set_account(url, ac, balance="0.01")
+    unpaid = keyed.messages.create(to=SG_MOBILE, from_=service.sid, body="Not paid for")
+    _wait_for_status(keyed.messages(unpaid.sid).fetch, "failed")
+    assert keyed.messages(unpaid.sid).fetch().error_code == 30002
+    set_account(url, ac, balance="50")
 
     # Key rotation: delete the key; it is gone afterwards.
     client.keys(key.sid).delete()
@@ -246,8 +267,9 @@ RFC2822_DATE = "Mon, 13 Jun 2016 22:50:08 +0000"
         ("api.v2010.FetchAccount", {"sid": None, "uri": 5}, "is not of type"),
         ("messaging.v1.CreateService", {"sid": "MG123"}, "does not match"),
         ("messaging.v1.CreateService", {"date_created": RFC2822_DATE}, "date-time"),
+        ("api.v2010.FetchBalance", {"balance": 50.0}, "is not of type 'string'"),
     ],
-    ids=["enum", "rfc2822-date", "extra-field", "type", "sid-pattern", "iso-date"],
+    ids=["enum", "rfc2822-date", "extra-field", "type", "sid-pattern", "iso-date", "balance"],
 )
 def test_a_wrong_answer_is_caught(
     scenario: Scenario, op_id: str, change: dict[str, Any], expected: str

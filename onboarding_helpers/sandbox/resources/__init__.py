@@ -6,6 +6,7 @@ resource is a new module here plus its name in ``routing.RESOURCES``.
 
 - ``accounts``: 2010-04-01 Accounts (the caller's own account)
 - ``keys``: 2010-04-01 Keys (API keys; secrets kept as hashes)
+- ``iam_keys``: iam v1 Keys (Standard and Restricted API keys, restricted keys' policies)
 - ``available_numbers``: 2010-04-01 AvailablePhoneNumbers (the sandbox's number stock)
 - ``incoming_numbers``: 2010-04-01 IncomingPhoneNumbers (bought numbers)
 - ``services``: messaging v1 Services

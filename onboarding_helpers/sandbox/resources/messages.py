@@ -2,9 +2,10 @@
 
 Sending checks, in this order: the recipient (``To``), where it is sent from (a Messaging Service
 or one of the account's numbers), the body, the account type, the service's sender pool, the
-destination (``delivery.check_destination``), then picks the sender. The message's outcome is
-fixed at creation (``delivery.outcome``); its status then moves one step per the account's
-``message_step_seconds`` and is computed whenever it is read (``message_state``).
+destination (``delivery.check_destination``), then picks the sender for the destination's
+country. The message's outcome is fixed at creation (``delivery.route``); its status then moves
+one step per the account's ``message_step_seconds`` and is computed whenever it is read
+(``message_state``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sqlite3
 from typing import Any
 
 from onboarding_helpers.sandbox import _db, delivery, pricing
+from onboarding_helpers.sandbox.resources import balance
 from onboarding_helpers.sandbox.resources.alpha_senders import service_alpha_sender
 from onboarding_helpers.sandbox.resources.base import ACCOUNT_PATH, Ctx, owned_row, route
 from onboarding_helpers.sandbox.resources.service_numbers import sender_pool
@@ -42,7 +44,7 @@ def message_state(row: sqlite3.Row, at: float) -> dict[str, Any]:
     sent_at = None
     if "sent" in timeline and timeline.index("sent") <= index:
         sent_at = row["date_created"] + timeline.index("sent") * max(step, 0)
-    error = delivery.OUTCOME_ERRORS.get(status)
+    error = delivery.error_for(row["outcome"], status)
     priced = status in delivery.PRICED_STATUSES
     return {
         "status": status,
@@ -160,23 +162,6 @@ def _service_senders(conn: sqlite3.Connection, service_sid: str) -> tuple[str | 
     return alpha, pool
 
 
-def _choose_sender(to: str, own_number: str | None, alpha: str | None, pool: list[str]) -> str:
-    """Who the message goes out from: the given number; else the service's Sender ID where it
-    reaches (Singapore: ``from`` shows it, as a handset would); else the pool's first number."""
-    if own_number is not None:
-        return own_number
-    if alpha and delivery.alpha_reaches(to):
-        return alpha
-    if pool:
-        return pool[0]
-    raise ApiError(
-        400,
-        21612,
-        f"The 'To' phone number: {to}, is not currently reachable using the 'From'"
-        f" Alpha Sender ID {alpha} via SMS.",
-    )
-
-
 def _record(
     ctx: Ctx, service_sid: str | None, sender: str, to: str, body: str, outcome: str
 ) -> sqlite3.Row:
@@ -219,8 +204,9 @@ def _create(ctx: Ctx) -> Response:
         raise _refuse_trial(to)
     alpha, pool = _service_senders(ctx.conn, service_sid) if service_sid else (None, [])
     delivery.check_destination(to)
-    sender = _choose_sender(to, own_number, alpha, pool)
-    outcome = delivery.outcome(ctx.account, sender, to)
+    # Per destination country: the Sender ID where it is taken, else a number (delivery.route).
+    sender, outcome = delivery.route(ctx.conn, ctx.account, to, own_number, alpha, pool)
+    outcome = balance.settle(ctx, to, body, outcome)  # paid from the prepaid balance
     row = _record(ctx, service_sid, sender, to, body, outcome)
     return Response(201, _created_answer(row))
 
