@@ -29,7 +29,7 @@ from ...validation import (
     validate_api_secret,
     validate_messaging_service_sid,
 )
-from ..registry import ACCOUNT, API_KEY, MESSAGING_SERVICE
+from ..registry import ACCOUNT, API_KEY, MESSAGING_SERVICE, Step
 from ..registry import HANDOFF as STEP
 
 if TYPE_CHECKING:
@@ -132,14 +132,23 @@ def undelivered(delivery: Delivery, phone: PhoneNumber, sender_id: str | None) -
     return err
 
 
-def check_key_on_service(rb: Runbook, client: Client, service_sid: str, key_sid: str) -> None:
+def check_key_on_service(
+    rb: Runbook,
+    client: Client,
+    service_sid: str,
+    key_sid: str,
+    *,
+    step: Step = STEP,
+    explain: Callable[[TwilioActionError], TwilioActionError] = as_postman_failure,
+) -> None:
     """The check at no cost when no phone is given: the API key's client fetches the service,
-    proving key, secret, account and service belong together (not that a message goes out)."""
+    proving key, secret, account and service belong together (not that a message goes out).
+    Step 07 makes the same check with the new key (``step``, and its own ``explain``)."""
     try:
         call(
             "fetch the Messaging Service with the API key",
             client.messaging.v1.services(service_sid).fetch,
         )
     except TwilioActionError as err:
-        raise as_postman_failure(err) from None
-    rb.progress.log(STEP, KeyCheckedOnService(service_sid=service_sid, api_key_sid=key_sid))
+        raise explain(err) from None
+    rb.progress.log(step, KeyCheckedOnService(service_sid=service_sid, api_key_sid=key_sid))

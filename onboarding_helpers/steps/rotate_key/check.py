@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ...errors import TwilioActionError
-from ...journal import KeyCheckedOnService
 from ...messages import StatusCallback, registered_sender_id, send_and_follow, sender_notes
 from ...phone import PhoneNumber
 from ...runbook import Runbook
-from ...twilio_gateway import call
 from ..handoff.postman import as_postman_failure, undelivered
+from ..handoff.postman import check_key_on_service as shared_check
 from ..registry import ROTATE_KEY as STEP
 from ..secret_key.pair import explain_policy_refusal
 
@@ -110,12 +109,5 @@ def check_like_postman(
 
 
 def check_key_on_service(rb: Runbook, client: Client, service_sid: str, key_sid: str) -> None:
-    """No phone: the new key fetches the service (at no cost)."""
-    try:
-        call(
-            "fetch the Messaging Service with the new API key",
-            client.messaging.v1.services(service_sid).fetch,
-        )
-    except TwilioActionError as err:
-        raise _as_rotation_failure(err) from None
-    rb.progress.log(STEP, KeyCheckedOnService(service_sid=service_sid, api_key_sid=key_sid))
+    """No phone: the new key fetches the service (at no cost), as step 06's check does."""
+    shared_check(rb, client, service_sid, key_sid, step=STEP, explain=_as_rotation_failure)
