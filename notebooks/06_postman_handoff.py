@@ -70,7 +70,13 @@ rb = open_runbook(mode, env_file, state_dir)
 # card appears below with the report's location. Legacy Postman's form also takes a credential
 # label here; Postman v2 has none.
 #
-# To copy the secret, press **Show API Secret**: it appears for a few seconds and then disappears.
+# Each value on the card has a **Copy** button: paste it straight into Postman's field. The API
+# Secret's button copies it without showing it: it asks the running kernel for the secret and puts
+# it on the clipboard, so it works only while this notebook's kernel is running. Copying needs the
+# page served over https or from this computer (127.0.0.1 or localhost); elsewhere the buttons
+# select the value for Ctrl+C instead, and the secret has to be taken from the env file.
+#
+# To read the secret, press **Show API Secret**: it appears for a few seconds and then disappears.
 # It is only ever in that button's display, never printed into the notebook. Widget contents are not
 # saved with the notebook unless JupyterLab's *Save Widget State Automatically* setting is on; it is
 # off by default, so keep it off. When the runbook runs headless, the secret is never shown.

@@ -27,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return run_cli.main_run(args)
     if args.command == "status":
-        from .progress import ProgressRecord, format_board
+        from .display import board_panel
+        from .progress import ProgressRecord
         from .runbook import resolve_settings
 
         settings = resolve_settings(state_dir=args.state_dir or "")
-        print(format_board(ProgressRecord(settings.state_dir).board()))
+        # The same board, icons and columns as the notebooks show, in its text form.
+        print(board_panel(ProgressRecord(settings.state_dir)))
         return 0
     if args.command == "scenarios":
         from .training.scenarios import scenario_table

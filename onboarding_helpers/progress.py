@@ -248,12 +248,3 @@ def wait_for_kernels(state_dir: Path, timeout: float = 15.0) -> None:
                 time.sleep(0.05)
     finally:
         os.close(fd)
-
-
-def format_board(rows: list[dict[str, str]]) -> str:
-    width = max(len(r["title"]) for r in rows)
-    lines = [f"{'step':<22} {'what':<{width}}  status"]
-    for r in rows:
-        when = f"  ({r['at']})" if r["at"] else ""
-        lines.append(f"{r['step']:<22} {r['title']:<{width}}  {r['status']}{when}")
-    return "\n".join(lines)

@@ -4,6 +4,7 @@ import multiprocessing
 import pytest
 
 from onboarding_helpers import locks
+from onboarding_helpers.display import board_panel
 from onboarding_helpers.errors import StateLocked
 from onboarding_helpers.journal import (
     AccountRecord,
@@ -15,7 +16,7 @@ from onboarding_helpers.journal import (
     StartRecord,
     UnknownEvent,
 )
-from onboarding_helpers.progress import ProgressRecord, format_board
+from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, SECRET_KEY, START
 
 KEY = "SK" + "2" * 32
@@ -94,7 +95,8 @@ def test_board_lists_every_step(tmp_path):
     assert rows[0]["status"] == "done"
     assert rows[1]["status"] == "to do"
     assert any(r["status"] == "optional" for r in rows)
-    assert ACCOUNT.id in format_board(rows)
+    text = str(board_panel(progress))  # what ``status`` prints
+    assert ACCOUNT.id in text and "Status" in text and "✔ done" in text
 
 
 def _try_lock(state_dir, queue):

@@ -34,9 +34,12 @@ def before_send_panel(rb: Runbook, test_phone: object, what: str = "a test SMS")
 
 
 def status_panel(update: StatusUpdate) -> Panel:
-    """One status change of the message, as it happens."""
+    """One status change of the message, as it happens: a live line (``show`` prints it, so a
+    headless run passes it on at once)."""
     code = f", error {update.error_code}" if update.error_code else ""
     kind = "error" if update.status in ("failed", "undelivered", "canceled") else "info"
     if update.status in ("delivered", "read"):
         kind = "ok"
-    return Panel(kind, f"Message status: {update.status}  (after {update.elapsed:.1f} s{code})")
+    return Panel(
+        kind, f"Message status: {update.status}  (after {update.elapsed:.1f} s{code})", live=True
+    )

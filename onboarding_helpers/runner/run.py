@@ -105,8 +105,30 @@ def _exit_code(km: Any) -> int | None:
     return None if process is None else process.poll()
 
 
+class LiveLines:
+    """What a notebook prints while it runs (a message's statuses as Twilio reports them), echoed
+    line by line under its step as it arrives: papermill writes each stdout chunk here."""
+
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        self._echo, self._part = echo, ""
+
+    def write(self, text: str) -> None:
+        *lines, self._part = (self._part + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self._echo(f"    {line}")
+
+    def flush(self) -> None:
+        """Lines are echoed whole as they complete; nothing is held back but a partial one."""
+
+
 def _execute(
-    papermill: Any, notebook: Path, output: Path, parameters: dict[str, Any], km: Any
+    papermill: Any,
+    notebook: Path,
+    output: Path,
+    parameters: dict[str, Any],
+    km: Any,
+    live: LiveLines | None = None,
 ) -> None:
     papermill.execute_notebook(
         str(notebook),
@@ -117,7 +139,11 @@ def _execute(
         cwd=str(notebook.parent),
         progress_bar=False,
         log_output=False,
+        stdout_file=live,
         store_widget_state=False,
+        # nbclient waits 4 s for a cell's last output by default; under a class's load (30 runs
+        # on 2 cores) that was seen to fail a step that had done its work.
+        iopub_timeout=30,
     )
 
 
@@ -130,8 +156,10 @@ def run_notebooks(
     env: dict[str, str] | None = None,
     on_step: OnStep | None = None,
     interrupts: Interrupts | None = None,
+    on_line: Callable[[str], None] | None = None,
 ) -> RunReport:
     """Execute each step's notebook in order with papermill; stop at the first failure.
+    ``on_line`` gets each line a notebook prints, as it prints it.
 
     Each notebook gets a fresh kernel as under plain papermill, but kernels boot ahead of their
     turn (preloading their notebook's imports) and shut down in the background, so a run costs
@@ -163,7 +191,8 @@ def run_notebooks(
             try:
                 with shield():
                     km = pool.take(index)
-                _execute(papermill, notebooks[index], output, parameters, km)
+                live = LiveLines(on_line) if on_line else None
+                _execute(papermill, notebooks[index], output, parameters, km, live)
             except Exception as exc:  # papermill wraps every failure; we report and stop
                 if interrupts.requested:  # Ctrl-C, come out of nbclient as something else
                     raise KeyboardInterrupt from None
@@ -387,6 +416,7 @@ def _locked(job: _Run) -> RunReport:
                 job.parameters,
                 env=kernel_environment(job.settings),
                 on_step=_progress(job),
+                on_line=job.echo,
             )
             for line in after_run_lines(job.steps, report, job.settings):
                 job.echo(line)

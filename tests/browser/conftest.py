@@ -8,6 +8,12 @@ nothing touches the project's own ``.env``, ``.runbook/`` or ``.sandbox/``.
 Chromium is Debian's (``/usr/bin/chromium``, or ``$BROWSER_TESTS_CHROMIUM``) driven by Python
 Playwright; Playwright's own browser download is never used. Without Chromium the tests are
 skipped on a developer's machine and fail in CI (``CI`` set), so CI cannot go green without them.
+Pages may read and write the clipboard (the hand-off card's copy buttons are tested).
+
+Screenshots of every step go to each module's folder under pytest's temporary folder
+(``/tmp/pytest-of-$USER/pytest-current/``, one per worker under ``-n``), or under
+``$BROWSER_TESTS_SCREENSHOTS/<module>`` when that is set. With ``BROWSER_TESTS_DOCS=1`` the tests
+also refresh the README's pictures in ``docs/screenshots/`` (run them alone, without ``-n``).
 """
 
 from __future__ import annotations
@@ -41,10 +47,15 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-# Per-run screenshots (git-ignored); wiped at the start of each run so they match the last run.
-SCREENSHOTS = Path(os.environ.get("BROWSER_TESTS_SCREENSHOTS", ROOT / "screenshots" / "browser"))
+# Where screenshots go when the developer names a folder (else pytest's temporary folder).
+SCREENSHOTS = os.environ.get("BROWSER_TESTS_SCREENSHOTS", "")
+# The README's pictures, refreshed by the tests themselves when asked.
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+WRITE_DOCS = os.environ.get("BROWSER_TESTS_DOCS", "") == "1"
 VIEWPORT = {"width": 1280, "height": 900}
-START_TIMEOUT = 60.0
+# The copy buttons are checked by reading the clipboard back.
+PERMISSIONS = ["clipboard-read", "clipboard-write"]
+START_TIMEOUT = 120.0  # a server starts slowly while other test workers run (pytest -n)
 
 # JupyterLab user settings for the test server. The news toast would cover controls; widget state
 # is saved into notebooks (off by default) so the secret audit also covers the widgets' values;
@@ -261,12 +272,17 @@ def voila_args(work: WorkFolder) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session")
-def screenshots() -> Path:
-    """The folder for this run's screenshots, emptied first so it shows only this run."""
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
-    return SCREENSHOTS
+@pytest.fixture(scope="module")
+def screenshots(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's screenshots folder: its own, so parallel workers never share one."""
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    if not SCREENSHOTS:
+        return tmp_path_factory.mktemp(f"screenshots-{module}")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    folder = Path(SCREENSHOTS) / "-".join(n for n in (module, worker) if n)
+    shutil.rmtree(folder, ignore_errors=True)  # this module's last run only
+    folder.mkdir(parents=True)
+    return folder
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +307,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="module")
 def page(browser):
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=VIEWPORT, permissions=PERMISSIONS)
     tab = context.new_page()
     tab.set_default_timeout(30_000)
     yield tab

@@ -8,7 +8,8 @@ the page. At the end the saved notebooks (with widget state, which the test serv
 the whole work folder, except the env file and the sandbox's own data, are searched for the
 secrets.
 
-Screenshots of every step go to ``screenshots/browser/`` (git-ignored; emptied at each run).
+Screenshots of every step go to pytest's temporary folder, or ``$BROWSER_TESTS_SCREENSHOTS``
+(see ``conftest.py``). Every panel with a table is checked to read from the left.
 
 Run only these tests: ``make test PYTEST_ARGS="-m browser"`` (about a minute). They need
 ``/usr/bin/chromium`` (``apt-get install chromium``); without it they skip, except in CI.
@@ -25,6 +26,7 @@ A step is data:
   ``Choose(option)`` picks the radio option with that label; ``NoField(label)`` checks that the
   form has no such field;
   ``Cleared(label)`` waits until the form has emptied that field (secrets once used);
+  ``Copy(label, value)`` presses the copy button of that row and reads the clipboard back;
   ``Shows(kind, title_words, rows=((label, value), ...), text=(...))`` waits for a result panel
   (``runbook-ok`` / ``-error`` / ``-warn`` / ``-info``) drawn after the last click, and takes a
   screenshot of it (``absent=(...)``: text it must not hold); ``Check(what, fn)`` checks files
@@ -48,7 +50,8 @@ used: give it an entry. Status of the table:
 | 04_messaging_service | yes   | invalid Sender ID (as typed and on the button), then MG SID  |
 | 05_send_test_message | yes   | mobile number typed, test SMS delivered from the Sender ID   |
 | 06_postman_handoff   | yes   | no label field (v2); Postman check passed; v2 card: Internal |
-|                      |       | Staff, Expected Sender Name, secret masked, no label; report |
+|                      |       | Staff, Expected Sender Name, secret masked, no label; copy   |
+|                      |       | buttons: Account SID and the secret on the clipboard; report |
 |                      |       | (after the walk: Auth Token removed with the form's button)  |
 
 Steps 02-06 were written against the forms as they stood when this walk was written; if a form's
@@ -83,6 +86,7 @@ from .walk import (
     Check,
     Choose,
     Cleared,
+    Copy,
     Desk,
     NoField,
     Press,
@@ -165,6 +169,7 @@ STEPS: tuple[Step, ...] = (
                 "Account SID",
                 text=("has 32 characters", "Field to fix: Account SID"),
                 shot="malformed-sid",
+                docs="lab-01-malformed-account-sid",
             ),
             Cleared("Auth Token"),  # the token is not left in the form, even after a failure
             # Failure path: a token that is not this account's (Twilio answers 20003).
@@ -181,6 +186,7 @@ STEPS: tuple[Step, ...] = (
                 "ok",
                 "Account checked",
                 rows=(("Account SID", saved(ACCOUNT_SID)), ("Status", "active"), ("Type", "Full")),
+                docs="voila-01-account-checked",  # the Voila walk takes this one
             ),
             Cleared("Auth Token"),
             Check("the progress record says 01 is done", _step_status("01_account_sid")),
@@ -304,6 +310,11 @@ STEPS: tuple[Step, ...] = (
                 absent=("Credential label",),
                 shot="handoff-card-v2",
             ),
+            # The card's copy buttons: a plain value, then the secret, which is copied without
+            # being shown (the walk saves the notebook with its widget state afterwards: the
+            # audit at the end finds the secret in neither).
+            Copy("Account SID", saved(ACCOUNT_SID)),
+            Copy("API Secret", saved(API_KEY_SECRET)),
             Shows(
                 "info",
                 "In Postman v2 (each campaign)",

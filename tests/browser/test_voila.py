@@ -3,7 +3,7 @@
 Voila runs every cell when the page opens, so a step is: open its page, check the panels, then
 use the form exactly as in JupyterLab. The steps and their actions are the JupyterLab walk's
 (``test_lab_walk.STEPS``): step 00 prepares the practice account, and step 01 is walked in full,
-failure paths included. Screenshots go to ``screenshots/browser/voila-*.png``.
+failure paths included. Screenshots: see ``conftest.py``.
 """
 
 from __future__ import annotations

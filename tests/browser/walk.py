@@ -101,6 +101,19 @@ class Shows:
     text: tuple[Value, ...] = ()
     shot: str = ""  # screenshot name; empty: named after the kind
     absent: tuple[str, ...] = ()  # text the panel must not hold (e.g. a row another case has)
+    # Also the README's picture docs/screenshots/<docs>.png (BROWSER_TESTS_DOCS=1), taken by the
+    # walk whose prefix it starts with ("lab-...", "voila-..."): the walks share their steps.
+    docs: str = ""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Press the copy button in the row labelled ``label`` of the last panel that has one; the
+    clipboard must then hold ``value`` (compared, never printed: it may be a secret), and the
+    page must not."""
+
+    label: str
+    value: Value
 
 
 @dataclass(frozen=True)
@@ -111,7 +124,7 @@ class Check:
     holds: Callable[[Any], bool]  # gets the WorkFolder
 
 
-Action = Type | Press | Choose | NoField | Shows | Cleared | Check
+Action = Type | Press | Choose | NoField | Shows | Cleared | Copy | Check
 
 
 @dataclass(frozen=True)
@@ -175,13 +188,17 @@ class Desk:
         elif isinstance(action, Shows):
             panel = self.shows(action, step)
             self.shoot(f"{step}-{action.shot or action.kind}", panel)
+            if action.docs.startswith(f"{self.prefix}-"):
+                self.document(action.docs)
         elif isinstance(action, Cleared):
             box = self.field(action.field)
-            for _ in range(100):
+            for _ in range(300):  # up to 30 s: a busy machine (pytest -n) answers late
                 if box.input_value() == "":
                     break
                 self.page.wait_for_timeout(100)
             assert box.input_value() == "", f"{step}: the form left {action.field} filled in"
+        elif isinstance(action, Copy):
+            self.copy(action, step)
         elif isinstance(action, Check):
             assert action.holds(self.work), f"{step}: {action.what}"
         else:  # pragma: no cover - a new action type without an executor
@@ -215,7 +232,8 @@ class Desk:
                 row = panel.locator("tr").filter(
                     has=self.page.locator("th").get_by_text(label, exact=True)
                 )
-                expect(row.locator("td")).to_contain_text(resolve(value, self.work))
+                # A list: one of the row's cells holds it (a row may have several).
+                expect(row.locator("td")).to_contain_text([resolve(value, self.work)])
             for text in expected.text:
                 expect(panel).to_contain_text(resolve(text, self.work))
             for text in expected.absent:
@@ -227,8 +245,61 @@ class Desk:
                     " vanished before it could be read (the officer would see nothing)"
                 ) from None
             raise
+        if panel.locator("table").count():
+            self.assert_left_aligned(panel, f"{step}: {expected.title}")
         self.assert_no_secret_on_page(f"{step}: {expected.title}")
         return panel
+
+    def copy(self, action: Copy, step: str) -> None:
+        """Press a copy button and read the clipboard back."""
+        from playwright.sync_api import expect
+
+        label = self.page.locator("th").get_by_text(action.label, exact=True)
+        row = (
+            self.scope.locator("tr")
+            .filter(has=label)
+            .filter(has=self.page.locator("button.runbook-copy"))
+        )
+        row = row.last
+        said = row.locator(".runbook-copy-said")
+        said.evaluate("e => { e.textContent = '' }")
+        row.locator("button.runbook-copy").click()
+        expect(said).to_contain_text("opied")  # "Copied ..." or "Not copied: why"
+        assert said.inner_text().startswith("Copied"), f"{step}: {said.inner_text()}"
+        held = self.page.evaluate("navigator.clipboard.readText()")
+        # Compared here, not with expect(): its message would print a secret.
+        assert held == resolve(action.value, self.work), f"{step}: {action.label} copied wrong"
+        self.assert_no_secret_on_page(f"{step}: after copying {action.label}")
+        self.page.evaluate("navigator.clipboard.writeText('')")
+
+    def assert_left_aligned(self, panel: Locator, where: str) -> int:
+        """Every header and value cell of the panel reads from the left (the theme's CSS says
+        right), and its tables start at the left edge; returns how many cells were checked."""
+        found = panel.evaluate(
+            """(el) => [...el.querySelectorAll('th, td')].map(c => getComputedStyle(c).textAlign)
+                .concat([...el.querySelectorAll('table')].map(t => 'margin:'
+                    + getComputedStyle(t).marginLeft))"""
+        )
+        cells = [f for f in found if not f.startswith("margin:")]
+        assert cells, f"{where}: the panel has no table"
+        assert set(cells) == {"left"}, f"{where}: cells aligned {sorted(set(cells))}"
+        assert set(found) - set(cells) == {"margin:0px"}, f"{where}: a table is not at the left"
+        return len(cells)
+
+    def document(self, name: str, target: Locator | None = None) -> Path | None:
+        """A README picture (docs/screenshots/NAME.png) when BROWSER_TESTS_DOCS=1: the element
+        ``target``, else the whole page."""
+        from .conftest import DOCS_SCREENSHOTS, WRITE_DOCS
+
+        if not WRITE_DOCS:
+            return None
+        path = DOCS_SCREENSHOTS / f"{name}.png"
+        if target is None:
+            self.page.screenshot(path=str(path))
+        else:
+            target.scroll_into_view_if_needed()
+            target.screenshot(path=str(path))
+        return path
 
 
 def visible_errors(scope: Locator) -> list[str]:

@@ -52,7 +52,8 @@ def keys_panel(keys: Iterable[KeyInfo]) -> Panel:
     return Panel(
         "info",
         f"API keys already in this account ({len(keys)}):",
-        rows=[_key_row("key", k) for k in keys],
+        rows=[(k.sid, k.friendly_name or "(no name)", k.date_created or "-") for k in keys],
+        columns=("Key SID", "Name", "Created"),
         notes=[
             "Twilio never shows an existing key's secret again, so none of these can be"
             " reused unless you saved its secret."

@@ -24,7 +24,7 @@ CHECKLIST = (
     " refuses one it has seen with 'Label already exists'.",
     "Fill the four fields with the values above, each under the same name: Account SID, API Key"
     " SID, API Secret, Messaging Service ID. Take the API Secret from the env file (or the form's"
-    " reveal button); never send it by email or chat.",
+    " Copy button, which copies it unseen); never send it by email or chat.",
     "Type your own mobile number as Postman's field takes it, without spaces: {phone}. Postman"
     " sends it a test SMS (billed, like any SMS) and saves the credential only if Twilio accepts"
     " that SMS. If not, Postman shows Twilio's own words: 'Authenticate' means the API Key SID and"
@@ -40,7 +40,7 @@ CHECKLIST_V2 = (
     f" '{CHANNEL_TYPE}', then scroll down to the Twilio fields.",
     "Fill the four fields with the values above, each under the same name: Account SID, API Key"
     " SID, API Secret, Messaging Service ID. Take the API Secret from the env file (or the form's"
-    " reveal button); never send it by email or chat.",
+    " Copy button, which copies it unseen); never send it by email or chat.",
     "Under Expected Sender Name, type your registered Sender ID exactly as registered: {sender}.",
     "Postman v2 keeps no credential label and sends no test SMS when you enter the values: the"
     " check above is the proof that they work. Send your first campaign to yourself ({phone},"

@@ -1,5 +1,8 @@
-"""Step 06's form: the Postman-equivalent check, the hand-off card, a transient secret reveal,
-and the button that puts the Auth Token away.
+"""Step 06's form: the Postman-equivalent check, the hand-off card with a copy button for each
+value, a transient secret reveal, and the button that puts the Auth Token away.
+
+The card's copy button for the API Secret puts it on the clipboard without showing it: the page
+asks the kernel for it when clicked and never holds it (``forms.CopyCard``).
 
 The reveal reads the API secret from the env file when clicked, shows it in a widget for
 ``reveal_seconds`` and then clears it. It lives only in that widget's live value: nothing is
@@ -17,7 +20,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from ...credentials import API_KEY_SECRET
-from ...forms import run_into, text_field, wide_button
+from ...forms import CopyCard, DeliveryWait, run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
 from ...which_postman import V2, postman_in_use
@@ -28,6 +31,31 @@ from .panel import panel
 from .step import HandoffResult, hand_off
 
 DEFAULT_REVEAL_SECONDS = 20.0
+# The card's rows that get a copy button: what the officer pastes into Postman. The secret's is
+# fetched from the env file when clicked.
+COPIED_ROWS = (
+    "Credential label",
+    "Account SID",
+    "API Key SID",
+    "Messaging Service ID",
+    "Expected Sender Name",
+    "Your mobile (as Postman takes it)",
+)
+SECRET_ROW = "API Secret"
+
+
+def copy_card(rb: Runbook, result: HandoffResult) -> CopyCard:
+    """Step 06's result with a copy button beside each value Postman takes."""
+    card = result.card
+    values = {label: value for label, value in card.rows() if label in COPIED_ROWS and value}
+    if not card.sender_id:  # the row holds a reminder, not the ID
+        values.pop("Expected Sender Name", None)
+    return CopyCard(
+        panel(result).panels,
+        values,
+        {SECRET_ROW: lambda: rb.store.get(API_KEY_SECRET)},
+        missing=f"Run {API_KEY.id} first.",
+    )
 
 
 def secret_reveal(
@@ -120,16 +148,19 @@ class HandoffForm(widgets.VBox):
         )
         self._runbook = rb
         self._wait_seconds = wait_seconds
+        self._waiting = DeliveryWait(self.output, wait_seconds)
         self._on_done = on_done
         self.button.on_click(self._check)
         self.remove_token.on_click(self._remove_token)
 
     def _show_status(self, update: StatusUpdate) -> None:
         self.output.append_display_data(status_panel(update))
+        self._waiting.seen(update)
 
     def _check(self, _: widgets.Button) -> None:
         self.button.disabled = True
         label = self.credential_label.value.strip() if self.credential_label else ""
+        self._waiting = DeliveryWait(self.output, self._wait_seconds)
         try:
             result = run_into(
                 self.output,
@@ -142,9 +173,10 @@ class HandoffForm(widgets.VBox):
                     us_sender_registered=self.us_registered.value,
                     on_status=self._show_status,
                 ),
-                panel,
+                lambda done: copy_card(self._runbook, done),
             )
         finally:
+            self._waiting.stop()
             self.button.disabled = False
         if result is not None and self._on_done:
             self._on_done(result)

@@ -58,8 +58,8 @@ def card_panel(result: HandoffResult) -> Panel:
         notes.append(result.reason)
     notes += [f"Warning: {w}" for w in result.warnings] + list(result.notes)
     notes.append(
-        "The API Secret is shown masked. Take it from the env file, or in the form use the"
-        " reveal button, which shows it for a few seconds and never saves it."
+        "The API Secret is shown masked. In the form, its Copy button puts it on your clipboard"
+        " without showing it; otherwise take it from the env file."
     )
     if card.sender_id:
         notes.append(f"Messages will show the Sender ID '{card.sender_id}' on Singapore phones.")
@@ -70,7 +70,7 @@ def card_panel(result: HandoffResult) -> Panel:
             f" read it) runs out.{low} Set up auto-recharge or a low-balance alert in the"
             " console (Billing)."
         )
-    return Panel(kind, title, rows=card.rows(), notes=notes)
+    return Panel(kind, title, rows=card.rows(), notes=notes, columns=("Field", "Value"))
 
 
 def _delivery_words(delivery: str | None) -> str:

@@ -50,6 +50,7 @@ def panel(result: PhoneNumberResult) -> Panel:
         "info",
         "No number bought. US numbers with SMS that Twilio offers now:",
         rows=[(c.phone_number, c.place) for c in result.candidates],
+        columns=("Phone number", "Place"),
         notes=[
             *result.notes,
             *destinations,

@@ -13,7 +13,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ...forms import password_field, run_into, text_field, wide_button
+from ...forms import DeliveryWait, password_field, run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
 from ..api_key import unsaved_secret_panel
@@ -61,6 +61,7 @@ class RotateForm(widgets.VBox):
         self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
         self.saved_it.layout.display = "none"
         self.reveal, self.secret_view = secret_reveal(rb)
+        self._waiting = DeliveryWait(self.output, wait_seconds)  # a moving bar while it waits
         super().__init__(
             [
                 self.notice,
@@ -98,14 +99,17 @@ class RotateForm(widgets.VBox):
 
     def _show_status(self, update: StatusUpdate) -> None:
         self.output.append_display_data(status_panel(update))
+        self._waiting.seen(update)
 
     def _on_press(self, _: widgets.Button) -> None:
         typed, self.auth_token.value = self.auth_token.value, ""  # for this press only
         updated = self.postman_updated.value
         self.button.disabled = True
+        self._waiting = DeliveryWait(self.output, self.wait_seconds)
         try:
             result = run_into(self.output, lambda: self._rotate(typed, updated), panel)
         finally:
+            self._waiting.stop()
             self.button.disabled = False
             self.postman_updated.value = False  # deliberate, one press at a time
         if result is not None and self.on_done:

@@ -43,7 +43,8 @@ def scenarios_panel() -> Panel:
     return Panel(
         "info",
         "Training scenarios (sandbox only)",
-        rows=[(s.name, f"{s.title}  (shows at {s.bites_at})") for s in SCENARIOS.values()],
+        rows=[(s.name, s.title, s.bites_at) for s in SCENARIOS.values()],
+        columns=("Scenario", "What happens", "Shows at"),
         notes=[
             "Starting one makes a NEW practice account: the env file's TWILIO_ values and the"
             " progress board start afresh. Headless: python -m onboarding_helpers run"

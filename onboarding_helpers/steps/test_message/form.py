@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from ...forms import password_field, run_into, text_field, wide_button
+from ...forms import DeliveryWait, password_field, run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
 from .panel import panel
@@ -51,11 +51,13 @@ class MessageCheckForm(widgets.VBox):
         super().__init__([*children, self.button, self.output])
         self._runbook = rb
         self._wait_seconds = wait_seconds
+        self._waiting = DeliveryWait(self.output, wait_seconds)  # a moving bar while it waits
         self._on_done = on_done
         self.button.on_click(self._send)
 
     def _show_status(self, update: StatusUpdate) -> None:
         self.output.append_display_data(status_panel(update))
+        self._waiting.seen(update)
 
     def _typed_token(self) -> str:
         """The typed Auth Token, taken out of the widget at once (it must not stay in its state)."""
@@ -81,9 +83,11 @@ class MessageCheckForm(widgets.VBox):
                     on_status=self._show_status,
                 )
 
+        self._waiting = DeliveryWait(self.output, self._wait_seconds)
         try:
             result = run_into(self.output, send, panel)
         finally:
+            self._waiting.stop()
             self.button.disabled = False
         if result is not None and self._on_done:
             self._on_done(result)
