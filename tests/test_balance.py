@@ -145,10 +145,16 @@ def test_an_account_can_be_provisioned_with_the_balance_the_trainer_wants(sandbo
 
 def test_the_console_shows_the_balance(account):
     import urllib.request
+    from urllib.parse import urlencode
 
     set_account(account["url"], account["account_sid"], balance="12.3")
-    with urllib.request.urlopen(f"{account['url']}/console/{account['account_sid']}") as page:
-        html = page.read().decode()
+    # The account's page needs its own login, as Twilio's console does.
+    browser = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor()
+    )
+    login = urlencode({"account_sid": account["account_sid"], "auth_token": account["auth_token"]})
+    with browser.open(f"{account['url']}/console/login", data=login.encode()) as page:
+        html = page.read().decode()  # the login goes on to the account's page
     assert "<td id='balance'>USD 12.30 " in html
 
 

@@ -310,7 +310,7 @@ def test_console_reveal_and_actions_need_the_trainer_unlock(sandbox, token):
 
     locked = raw(sandbox.url, "GET", page)
     htmls.append(locked.text)
-    assert locked.status == 200 and "type='password' name='token'" in locked.text
+    assert locked.status == 403 and "type='password' name='token'" in locked.text
     refused = raw(sandbox.url, "GET", f"{page}/auth-token", reveal)
     assert refused.status == 403 and "unlock this console with the trainer token" in refused.text
     assert acct["auth_token"] not in refused.text

@@ -127,6 +127,16 @@ def _trainer_opener(url: str) -> urllib.request.OpenerDirector:
     return opener
 
 
+def _owner_opener(url: str, account_sid: str, auth_token: str) -> urllib.request.OpenerDirector:
+    """A browser logged in to one practice account (the console's login, as Twilio's needs)."""
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor()
+    )
+    data = urlencode({"account_sid": account_sid, "auth_token": auth_token}).encode()
+    opener.open(urllib.request.Request(f"{url}/console/login", data=data), timeout=10).close()
+    return opener
+
+
 def _console_action(url: str, account_sid: str, action: str) -> str:
     """Press a button of the console page (POST, as the trainer's browser's form would)."""
     request = urllib.request.Request(
@@ -535,7 +545,10 @@ def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sand
     client = make_client(f.account_sid, auth_token=f.auth_token, base_url=sandbox.url)
     message = client.messages.create(to=SG_MOBILE, body="hi", messaging_service_sid=f.service_sid)
 
-    status, page, headers_page = _get(f"{sandbox.url}/console/{f.account_sid}")
+    # The account's pages need its own login (or the trainer's cookie).
+    assert _get(f"{sandbox.url}/console/{f.account_sid}")[0] == 403
+    owner = _owner_opener(sandbox.url, f.account_sid, f.auth_token)
+    status, page, headers_page = _get(f"{sandbox.url}/console/{f.account_sid}", opener=owner)
     assert status == 200 and headers_page["Content-Type"].startswith("text/html")
     assert "script-src 'nonce-" in headers_page["Content-Security-Policy"]
     _says(page, "Account Info", f.account_sid, "•" * 32, "Show", "Ministry of Testing")
@@ -554,9 +567,10 @@ def test_console_page_shows_the_account_masks_the_token_and_lists_resources(sand
     assert status == 200 and json.loads(body) == {"auth_token": f.auth_token}
     assert headers["Cache-Control"] == "no-store"
 
-    status, index, _ = _get(f"{sandbox.url}/console")
+    status, index, _ = _get(f"{sandbox.url}/console", opener=trainer)
     assert status == 200 and f"/console/{f.account_sid}" in index
-    status, by_query, _ = _get(f"{sandbox.url}/console?account={f.account_sid}")
+    assert "Practice accounts (newest first)" not in _get(f"{sandbox.url}/console", opener=owner)[1]
+    status, by_query, _ = _get(f"{sandbox.url}/console?account={f.account_sid}", opener=owner)
     assert status == 200 and f.api_key_sid in by_query and f.auth_token not in by_query
     assert _get(f"{sandbox.url}/console/AC{'f' * 32}")[0] == 404
     # Another site's name for this server (DNS rebinding), or its forms, are refused.

@@ -34,6 +34,12 @@ def plan(
     if unknown:
         names = ", ".join(s.id for s in registry.STEPS)
         raise InputError("--only", f"unknown step {sorted(unknown)}.", f"Choose from: {names}.")
+    if not any(step.notebook(notebooks_dir).exists() for step in registry.STEPS):
+        raise InputError(
+            "notebooks",
+            f"{notebooks_dir} holds none of the runbook's notebooks.",
+            "Run the command from the runbook's folder (the one with notebooks/ in it).",
+        )
     parameters = parameters or {}
     chosen = []
     for step in registry.STEPS:

@@ -40,6 +40,8 @@ Per-account settings (``set_account``; admin ``POST /_sandbox/accounts/{AC}``):
   (unregistered 10DLC) until set.
 - ``balance`` default 50.00 (USD): each message that reaches the carrier is debited per segment
   (``pricing.py``); one the balance cannot pay for ends ``failed`` with 30002, uncharged.
+- ``scenario`` default empty: the training scenario the account was made for (letters, digits,
+  ``-``, ``_``), shown on the trainer's board; it changes nothing the account does.
 - ``message_step_seconds`` default 0.2: a message's status moves one step per interval,
   ``accepted -> queued -> sending -> sent -> delivered`` (``queued`` first when sent from a number).
 
@@ -72,7 +74,10 @@ the database (``<dir>/trainer.token``, 0600, made once at the first start, never
 ``token`` command prints it. The functions below find it themselves (``trainer_token``: this
 process's servers and ``ensure_running``, ``ONBOARDING_SANDBOX_TOKEN``, or the file beside the
 database health names) or take ``token=``. The console's Auth Token reveal and trainer buttons
-need the console unlocked with the token (its Trainer box). Endpoints:
+need the console unlocked with the token (its Trainer box). An account's console pages need a login
+with that account's own Account SID and Auth Token (``/console/login``) or the trainer's unlock; the
+index of every account and the trainer's board (``/console/board``: each practice account's
+progress and last error, read from the request log, no secret) need the trainer's unlock. Endpoints:
 ``GET /_sandbox/health``, ``POST /_sandbox/accounts``,
 ``POST /_sandbox/accounts/{AC}``, ``GET /_sandbox/accounts/{AC}/snapshot``,
 ``GET /_sandbox/requests[?account_sid=AC]``, and injected faults ``POST|GET|DELETE

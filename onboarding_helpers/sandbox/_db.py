@@ -125,6 +125,19 @@ CREATE TABLE IF NOT EXISTS key_policies (
     key_sid TEXT PRIMARY KEY,
     policy TEXT NOT NULL
 );
+-- The words of each refused Twilio-API request's answer (Twilio's error message), by request_log
+-- id: the trainer's board shows a trainee's last error with them. Its own table, so a sandbox
+-- file made before it still opens.
+CREATE TABLE IF NOT EXISTS request_errors (
+    request_id INTEGER PRIMARY KEY,
+    message TEXT NOT NULL
+);
+-- The training scenario a practice account was made for (admin setting ``scenario``), shown on
+-- the trainer's board. No row: none.
+CREATE TABLE IF NOT EXISTS account_scenarios (
+    account_sid TEXT PRIMARY KEY,
+    scenario TEXT NOT NULL
+);
 """
 
 

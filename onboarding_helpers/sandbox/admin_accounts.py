@@ -103,6 +103,36 @@ def _split_balance(form: dict[str, str]) -> tuple[dict[str, str], Decimal | None
     return rest, amount
 
 
+def _split_scenario(form: dict[str, str]) -> tuple[dict[str, str], str | None]:
+    """The ``scenario`` setting (the training scenario the account was made for, shown on the
+    trainer's board; empty clears it) apart from the account's other settings."""
+    rest = dict(form)
+    raw = rest.pop("scenario", None)
+    if raw is None:
+        return rest, None
+    name = raw.strip()
+    if len(name) > 64 or not all(c.isalnum() or c in "-_ " for c in name):
+        raise AdminError(400, "scenario must be a scenario's name: letters, digits, - or _")
+    return rest, name
+
+
+def save_scenario(conn: sqlite3.Connection, sid: str, name: str | None) -> None:
+    if name is None:
+        return
+    conn.execute("DELETE FROM account_scenarios WHERE account_sid = ?", (sid,))
+    if name:
+        conn.execute(
+            "INSERT INTO account_scenarios (account_sid, scenario) VALUES (?, ?)", (sid, name)
+        )
+
+
+def scenario_of(conn: sqlite3.Connection, sid: str) -> str:
+    row = conn.execute(
+        "SELECT scenario FROM account_scenarios WHERE account_sid = ?", (sid,)
+    ).fetchone()
+    return str(row["scenario"]) if row else ""
+
+
 def _split_delivery(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any]]:
     """The alpha sender and delivery settings (``delivery.SETTING_DEFAULTS``) apart from the
     account's other settings."""
@@ -115,6 +145,7 @@ def _split_delivery(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any
 def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict[str, str]:
     form, funds = _split_balance(form)
     form, chosen = _split_delivery(form)
+    form, scenario = _split_scenario(form)
     values = {
         "friendly_name": "Sandbox agency",
         "type": "Full",
@@ -144,6 +175,7 @@ def admin_create_account(conn: sqlite3.Connection, form: dict[str, str]) -> dict
     )
     balance.set_balance(conn, sid, balance.DEFAULT_BALANCE if funds is None else funds)
     delivery.save_settings(conn, sid, chosen)
+    save_scenario(conn, sid, scenario)
     return {"account_sid": sid, "auth_token": token}
 
 
@@ -160,7 +192,9 @@ def admin_update_account(
     _account_row(conn, sid)
     form, funds = _split_balance(form)
     form, chosen = _split_delivery(form)
+    form, scenario = _split_scenario(form)
     values = _account_values(form)
+    save_scenario(conn, sid, scenario)
     if funds is not None:
         balance.set_balance(conn, sid, funds)
     delivery.save_settings(conn, sid, chosen)
@@ -174,6 +208,7 @@ def admin_update_account(
         **account_settings(_account_row(conn, sid)),
         **balance.balance_view(conn, sid),
         **delivery.settings(conn, sid),
+        "scenario": scenario_of(conn, sid),
     }
 
 
@@ -233,6 +268,7 @@ def admin_snapshot(conn: sqlite3.Connection, sid: str) -> dict[str, Any]:
             **account_settings(account),
             **balance.balance_view(conn, sid),
             **delivery.settings(conn, sid),
+            "scenario": scenario_of(conn, sid),
         },
         "keys": [
             {

@@ -8,12 +8,19 @@ credentials > API keys & tokens*, the Messaging Service SID on the service's *Pr
 Routes (served by the sandbox server; every one answers only a Host of 127.0.0.1, localhost or
 ::1 and a same-origin Origin, see ``_http.local_refusal``):
 
-- ``GET /console``: the practice accounts on this sandbox, linking to each.
-- ``GET /console/{AC}`` (or ``/console?account=AC``): the account's dashboard. The Auth Token is
-  masked; its *Show* button fetches it from ``GET /console/{AC}/auth-token`` (JSON; answered only
-  to the page's own script, a custom header cross-site pages cannot send, and only in a browser
-  unlocked by the trainer). No key secret is ever shown: the sandbox keeps only their hashes, as
-  Twilio shows a secret only once.
+- ``GET /console``: for the trainer, the practice accounts on this sandbox, linking to each; for
+  anyone else the login page.
+- ``POST /console/login`` (form ``account_sid``, ``auth_token``): as Twilio's console needs a
+  login, one account's pages need that account's own values (``console_login.py``: a cookie for
+  that account only); ``POST /console/logout`` forgets it. The trainer's cookie opens every page.
+- ``GET /console/{AC}`` (or ``/console?account=AC``): the account's dashboard, for its owner or
+  the trainer (else the login page, 403). The Auth Token is masked; its *Show* button fetches it
+  from ``GET /console/{AC}/auth-token`` (JSON; answered only to the page's own script, a custom
+  header cross-site pages cannot send, and only to the trainer: it was unlocked in this browser,
+  since a trainee's own laptop has them be their own trainer). No key secret is ever shown: the
+  sandbox keeps only their hashes, as Twilio shows a secret only once.
+- ``GET /console/board``: the trainer's board (``board.py``), every practice account's progress,
+  refreshed by the browser every few seconds; the trainer's cookie only.
 - ``POST /console/{AC}/actions`` with ``action`` = ``upgrade`` (Trial -> Full, the guide's
   billing upgrade), ``reactivate`` (what Twilio support would do) or ``map-sender-ids`` (Twilio
   maps the Sender IDs: clears the account's filtered list). The trainer's way to play the part of
@@ -25,21 +32,25 @@ Routes (served by the sandbox server; every one answers only a Host of 127.0.0.1
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from . import _db, _http
+from . import _db, _http, board, console_login
 from .admin_accounts import AdminError, admin_snapshot, admin_update_account
+from .console_page import NO_STORE as _NO_STORE
+from .console_page import PREFIX, Page, text_page
+from .console_page import document as _document
+from .console_page import escape as _e
+from .console_page import html_page as _html
+from .console_page import table as _table
 
-PREFIX = "/console"
 REVEAL_HEADER = "X-Console-Reveal"
 LOCKED = (
     "Trainers only: unlock this console with the trainer token first (the Trainer box on the"
@@ -47,7 +58,8 @@ LOCKED = (
     " <sandbox folder>."
 )
 _AC = re.compile(r"^AC[0-9a-f]{32}$")
-_BACK = re.compile(r"^/console(/AC[0-9a-f]{32})?$")  # where unlock may send back to: no elsewhere
+# Where unlock may send the browser back to: console pages, never elsewhere.
+_BACK = re.compile(r"^/console(/AC[0-9a-f]{32}|/board)?$")
 _MASK = "•" * 32
 _ACTIONS = {
     "upgrade": {"type": "Full"},
@@ -56,13 +68,6 @@ _ACTIONS = {
     "enable-alpha-senders": {"alpha_sender_enabled": "true"},
 }
 _RECENT_MESSAGES = 20
-
-
-@dataclass
-class Page:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -105,18 +110,28 @@ def handle(db_path: str | Path, req: ConsoleRequest) -> Page:
         return _unlock(req) if segments == ["unlock"] else _lock(req)
     if not segments and req.query.get("account"):
         segments = [req.query["account"]]
-    if segments and not _AC.match(segments[0]):
-        return text_page(404, f"No sandbox account {segments[0]!r}: an Account SID is AC + 32 hex.")
     conn = _db.connect(db_path)
     try:
+        # Who is asking: the trainer (cookie), or the owner of one account (its login cookie).
+        owner = console_login.logged_in_account(req.headers, req.trainer_token, conn)
+        if segments in (["login"], ["logout"], ["board"]):
+            return _login_or_board(conn, req, segments[0], owner)
+        if segments and not _AC.match(segments[0]):
+            return text_page(
+                404, f"No sandbox account {segments[0]!r}: an Account SID is AC + 32 hex."
+            )
         if not segments and req.method == "GET":
-            return _html(200, _index_page(conn, req.trainer()))
+            if not req.trainer():  # the list of every account is the trainer's
+                return _login_page(200, "", owner)
+            return _html(200, _index_page(conn, True))
         sid = segments[0] if segments else ""
         account = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
         if account is None:
             return text_page(404, f"No sandbox account {sid} on this sandbox.")
         rest = segments[1:]
         if rest == [] and req.method == "GET":
+            if not (req.trainer() or owner == sid):
+                return _login_page(403, sid, owner, "This account's pages need its own login.")
             return _account_page(conn, sid, req.query.get("done", ""), req.trainer())
         if rest == ["auth-token"] and req.method == "GET":
             if req.headers.get(REVEAL_HEADER) != "1":
@@ -139,6 +154,39 @@ def handle(db_path: str | Path, req: ConsoleRequest) -> Page:
 def _back(req: ConsoleRequest) -> str:
     wanted = req.form.get("next", "")
     return wanted if _BACK.match(wanted) else PREFIX
+
+
+def _login_page(status: int, sid: str, owner: str | None, problem: str = "") -> Page:
+    back = f"{PREFIX}/{sid}" if sid else PREFIX
+    body = console_login.login_section(sid, back, owner, problem) + _trainer_section(back, False)
+    return _html(status, _document("Log in: sandbox console", body))
+
+
+def _login_or_board(conn: Any, req: ConsoleRequest, what: str, owner: str | None) -> Page:
+    """``POST /console/login`` (Account SID + Auth Token), ``POST /console/logout``, and the
+    trainer's board ``GET /console/board`` (refreshed by the browser, ``board.py``)."""
+    if what == "board" and req.method == "GET":
+        if not req.trainer():
+            return _html(
+                403, _document("Trainer's board", _trainer_section("/console/board", False))
+            )
+        page = _html(
+            200, _document("Trainer's board", board.board_section(board.cohort_progress(conn)))
+        )
+        page.headers["Refresh"] = str(board.REFRESH_SECONDS)
+        return page
+    if req.method != "POST" or what == "board":
+        return text_page(404, f"No console page {req.method} {req.path}.")
+    if what == "logout":
+        return Page(303, b"", {"Location": PREFIX, "Set-Cookie": console_login.logout_cookie()})
+    sid = console_login.account_for_login(
+        conn, req.form.get("account_sid", ""), req.form.get("auth_token", "")
+    )
+    if sid is None:
+        wrong = "That Account SID and Auth Token are not a practice account on this sandbox."
+        return _login_page(403, req.form.get("account_sid", "")[:34], owner, wrong)
+    cookie = console_login.login_cookie(req.trainer_token, conn, sid)
+    return Page(303, b"", {"Location": f"{PREFIX}/{sid}", "Set-Cookie": cookie, **_NO_STORE})
 
 
 def _unlock(req: ConsoleRequest) -> Page:
@@ -173,61 +221,6 @@ def _act(conn: Any, sid: str, action: str) -> Page:
 
 # ---------------------------------------------------------------- pages
 
-_NO_STORE = {"Cache-Control": "no-store"}
-_STYLE = """
-body{font-family:system-ui,sans-serif;margin:0;color:#121c2d;background:#f4f4f6}
-header{background:#121c2d;color:#fff;padding:10px 24px}header a{color:#fff}
-main{padding:16px 24px;max-width:1100px}
-section{background:#fff;border:1px solid #e1e3ea;border-radius:6px;margin:0 0 16px;
-padding:12px 16px}
-h1{font-size:1.2em;margin:0}h2{font-size:1.05em;margin:0 0 8px}.where{color:#606b85;font-size:.85em}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eee}
-code{font-size:.95em}.badge{padding:1px 8px;border-radius:9px;background:#e1e3ea}
-.warn{background:#fde7b0}.bad{background:#f6b1b1}.ok{background:#c8ecd4}
-button{cursor:pointer}.note{color:#606b85;font-size:.9em}
-"""
-
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _html(status: int, text: str, nonce: str = "") -> Page:
-    script = f"script-src 'nonce-{nonce}'; " if nonce else ""
-    csp = (
-        f"default-src 'none'; style-src 'unsafe-inline'; {script}connect-src 'self';"
-        " form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    )
-    return Page(
-        status,
-        text.encode("utf-8"),
-        {
-            "Content-Type": "text/html; charset=utf-8",
-            "Content-Security-Policy": csp,
-            "X-Frame-Options": "DENY",
-            "Referrer-Policy": "same-origin",  # no-referrer would make the form's Origin "null"
-            **_NO_STORE,
-        },
-    )
-
-
-def text_page(status: int, message: str) -> Page:
-    """A one-paragraph HTML answer (errors and refusals)."""
-    body = f"<!doctype html><title>Sandbox console</title><p>{_e(message)}</p>"
-    return _html(status, body)
-
-
-def _document(title: str, body: str, nonce: str = "", script: str = "") -> str:
-    tag = f"<script nonce='{nonce}'>{script}</script>" if script else ""
-    return (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{_e(title)}</title>"
-        f"<style>{_STYLE}</style></head><body><header><h1>Twilio sandbox console</h1>"
-        "<span class='where'>A practice copy of Twilio's console, on this computer only."
-        f" <a href='{PREFIX}'>All practice accounts</a></span></header>"
-        f"<main>{body}</main>{tag}</body></html>"
-    )
-
 
 def _index_page(conn: Any, trainer: bool) -> str:
     rows = conn.execute(
@@ -246,14 +239,6 @@ def _index_page(conn: Any, trainer: bool) -> str:
     )
     body = f"<section><h2>Practice accounts (newest first)</h2>{table}</section>"
     return _document("Sandbox console", body + _trainer_section(PREFIX, trainer))
-
-
-def _table(headings: list[str], rows: list[list[str]], empty: str) -> str:
-    if not rows:
-        return f"<p class='note'>{_e(empty)}</p>"
-    head = "".join(f"<th>{_e(h)}</th>" for h in headings)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _action_button(sid: str, action: str, label: str) -> str:

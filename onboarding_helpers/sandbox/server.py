@@ -239,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         """One row of the request log (the access log trainers read), secrets masked."""
         logged_form = {k: ("***" if _SECRET_FIELD.search(k) else v) for k, v in form.items()}
-        conn.execute(
+        cursor = conn.execute(
             "INSERT INTO request_log (time, method, path, query, form, auth_kind,"
             " auth_username, account_sid, user_agent, status, error_code, duration_ms)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -258,6 +258,13 @@ class _Handler(BaseHTTPRequestHandler):
                 round((time.perf_counter() - started) * 1000, 3),
             ),
         )
+        # Twilio's words for a refusal, for the trainer's board (the body holds no secret).
+        message = resp.body.get("message") if isinstance(resp.body, dict) else None
+        if resp.status >= 400 and isinstance(message, str):
+            conn.execute(
+                "INSERT INTO request_errors (request_id, message) VALUES (?, ?)",
+                (cursor.lastrowid, message[:500]),
+            )
 
     def _console(self, path: str, query: dict[str, str], form: dict[str, str]) -> None:
         """The trainees' console page (console.py): HTML, not the Twilio API; never logged."""

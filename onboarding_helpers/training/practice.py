@@ -1,21 +1,32 @@
 """The practice account: a sandbox account for the env file, fresh or for a training scenario.
 
 Used by step 00 (``start``) and by the headless runner before the notebooks run. Sandbox only.
+
+In a class (``training/hub``, ``ONBOARDING_CLASS_HUB`` set in each trainee's server) the hub makes
+each trainee's practice account when their server first starts, and only the hub holds the
+trainer token. So the saved account is checked the way Twilio is asked, with its own Account SID
+and Auth Token, never through the sandbox's admin API; a trainee's notebook never provisions, and
+scenarios are started by the trainer (``python -m onboarding_helpers.training.hub scenario``).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, NoReturn
 
 from ..credentials import ACCOUNT_SID, AUTH_TOKEN, VARIABLES
-from ..errors import InputError
+from ..errors import InputError, StepBlocked, TwilioActionError
 from ..journal import SandboxAccountProvisioned, StartRecord
 from ..runbook import Runbook
 from ..steps.registry import START
+from ..twilio_gateway import call
 from .scenarios import MESSAGE_STEP_SECONDS, SCENARIOS, Scenario, ScenarioContext, get_scenario
+
+# Set (to the class's name) in every trainee's server by the class hub (training/hub).
+CLASS_HUB_VARIABLE = "ONBOARDING_CLASS_HUB"
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,55 @@ def _new_practice_account(rb: Runbook, account_sid: str, token: str) -> tuple[st
     )
 
 
+def in_class_hub() -> bool:
+    """Whether this is a trainee's server in a class hub, whose practice account the hub made."""
+    return bool(os.environ.get(CLASS_HUB_VARIABLE, "").strip())
+
+
+def _trainee() -> str:
+    return os.environ.get("JUPYTERHUB_USER") or os.environ.get("USER") or "<your user name>"
+
+
+def _sandbox_knows(rb: Runbook, account_sid: str, auth_token: str) -> bool:
+    """Whether the sandbox knows the saved account. Alone, the sandbox's admin API is asked (a
+    wrong Auth Token is then step 01's to report, not a reason for a new account). In a class,
+    where only the hub holds the trainer token, it is asked as Twilio would be: the account
+    fetched with its own SID and Auth Token; without the token (put away on purpose, step 06)
+    the account is kept as it is."""
+    if not in_class_hub():
+        from ..sandbox import account_exists  # heavy (~0.2 s): sandbox only
+
+        return account_exists(rb.base_url, account_sid)
+    if not auth_token:
+        return True
+    client = rb.client_with_token(account_sid, auth_token, START.id)
+    try:
+        call("fetch the practice account", client.api.v2010.accounts(account_sid).fetch)
+    except TwilioActionError as err:
+        if err.status in (401, 404):  # not on this sandbox (wiped since), or not its token
+            return False
+        raise
+    return True
+
+
+def _refuse_in_class(rb: Runbook, saved: str | None) -> NoReturn:
+    what = "names no practice account" if not saved else f"names {saved}, which this sandbox"
+    what += "" if not saved else " does not accept with the saved Auth Token"
+    raise StepBlocked(
+        f"In this class the hub makes your practice account when your server starts, and your"
+        f" env file {rb.settings.env_file} {what}. Nothing was changed.",
+        advice=f"Ask your trainer for a new practice account for {_trainee()!r}: the trainer"
+        " starts one (a scenario, or a fresh account) from the hub.",
+    )
+
+
 def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartResult:
     """Make sure the env file names a sandbox account the sandbox knows; create one if not.
 
     Writes the fake account's SID and Auth Token into the env file, as an officer would copy them
-    from the console. Reuses the saved one when the sandbox still has it.
+    from the console. Reuses the saved one when the sandbox still has it. In a class the hub made
+    it: it is checked with its own credentials and never replaced here (StepBlocked instead).
     """
-    from ..sandbox import account_exists, provision_account  # heavy (~0.2 s): sandbox only
-
     # Refused before anything is provisioned if the env file holds a live account's values
     # (or is marked live): practice never writes into it.
     rb.store.check_mode()
@@ -60,7 +112,7 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
     saved = values.get(ACCOUNT_SID)
     # The Auth Token may have been put away on purpose (step 06): the account is still the one
     # to practise on, so it is kept, not replaced by a new one.
-    if saved and account_exists(rb.base_url, saved):
+    if saved and _sandbox_knows(rb, saved, values.get(AUTH_TOKEN, "")):
         if values.get(AUTH_TOKEN):
             return StartResult("sandbox", saved, provisioned=False)
         note = (
@@ -69,13 +121,17 @@ def prepare_sandbox_account(rb: Runbook, account_type: str = "Full") -> StartRes
             " the token says so; copy it then from the sandbox console's Account Info."
         )
         return StartResult("sandbox", saved, provisioned=False, notes=(note,))
+    if in_class_hub():
+        _refuse_in_class(rb, saved)
+    from ..sandbox import provision_account  # heavy (~0.2 s): sandbox only
+
     account = provision_account(rb.base_url, type=account_type)
     notes = _new_practice_account(rb, account["account_sid"], account["auth_token"])
     rb.progress.log(START, SandboxAccountProvisioned(account_sid=account["account_sid"]))
     return StartResult("sandbox", account["account_sid"], provisioned=True, notes=notes)
 
 
-def _archive_progress(rb: Runbook, scenario: str) -> None:
+def set_progress_aside(rb: Runbook, scenario: str) -> None:
     """Set the old account's progress record aside: the new account starts with an empty board.
 
     The journal stays: it is append-only, and steps match its entries to their account.
@@ -93,32 +149,46 @@ def _archive_progress(rb: Runbook, scenario: str) -> None:
 
 
 def start_scenario(
-    rb: Runbook, name: str, parameters: Mapping[str, Any] | None = None
+    rb: Runbook,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    friendly_name: str = "Sandbox agency",
+    clear_old_faults: bool = True,
 ) -> StartResult:
     """Start a training scenario: a NEW practice account, set up to go wrong as the scenario says.
 
     The env file loses the old practice account's TWILIO_* values and gets the new account's SID
     and Auth Token; the old progress record is set aside; faults injected into this sandbox
-    earlier are cleared; then the scenario's account settings and setup hook are applied and
+    earlier are cleared (unless ``clear_old_faults`` is false: a class's sandbox holds other
+    trainees' faults); then the scenario's account settings and setup hook are applied and
     step 00 is recorded with the scenario's name. ``parameters`` are the run's notebook
-    parameters (a hook may read the Sender ID or phone number the run uses).
+    parameters (a hook may read the Sender ID or phone number the run uses). ``friendly_name``:
+    the new account's name (a class names it after the trainee, for the trainer's board).
     """
     from ..sandbox import clear_faults, provision_account, set_account  # heavy: sandbox only
 
     if not rb.settings.is_sandbox:
         refuse_live_scenario()
     scenario = get_scenario(name)
+    if in_class_hub():
+        _refuse_scenario_in_class(scenario)
     rb.store.check_mode()  # a live account's file is refused before anything is provisioned
     url = rb.base_url
     assert url is not None  # sandbox mode always has one
-    _archive_progress(rb, scenario.name)
-    clear_faults(url)
+    set_progress_aside(rb, scenario.name)
+    if clear_old_faults:
+        clear_faults(url)
     settings = {"message_step_seconds": MESSAGE_STEP_SECONDS, **scenario.account}
     account = provision_account(
-        url, type=settings.pop("type", "Full"), status=settings.pop("status", "active")
+        url,
+        friendly_name=friendly_name,
+        type=settings.pop("type", "Full"),
+        status=settings.pop("status", "active"),
     )
     account_sid, token = account["account_sid"], account["auth_token"]
-    set_account(url, account_sid, **settings)
+    # The scenario's name goes with the account too: the trainer's board shows it.
+    set_account(url, account_sid, scenario=scenario.name, **settings)
     notes = _new_practice_account(rb, account_sid, token)
     rb.progress.log(
         START, SandboxAccountProvisioned(account_sid=account_sid, scenario=scenario.name)
@@ -141,6 +211,18 @@ def current_scenario(rb: Runbook) -> Scenario | None:
     if not record.scenario or record.account_sid != rb.store.get(ACCOUNT_SID):
         return None
     return SCENARIOS.get(record.scenario)
+
+
+def _refuse_scenario_in_class(scenario: Scenario) -> NoReturn:
+    raise StepBlocked(
+        f"In this class the trainer starts training scenarios: '{scenario.name}' needs a new"
+        " practice account, and only the class's hub makes them. Nothing was changed: your"
+        " practice account and progress are as they were.",
+        advice=f"Ask your trainer to start '{scenario.name}' for {_trainee()!r}. When they have,"
+        " run this notebook again (without a scenario): it shows the scenario's story and the"
+        " values to use.",
+        field="scenario",
+    )
 
 
 def refuse_live_scenario() -> NoReturn:

@@ -95,3 +95,10 @@ def test_a_step_without_a_notebook_is_left_out(notebooks):
 def test_the_runbook_has_a_notebook_for_every_step():
     root = Path(__file__).resolve().parents[2]
     assert ids(plan(root / "notebooks", include_optional=True)) == ids(registry.STEPS)
+
+
+def test_a_folder_without_the_runbooks_notebooks_is_refused_naming_it(tmp_path):
+    # Run from the wrong folder (a trainee's home), a run must not end "All 0 steps done".
+    with pytest.raises(InputError) as refused:
+        plan(tmp_path)
+    assert refused.value.field == "notebooks" and str(tmp_path) in str(refused.value)

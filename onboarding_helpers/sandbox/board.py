@@ -1,0 +1,327 @@
+"""The trainer's board: how far each practice account of a class got, from the sandbox's own data.
+
+The sandbox cannot see a trainee's notebooks, and need not: what they did in "Twilio" is in its
+request log and its resources, as it would be in Twilio's. Each milestone is read from there:
+
+- key: an API key was created (Keys, either API version), or one exists;
+- secret verified: a request authenticated with an API key's SID and secret was answered;
+- service, alpha sender: the account has a Messaging Service, and one with an alphanumeric sender;
+- test SMS: the newest message's status now (``delivered`` counts), its error code if it failed;
+- Postman check: a message created with API-key auth and ``From`` a Messaging Service SID
+  (``MG...``), exactly how Postman sends;
+- rotation: a second key created and a key deleted;
+- last error: the newest refused request (4xx/5xx), with Twilio's error code, its words and the
+  docs link Twilio gives (``more_info``) as the advice; the sandbox stands alone and does not know
+  the runbook's own advice.
+
+The trainee's name is the account's friendly name (set when the account was made for them); the
+scenario is the account's ``scenario`` setting. Nothing secret is shown: no token, no key secret,
+no phone number (digits in an error's words are masked).
+
+``foreign_requests`` lists requests authenticated as one account that name another's resource
+(the cohort benchmark counts them: there must be none). Standard library only.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _db
+from .admin_accounts import scenario_of
+from .resources.messages import message_state
+from .wire import iso8601
+
+DOCS = "https://www.twilio.com/docs/errors/"
+REFRESH_SECONDS = 5
+_SID = re.compile(r"(?<![A-Za-z0-9])(AC|SK|MG|AI|PN|SM)[0-9a-f]{32}(?![A-Za-z0-9])")
+_KEY_CREATE = re.compile(r"^(/2010-04-01/Accounts/AC[0-9a-f]{32}/Keys\.json|/v1/Keys)$")
+_KEY_DELETE = re.compile(r"^(/2010-04-01/Accounts/AC[0-9a-f]{32}/Keys|/v1/Keys)/SK[0-9a-f]{32}")
+_MESSAGE_CREATE = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Messages\.json$")
+_PHONE_DIGITS = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d ]{5,}(\d{3})(?![A-Za-z0-9])")
+_OWNED = (
+    ("api_keys", "sid"),
+    ("services", "sid"),
+    ("alpha_senders", "sid"),
+    ("incoming_numbers", "sid"),
+    ("messages", "sid"),
+)
+
+
+@dataclass(frozen=True)
+class LastError:
+    at: str
+    request: str  # "POST /v1/Services": no query, no body
+    status: int
+    code: int | None
+    message: str
+
+    @property
+    def link(self) -> str:
+        return f"{DOCS}{self.code}" if self.code else ""
+
+
+@dataclass
+class Progress:
+    """One practice account on the board."""
+
+    account_sid: str
+    trainee: str
+    scenario: str
+    account_type: str
+    status: str
+    created: str
+    keys_created: int = 0
+    key: bool = False
+    secret_verified: bool = False
+    service: bool = False
+    alpha_sender: bool = False
+    test_sms: str = ""  # the newest message's status, "" when none was sent
+    test_sms_error: int | None = None
+    postman_check: bool = False
+    keys_deleted: int = 0
+    requests: int = 0
+    last_seen: str = ""
+    last_error: LastError | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.test_sms == "delivered"
+
+    @property
+    def rotation(self) -> bool:
+        return self.keys_created >= 2 and self.keys_deleted >= 1
+
+    def milestones(self) -> dict[str, bool]:
+        return {
+            "key": self.key,
+            "secret verified": self.secret_verified,
+            "service": self.service,
+            "alpha sender": self.alpha_sender,
+            "test SMS delivered": self.delivered,
+            "Postman check": self.postman_check,
+            "rotation": self.rotation,
+        }
+
+
+@dataclass
+class _Log:
+    rows: list[sqlite3.Row] = field(default_factory=list)
+
+
+def mask_digits(text: str) -> str:
+    """Phone-number-like digit runs shown by their last three digits only."""
+    return _PHONE_DIGITS.sub(lambda m: "•••" + m.group(1), text)
+
+
+def _sent_like_postman(row: sqlite3.Row) -> bool:
+    if row["auth_kind"] != "api_key" or row["method"] != "POST" or row["status"] >= 400:
+        return False
+    if not _MESSAGE_CREATE.match(row["path"]):
+        return False
+    sender = str(json.loads(row["form"]).get("From", ""))
+    return sender.startswith("MG")
+
+
+def _apply_log(progress: Progress, rows: list[sqlite3.Row], errors: dict[int, str]) -> None:
+    for row in rows:
+        progress.requests += 1
+        progress.last_seen = row["time"]
+        ok = row["status"] < 400
+        if ok and row["auth_kind"] == "api_key":
+            progress.secret_verified = True
+        if ok and row["method"] == "POST" and _KEY_CREATE.match(row["path"]):
+            progress.keys_created += 1
+        if ok and row["method"] == "DELETE" and _KEY_DELETE.match(row["path"]):
+            progress.keys_deleted += 1
+        if _sent_like_postman(row):
+            progress.postman_check = True
+        if not ok:
+            progress.last_error = LastError(
+                at=row["time"],
+                request=f"{row['method']} {row['path']}",
+                status=row["status"],
+                code=row["error_code"],
+                message=mask_digits(errors.get(row["id"], "")),
+            )
+
+
+def _apply_resources(conn: sqlite3.Connection, progress: Progress, at: float) -> None:
+    sid = progress.account_sid
+    progress.key = progress.keys_created > 0 or _exists(conn, "api_keys", sid)
+    progress.service = _exists(conn, "services", sid)
+    progress.alpha_sender = _exists(conn, "alpha_senders", sid)
+    newest = conn.execute(
+        "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created DESC, rowid DESC"
+        " LIMIT 1",
+        (sid,),
+    ).fetchone()
+    if newest is not None:
+        state = message_state(newest, at)
+        progress.test_sms, progress.test_sms_error = state["status"], state["error_code"]
+    # A delivered message earlier on counts even when a later one failed.
+    if progress.test_sms != "delivered":
+        for message in conn.execute(
+            "SELECT * FROM messages WHERE account_sid = ? AND outcome = 'delivered'", (sid,)
+        ):
+            if message_state(message, at)["status"] == "delivered":
+                progress.test_sms, progress.test_sms_error = "delivered", None
+                break
+
+
+def _exists(conn: sqlite3.Connection, table: str, sid: str) -> bool:
+    query = f"SELECT 1 FROM {table} WHERE account_sid = ? LIMIT 1"  # table: one of ours, fixed
+    return conn.execute(query, (sid,)).fetchone() is not None
+
+
+def cohort_progress(conn: sqlite3.Connection) -> list[Progress]:
+    """Every practice account on this sandbox, by trainee name, then newest first."""
+    logs: dict[str, _Log] = defaultdict(_Log)
+    for row in conn.execute("SELECT * FROM request_log WHERE account_sid IS NOT NULL ORDER BY id"):
+        logs[row["account_sid"]].rows.append(row)
+    errors = {
+        int(r["request_id"]): str(r["message"])
+        for r in conn.execute("SELECT request_id, message FROM request_errors")
+    }
+    at = _db.now()
+    board = []
+    for account in conn.execute("SELECT * FROM accounts ORDER BY date_created DESC, rowid DESC"):
+        progress = Progress(
+            account_sid=account["sid"],
+            trainee=account["friendly_name"],
+            scenario=scenario_of(conn, account["sid"]),
+            account_type=account["type"],
+            status=account["status"],
+            created=iso8601(account["date_created"]),
+        )
+        _apply_log(progress, logs[account["sid"]].rows, errors)
+        _apply_resources(conn, progress, at)
+        board.append(progress)
+    board.sort(key=lambda p: p.trainee.lower())  # stable: newest first within a trainee
+    return board
+
+
+def _owners(conn: sqlite3.Connection) -> dict[str, str]:
+    """Which account each SID the sandbox knows belongs to (deleted keys from the log)."""
+    owners = {row["sid"]: row["sid"] for row in conn.execute("SELECT sid FROM accounts")}
+    for row in conn.execute(
+        "SELECT DISTINCT auth_username, account_sid FROM request_log WHERE auth_kind = 'api_key'"
+    ):
+        owners[row["auth_username"]] = row["account_sid"]
+    for table, column in _OWNED:
+        query = f"SELECT {column}, account_sid FROM {table}"  # names from _OWNED, fixed
+        owners.update({row[0]: row[1] for row in conn.execute(query)})
+    return owners
+
+
+def foreign_requests(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Requests authenticated as one account whose path, query or form names a resource of
+    another account (answered or refused): in a class there must be none."""
+    owners = _owners(conn)
+    found = []
+    for row in conn.execute(
+        "SELECT id, method, path, query, form, account_sid FROM request_log"
+        " WHERE auth_kind IN ('auth_token', 'api_key') ORDER BY id"
+    ):
+        named = {m.group(0) for m in _SID.finditer(" ".join((row["path"], row["query"])))}
+        named |= {m.group(0) for m in _SID.finditer(row["form"])}
+        others = sorted(s for s in named if owners.get(s, row["account_sid"]) != row["account_sid"])
+        if others:
+            request = f"{row['method']} {row['path']}"
+            found.append(
+                {
+                    "id": row["id"],
+                    "request": request,
+                    "account": row["account_sid"],
+                    "others": others,
+                }
+            )
+    return found
+
+
+# ---------------------------------------------------------------- the page
+
+
+def _tick(done: bool) -> str:
+    return "<span class='badge ok'>✔</span>" if done else "<span class='note'>–</span>"
+
+
+def _sms_cell(progress: Progress) -> str:
+    if not progress.test_sms:
+        return _tick(False)
+    kind = {"delivered": "ok", "failed": "bad", "undelivered": "bad"}.get(progress.test_sms, "")
+    cell = f"<span class='badge {kind}'>{html.escape(progress.test_sms)}</span>"
+    code = progress.test_sms_error
+    return cell + (f" <a href='{DOCS}{code}'>{code}</a>" if code else "")
+
+
+def _error_cell(error: LastError | None) -> str:
+    if error is None:
+        return ""
+    e = html.escape
+    code = f"<a href='{e(error.link)}'>{error.code}</a>" if error.code else str(error.status)
+    return (
+        f"<b>{code}</b> {e(error.message)}<br><span class='where'>{e(error.request)} ·"
+        f" {e(error.at[11:19])} UTC</span>"
+    )
+
+
+def board_section(rows: list[Progress], console: str = "/console") -> str:
+    """The board as an HTML section: one row per practice account."""
+    e = html.escape
+    heads = [
+        "Trainee",
+        "Scenario",
+        "Account",
+        "Key",
+        "Secret verified",
+        "Service",
+        "Alpha sender",
+        "Test SMS",
+        "Postman check",
+        "Rotation",
+        "Last error (Twilio's code, words and docs link)",
+        "Requests",
+    ]
+    body = []
+    for p in rows:
+        marks = p.milestones()
+        cells = [
+            e(p.trainee),
+            e(p.scenario) or "<span class='note'>none</span>",
+            f"<a href='{console}/{e(p.account_sid)}'><code>{e(p.account_sid[:8])}…</code></a>"
+            f" <span class='where'>{e(p.account_type)}, {e(p.status)}</span>",
+            _tick(marks["key"]),
+            _tick(marks["secret verified"]),
+            _tick(marks["service"]),
+            _tick(marks["alpha sender"]),
+            _sms_cell(p),
+            _tick(marks["Postman check"]),
+            _tick(marks["rotation"]),
+            _error_cell(p.last_error),
+            f"{p.requests}<br><span class='where'>{e(p.last_seen[11:19])}</span>",
+        ]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    table = (
+        "<table id='board'><tr>"
+        + "".join(f"<th>{e(h)}</th>" for h in heads)
+        + "</tr>"
+        + "".join(body)
+        + "</table>"
+        if rows
+        else "<p class='note'>No practice account yet: they appear as trainees start.</p>"
+    )
+    return (
+        f"<section id='trainers-board'><h2>Trainer's board <span class='where'>{len(rows)}"
+        f" practice accounts; this page refreshes every {REFRESH_SECONDS} s</span></h2>{table}"
+        "<p class='note'>From the sandbox's request log and resources: a key made; a request"
+        " signed with a key (secret verified); a Messaging Service and its alpha sender; the"
+        " newest test SMS; a message sent with a key From a Messaging Service SID (how Postman"
+        " sends); a second key made and one deleted (rotation); the newest refused request."
+        " No token, secret or phone number is shown.</p></section>"
+    )
