@@ -1,6 +1,7 @@
 """Benchmark of the headless runbook (issue 9). Run by hand, not part of ``make test``.
 
-    .venv/bin/python benchmarks/run_benchmarks.py [--runs 5] [--skip-make-test] [-p NAME VALUE]
+    .venv/bin/python benchmarks/run_benchmarks.py [--runs 5] [--skip-make-test]
+        [--install-runs 1] [--skip-install] [-p NAME VALUE]
 
 Prints medians over ``--runs`` runs taken in this one invocation:
 
@@ -12,7 +13,11 @@ Prints medians over ``--runs`` runs taken in this one invocation:
 2. the Twilio requests each step makes (from the sandbox's request log) on the fresh run and the
    re-run, against the minimum each step needs, and what the re-run created;
 3. ``import onboarding_helpers`` time, and the sandbox's request latency (p50/p95);
-4. the ``make test`` wall time with browser tests excluded (once; ``--skip-make-test`` skips it).
+4. the ``make test`` wall time, browser tests included when Chromium is installed (once;
+   ``--skip-make-test`` skips it), with the load average before and after;
+5. the fresh-clone ``make demo`` time next to a plain ``pip install -r requirements.txt`` of the
+   same lock into an empty virtualenv (``install_benchmark.measure_install``: ``--install-runs``
+   of each, alternating; ``--skip-install`` skips it), with the load average.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ from onboarding_helpers.steps.registry import STEPS  # noqa: E402
 DEFAULT_PARAMETERS = [("-p", "sender_id", "AGENCYSMS"), ("-r", "test_phone", "+6581234567")]
 # The fewest Twilio requests each step can make and still do its job, (fresh, re-run, why), is
 # the registry's ``step.requests``.
-TARGETS = {"ratio": 0.8, "fresh": 12, "rerun": 8, "import": 0.3, "p95_ms": 20.0, "make": 300.0}
+TARGETS = {"ratio": 0.8, "fresh": 12, "rerun": 8, "import": 0.3, "p95_ms": 20.0, "make": 150.0}
+# The browser tests drive Debian's Chromium; make test runs them when it is there.
+CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
 
 FLOOR_SCRIPT = r"""
 import json, sys, time
@@ -98,11 +105,9 @@ class RunResult:
 
 
 def cli_run(workspace: Path, parameters: list[tuple[str, str, str]]) -> RunResult:
-    args = [
-        sys.executable, "-m", "onboarding_helpers", "run", "--sandbox",
-        "--out", str(workspace / "out"), "--env-file", str(workspace / "creds" / ".env"),
-        "--state-dir", str(workspace / "state"), "--sandbox-dir", str(workspace / "sandbox"),
-    ]  # fmt: skip
+    args = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox"]
+    args += ["--out", str(workspace / "out"), "--env-file", str(workspace / "creds" / ".env")]
+    args += ["--state-dir", str(workspace / "state"), "--sandbox-dir", str(workspace / "sandbox")]
     for flag, name, value in parameters:
         args += [flag, name, value]
     (workspace / "creds").mkdir(parents=True, exist_ok=True)
@@ -267,18 +272,43 @@ def sandbox_latency(requests: int = 400) -> tuple[list[float], list[float]]:
 # ---------------------------------------------------------------- 4. make test
 
 
-def make_test() -> tuple[float, int, str]:
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def make_test() -> tuple[list[str], float, int, str]:
+    """``make test`` as a newcomer types it (browser tests included when Chromium is there):
+    the command, its wall time, exit code and pytest's summary line."""
+    command = ["make", "test"]
+    if not os.access(CHROMIUM, os.X_OK):
+        command.append("PYTEST_ARGS=-m 'not browser'")
     started = time.perf_counter()
-    done = subprocess.run(
-        ["make", "test", "PYTEST_ARGS=-m 'not browser'"],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-    )
+    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True)
     lines = (done.stdout + done.stderr).strip().splitlines()
     summary = next((ln for ln in reversed(lines) if re.search(r"passed|failed|error", ln)), "")
-    return time.perf_counter() - started, done.returncode, summary.strip()
+    return command, time.perf_counter() - started, done.returncode, summary.strip()
+
+
+def print_make_test() -> None:
+    print(f"   load average before: {load_average()}")
+    command, seconds, code, summary = make_test()
+    print(
+        f"   {' '.join(command)}   {seconds:6.1f} s  exit {code}  ({summary})   target <="
+        f" {TARGETS['make']:.0f} s: {mark(seconds <= TARGETS['make'] and code == 0)}"
+    )
+    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
+
+
+# ---------------------------------------------------------------- 5. make demo vs plain pip
+
+
+def print_install(runs: int) -> None:
+    """``make demo`` on a fresh clone against a plain venv + pip install of the same lock."""
+    from install_benchmark import measure_install, report  # beside this script
+
+    print(f"   load average before: {load_average()}")
+    report(measure_install(runs, log=lambda line: print(f"   {line}")), log=print)
+    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
 
 
 # ---------------------------------------------------------------- report
@@ -288,10 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
     parser.add_argument("--skip-make-test", action="store_true", help="do not time make test")
+    parser.add_argument("--install-runs", type=int, default=1, help="runs of make demo vs pip")
+    parser.add_argument("--skip-install", action="store_true", help="do not time the install")
     parser.add_argument(
-        "-p", dest="params", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-p",
+        dest="params",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="extra notebook parameter for the runs (replaces a default of the same name)",
-    )  # fmt: skip
+    )
     args = parser.parse_args(argv)
     parameters = list(DEFAULT_PARAMETERS)
     for name, value in args.params or []:
@@ -371,9 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"   ratio full / floor's notebooks alone     {full / floor_notebooks:6.2f}")
     for label, seconds in (("fresh run", step_seconds), ("re-run   ", rerun_step_seconds)):
-        print(f"   per step, {label} (median s, as the runner prints them): " + "  ".join(
-            f"{name[:2]} {sec:.1f}" for name, sec in seconds.items()
-        ))  # fmt: skip
+        each = "  ".join(f"{name[:2]} {sec:.1f}" for name, sec in seconds.items())
+        print(f"   per step, {label} (median s, as the runner prints them): {each}")
 
     print("\n2. Twilio requests (sandbox request log, run 1)")
     fresh_by, rerun_by = count_by_step(fresh_rows), count_by_step(rerun_rows)
@@ -439,16 +474,17 @@ def main(argv: list[str] | None = None) -> int:
             f" {percentile(in_run, 50):.1f} ms  p95 {percentile(in_run, 95):.1f} ms"
         )
 
-    print("\n4. make test (browser tests excluded)")
+    with_browser = "with" if os.access(CHROMIUM, os.X_OK) else "without (no Chromium)"
+    print(f"\n4. make test ({with_browser} browser tests)")
     if args.skip_make_test:
         print("   skipped (--skip-make-test)")
     else:
-        seconds, code, summary = make_test()
-        print(
-            f"   make test PYTEST_ARGS='-m \"not browser\"'   {seconds:6.1f} s  exit {code}"
-            f"  ({summary})   target <= {TARGETS['make']:.0f} s:"
-            f" {mark(seconds <= TARGETS['make'] and code == 0)}"
-        )
+        print_make_test()
+    print("\n5. make demo on a fresh clone vs plain venv + pip install -r requirements.txt")
+    if args.skip_install:
+        print("   skipped (--skip-install)")
+    else:
+        print_install(args.install_runs)
     print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 

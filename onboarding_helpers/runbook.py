@@ -24,12 +24,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import locks
-from .credentials import ACCOUNT_SID, API_KEY_SECRET, API_KEY_SID, AUTH_TOKEN, CredentialStore
+from .credentials import (
+    ACCOUNT_SID,
+    API_KEY_SECRET,
+    API_KEY_SID,
+    AUTH_TOKEN,
+    VARIABLES,
+    CredentialStore,
+)
 from .errors import InputError, StepBlocked
 from .journal import AuthTokenRemoved
 from .progress import ProgressRecord
-from .steps.registry import ACCOUNT, API_KEY, HANDOFF
-from .validation import validate_auth_token
+from .steps.registry import ACCOUNT, API_KEY, HANDOFF, START
+from .validation import SID_KINDS, validate_auth_token
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -40,6 +47,10 @@ DEFAULT_ENV_FILES = {"live": ".env", "sandbox": ".env.sandbox"}
 INSECURE_VARIABLE = "ONBOARDING_ALLOW_INSECURE_BASE_URL"
 BASE_URL_VARIABLE = "ONBOARDING_TWILIO_BASE_URL"
 F = TypeVar("F", bound=Callable[..., Any])
+# The fields whose value a step reads from the env file when the officer gives none.
+ENV_FILE_FIELDS = frozenset(
+    {*VARIABLES, *(SID_KINDS[p][0] for p in ("AC", "SK", "MG")), "Auth Token", "API secret"}
+)
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -292,6 +303,29 @@ class Runbook:
             account_sid, token = self.saved_account()
         return self.client_with_token(account_sid, token, step)
 
+    def name_missing_env_file(self, step: str, exc: InputError | StepBlocked) -> None:
+        """When a value the env file would hold is missing because the file itself does not exist
+        (a typo in ``env_file``, a relative path counted from elsewhere, step 00 not run yet), say
+        so in ``exc`` with the file's full path: "Account SID: is empty" alone hides the cause.
+        Not in the step that writes the file first (00 in the sandbox, 01 live)."""
+        first = START if self.settings.is_sandbox else ACCOUNT
+        if step == first.id or self.store.exists():
+            return
+        if isinstance(exc, InputError) and exc.field not in ENV_FILE_FIELDS:
+            return
+        path = self.settings.env_file
+        note = f" The env file {path} does not exist, so nothing saved in it could be read."
+        fix = (
+            f"Run step {first.number} first (it saves the account's values there), or give"
+            f" env_file the full path of the env file an earlier step wrote (a relative path counts"
+            f" from the project folder {project_root()})."
+        )
+        exc.message += note
+        if isinstance(exc, InputError):
+            exc.problem += note
+        exc.advice = f"{fix} {exc.advice}".strip()
+        exc.args = (str(exc),)
+
     def api_key_client(self, step: str) -> Client:
         """Client authenticated the way Postman does: API key + secret, scoped to the account."""
         values = self.store.values()
@@ -312,7 +346,11 @@ def step_action(step: str) -> Callable[[F], F]:
         @functools.wraps(function)
         def wrapper(rb: Runbook, *args: Any, **kwargs: Any) -> Any:
             with rb.exclusive(f"step {step}"):
-                return function(rb, *args, **kwargs)
+                try:
+                    return function(rb, *args, **kwargs)
+                except (InputError, StepBlocked) as exc:
+                    rb.name_missing_env_file(step, exc)
+                    raise
 
         return wrapper  # type: ignore[return-value]
 

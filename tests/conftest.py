@@ -1,10 +1,25 @@
+"""Shared fixtures, and how the tests run in parallel.
+
+``make test`` runs them with pytest-xdist (``-n 3 --dist loadgroup``): each worker is its own
+process (its own ``os.environ``, locks and imports), and every test writes under its own
+temporary folder, never the project's ``.env.sandbox``, ``.runbook``, ``.sandbox`` or ``runs``.
+A module whose tests share a module-scoped fixture (a prepared flow, a JupyterLab, a recorded
+contract scenario) runs whole on one worker: the fixture is built once, and tests that go on from
+where the one before stopped keep their order. Every other test goes wherever a worker is free.
+"""
+
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,11 +50,9 @@ class Workspace:
 
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """``python -m onboarding_helpers run --sandbox`` on this workspace."""
-        cmd = [
-            sys.executable, "-m", "onboarding_helpers", "run", "--sandbox",
-            "--out", str(self.out_dir), "--env-file", str(self.env_file),
-            "--state-dir", str(self.state_dir), "--sandbox-dir", str(self.sandbox_dir), *args,
-        ]  # fmt: skip
+        cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox"]
+        cmd += ["--out", str(self.out_dir), "--env-file", str(self.env_file)]
+        cmd += ["--state-dir", str(self.state_dir), "--sandbox-dir", str(self.sandbox_dir), *args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
         return subprocess.run(
             cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
@@ -47,10 +60,15 @@ class Workspace:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Workspace:
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws = Workspace(tmp_path)
     ws.env_file.parent.mkdir()
-    return ws
+    yield ws
+    from onboarding_helpers.sandbox import stop_running
+
+    # A run's kernels start the sandbox detached and it outlives them: stop it, so that idle
+    # servers do not pile up on the machine while the other tests run.
+    stop_running(ws.sandbox_dir)
 
 
 @pytest.fixture
@@ -60,3 +78,70 @@ def sandbox(tmp_path: Path):
 
     with SandboxServer(tmp_path / "sandbox-db" / "sandbox.sqlite3") as server:
         yield server
+
+
+def _shares_a_fixture(item: pytest.Item) -> bool:
+    """Whether the test takes a module- or class-scoped fixture of our own, built once for its
+    module (a session-scoped one is built once per worker wherever its tests go)."""
+    info = getattr(item, "_fixtureinfo", None)
+    for definitions in info.name2fixturedefs.values() if info else ():
+        for fixture in definitions:
+            ours = getattr(fixture.func, "__module__", "").startswith("tests.")
+            if ours and fixture.scope in ("module", "class", "package"):
+                return True
+    return False
+
+
+# --dist loadgroup cannot group on pytest 9 (pytest-xdist 3.8 renames the test's nodeid to carry
+# its group, which pytest 9's structured ids ignore: pytest-xdist issue #1386). So the workers
+# write each test's group to a file in this folder as they collect, and ModuleGroups, the
+# scheduler below, reads them: the same grouping, handed over beside the nodeid.
+GROUPS_FOLDER = "RUNBOOK_TEST_GROUPS"
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The test's xdist group: its own ``xdist_group`` mark, else its module when its tests
+    share a module-scoped fixture; None: it may run on any worker."""
+    mark = item.get_closest_marker("xdist_group")
+    if mark is not None:
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    return item.nodeid.split("::")[0] if _shares_a_fixture(item) else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if getattr(config.option, "numprocesses", None) and "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="pytest-groups-")
+        os.environ[GROUPS_FOLDER] = folder  # the workers, started after this, inherit it
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m: the tests that will run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    worker, folder = os.environ.get("PYTEST_XDIST_WORKER"), os.environ.get(GROUPS_FOLDER)
+    if not (worker and folder):
+        return
+    groups = {item.nodeid: group for item in items if (group := _group(item))}
+    target = Path(folder) / f"{worker}.json"
+    target.with_suffix(".tmp").write_text(json.dumps(groups), encoding="utf-8")
+    target.with_suffix(".tmp").replace(target)  # whole or not at all
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup``: xdist's load-by-group scheduling, the groups read from the
+    workers' files (every worker has collected before the first test is scheduled)."""
+    if config.getvalue("dist") != "loadgroup" or not os.environ.get(GROUPS_FOLDER):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ModuleGroups(LoadScopeScheduling):
+        groups: dict[str, str] = {}
+
+        def schedule(self) -> None:
+            files = sorted(Path(os.environ[GROUPS_FOLDER]).glob("*.json"))
+            self.groups = {k: v for f in files for k, v in json.loads(f.read_text()).items()}
+            super().schedule()
+
+        def _split_scope(self, nodeid: str) -> str:
+            return self.groups.get(nodeid, nodeid)
+
+    return ModuleGroups(config, log)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -657,3 +658,21 @@ def test_ensure_running_spawns_reuses_and_stops(tmp_path: Path) -> None:
         sandbox.health(url)
     assert sandbox.stop_running(sandbox_dir) is False
     assert (sandbox_dir / "sandbox.sqlite3").exists() and (sandbox_dir / "server.log").exists()
+
+
+def test_a_sandbox_too_busy_to_answer_its_health_check_is_still_stopped(tmp_path):
+    # Under load the 1 s health check can time out; stop must not then leave the server running.
+    import signal
+
+    sandbox_dir = tmp_path / "busy"
+    sandbox.ensure_running(sandbox_dir)
+    pid = json.loads((sandbox_dir / "server.json").read_text())["pid"]
+    os.kill(pid, signal.SIGSTOP)  # alive, but answers nothing
+    try:
+        assert sandbox.stop_running(sandbox_dir) is True
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # stop killed it (SIGKILL after 5 s)
+            os.kill(pid, signal.SIGCONT)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not (sandbox_dir / "server.json").exists()

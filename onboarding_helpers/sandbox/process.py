@@ -155,6 +155,17 @@ def _gone(pid: int) -> bool:
     return False
 
 
+def _serves(pid: int, sandbox_dir: Path) -> bool:
+    """Whether ``pid`` is the ``serve --dir sandbox_dir`` that ``ensure_running`` started (Linux's
+    /proc; elsewhere unknown, so False)."""
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    wanted = [b"onboarding_helpers.sandbox", b"serve", b"--dir", os.fsencode(str(sandbox_dir))]
+    return any(words[i : i + 4] == wanted for i in range(len(words)))
+
+
 def stop_running(sandbox_dir: str | Path) -> bool:
     """Stop the background sandbox of ``sandbox_dir``; False if none was running."""
     path = Path(sandbox_dir).expanduser().resolve()
@@ -165,8 +176,9 @@ def stop_running(sandbox_dir: str | Path) -> bool:
         if info is None:
             return False
         pid = info.get("pid")
-        # Only signal a pid that the health check proves is our sandbox: pids get reused.
-        if live_url(path) is None or not isinstance(pid, int):
+        # Only signal a pid proved to be our sandbox (pids get reused): by the health check, or,
+        # when a loaded machine makes that time out, by the process's own command line.
+        if not isinstance(pid, int) or (live_url(path) is None and not _serves(pid, path)):
             with contextlib.suppress(FileNotFoundError):
                 (path / INFO_NAME).unlink()
             return False
