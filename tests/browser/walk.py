@@ -174,8 +174,10 @@ class Desk:
         if isinstance(action, Type):
             box = self.field(action.field)
             value = resolve(action.value, self.work)
-            box.fill("")
-            box.press_sequentially(value)
+            # Pasted, as officers copy values from Twilio's console: one input event. Typed key
+            # by key, ipywidgets buffers the updates while the kernel is busy and a click's message
+            # can overtake the last of them, so the form is cleared before the rest arrives.
+            box.fill(value)
             # Compared here, not with expect(): its message would print a typed secret.
             assert box.input_value() == value, f"{step}: {action.field}: the typing was garbled"
         elif isinstance(action, Press):
