@@ -12,7 +12,7 @@ import html
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import ipywidgets as widgets
@@ -20,8 +20,10 @@ import traitlets
 
 from .display import Panel, error_panel
 from .errors import RunbookError
-from .messages import FINAL_STATES, StatusUpdate
 from .runbook import Runbook
+
+if TYPE_CHECKING:  # messages imports phone and the gateway: off the import path of every form
+    from .messages import StatusUpdate
 
 _LAYOUT = {"description_width": "initial"}
 
@@ -135,6 +137,8 @@ class DeliveryWait:
 
     def seen(self, update: StatusUpdate) -> None:
         """One status of the message: start at the first, stop at a final one."""
+        from .messages import FINAL_STATES  # already loaded: a message is being followed
+
         self._status = update.status
         if update.status in FINAL_STATES:
             self.stop()

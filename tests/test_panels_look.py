@@ -290,3 +290,20 @@ def test_a_headless_run_shows_the_message_statuses_under_its_step(workspace):
     statuses = [line.strip() for line in lines[start:end] if "Message status:" in line]
     assert statuses[0].startswith("[i] Message status: accepted")
     assert statuses[-1].startswith("[✔] Message status: delivered")
+
+
+def test_forms_keep_phone_numbers_and_the_gateway_off_their_import_path():
+    # The kernel pool preloads phonenumbers' geocoder (~0.5 s) when a notebook's imports bring in
+    # onboarding_helpers.phone; a form must not, or every step's kernel pays it (seen: +1 s a step).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, onboarding_helpers.forms, onboarding_helpers.display\n"
+        "print(sorted(m for m in ('onboarding_helpers.phone', 'phonenumbers',"
+        " 'onboarding_helpers.twilio_gateway') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "[]", f"importing the forms loaded {loaded}"
