@@ -109,23 +109,7 @@ def test_scenario_refuses_an_env_file_holding_a_live_account(workspace):
 def test_live_run_refuses_a_practice_env_file(workspace):
     assert workspace.cli("--only", "00", "--only", "01").returncode == 0
     before = workspace.env_file.read_bytes()
-    cmd = [
-        sys.executable,
-        "-m",
-        "onboarding_helpers",
-        "run",
-        "--live",
-        "--only",
-        "01",
-        "--env-file",
-        str(workspace.env_file),
-        "--state-dir",
-        str(workspace.state_dir),
-        "--out",
-        str(workspace.out_dir),
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = _live(workspace, {}, "--only", "01")
     assert result.returncode == 2 and "sandbox" in result.stderr
     assert workspace.env_file.read_bytes() == before
 

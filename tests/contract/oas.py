@@ -29,7 +29,7 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -375,3 +375,31 @@ class Contract:
 
     def problems(self, exchange: Exchange) -> list[str]:
         return self.request_problems(exchange) + self.response_problems(exchange)
+
+
+@dataclass
+class Scenario:
+    """What a contract scenario sent and got back, grouped by the spec's operation id."""
+
+    exchanges: list[Exchange]
+    contract: Contract
+    by_op: dict[str, list[Exchange]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for ex in self.exchanges:
+            self.by_op.setdefault(self.contract.op_id(ex), []).append(ex)
+
+    def assert_follows_spec(self, op_id: str, expected_codes: set[int]) -> None:
+        """The operation succeeded at least once, was refused with each expected Twilio error
+        code, and every exchange of it matches the spec."""
+        exchanges = self.by_op.get(op_id, [])
+        assert any(ex.status < 400 for ex in exchanges), f"{op_id} never succeeded in the scenario"
+        seen_codes = {ex.json()["code"] for ex in exchanges if ex.status >= 400}
+        missing = f"{op_id}: expected errors {expected_codes} not provoked"
+        assert expected_codes <= seen_codes, missing
+        report = []
+        for ex in exchanges:
+            problems = self.contract.problems(ex)
+            if problems:
+                report.append(f"{ex}\n    " + "\n    ".join(problems))
+        assert not report, f"{op_id} departs from Twilio's spec:\n" + "\n".join(report)
