@@ -52,15 +52,23 @@ find_uv = uv=""; \
 	  else echo "make: uv could not be installed: pip installs instead" >&2; fi; \
 	fi
 
-# Shell: install the lock $(1) into $(VENV), every file hash-checked, with $uv or else $pip.
-# uv compiles the bytecode at install, as pip does: without it every kernel compiles Jupyter's
-# sources afresh wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), and a headless
-# run takes twice as long.
+# Shell: install the lock $(1) into $(VENV), every file hash-checked, with $uv (options $(2))
+# or else $pip. Bytecode: pip compiles every file it installs; uv only with --compile-bytecode,
+# which compiles all of site-packages (~15 s). Without bytecode every process compiles its
+# imports afresh wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), and a headless
+# run takes three times as long. So the runtime compiles just what a run imports
+# (compile_run_imports, ~5 s), the test tools everything (tests start many processes).
 install_lock = $(find_uv); \
-	if [ -n "$$uv" ]; then inst="$$uv pip install -q --compile-bytecode --python $(BIN)/python"; \
-	else $(set_pip); inst="$$pip install -q"; fi; \
-	echo "+ $$inst --require-hashes -r $(1)"; \
-	$$inst --require-hashes -r $(1)
+	if [ -n "$$uv" ]; then inst="$$uv pip install -q --python $(BIN)/python"; uv_opts="$(2)"; \
+	else $(set_pip); inst="$$pip install -q"; uv_opts=""; fi; \
+	echo "+ $$inst $$uv_opts --require-hashes -r $(1)"; \
+	$$inst $$uv_opts --require-hashes -r $(1)
+
+# Shell, after install_lock and install_project: the bytecode of what a run imports, where uv
+# installed (pip compiled it all already).
+compile_run_imports = if [ -n "$$uv" ]; then \
+	  echo "+ $(BIN)/python -m onboarding_helpers.runner.bytecode"; \
+	  $(BIN)/python -m onboarding_helpers.runner.bytecode >/dev/null; fi
 
 # The project itself, editable (not hashable, and nothing to download: setuptools, its build
 # backend, comes from the runtime lock, hence --no-build-isolation).
@@ -74,16 +82,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
 
 $(STAMP): requirements.txt requirements-uv.txt pyproject.toml | $(BIN)/python
-	@set -e; $(call install_lock,requirements.txt); $(install_project)
+	@set -e; $(call install_lock,requirements.txt); $(install_project); $(compile_run_imports)
 	@touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
-	@set -e; $(call install_lock,requirements-dev.txt)
+	@set -e; $(call install_lock,requirements-dev.txt,--compile-bytecode)
 	@touch $@
 
 # The class set-up (make hub): the runtime plus JupyterHub, at the pins the tests ran with.
 $(HUB_STAMP): $(STAMP) requirements-hub.txt
-	@set -e; $(call install_lock,requirements-hub.txt)
+	@set -e; $(call install_lock,requirements-hub.txt,--compile-bytecode)
 	@touch $@
 
 ## Regenerate the locks from their inputs: requirements-uv.in, requirements.in and

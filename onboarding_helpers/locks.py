@@ -73,9 +73,31 @@ def _acquire(path: Path, kind: str, wait: float) -> int:
 
 
 def _runner_holds_it() -> bool:
-    """Whether this process is a kernel of the headless run that holds the lock for it."""
+    """Whether this process is a kernel of the headless run that holds the lock for it: the
+    runner's child, or a child of the runner's kernel fork server (runner/kernel_forks.py)."""
     runner = os.environ.get(RUNNER_PID_VARIABLE, "")
-    return runner.isdigit() and int(runner) == os.getppid() and int(runner) != os.getpid()
+    if not runner.isdigit() or int(runner) == os.getpid():
+        return False
+    parent = os.getppid()
+    return int(runner) == parent or (
+        _is_kernel_fork_server(parent) and _parent_of(parent) == int(runner)
+    )
+
+
+def _is_kernel_fork_server(pid: int) -> bool:
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return command[1:3] == [b"-m", b"onboarding_helpers.runner.kernel_forks"]
+
+
+def _parent_of(pid: int) -> int | None:
+    try:  # /proc/PID/stat: "pid (command) state ppid ...", the command may hold spaces
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return int(fields[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @contextmanager

@@ -17,9 +17,12 @@ registered (A2P 10DLC or toll-free verification, which the runbook cannot check)
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import phonenumbers
@@ -140,16 +143,44 @@ def _invalid_reason(text: str, number: phonenumbers.PhoneNumber) -> tuple[str, s
 
 
 def _country(number: phonenumbers.PhoneNumber) -> str:
-    # Most officers test with a Singapore mobile: name it without loading the geocoder's data,
-    # which costs about a second of CPU per kernel.
-    if number.country_code == 65:
-        return "Singapore"
-    from phonenumbers import geocoder
-
-    # The geocoder names no country for a code several share (+61: Australia and two islands).
-    named = geocoder.country_name_for_number(number, "en")
+    """The country's English name, as phonenumbers' geocoder names it (``country_name_for_number``):
+    none for a number valid in several countries that share its code (+61: Australia and two
+    islands), else our own table's name."""
+    regions = phonenumbers.region_codes_for_country_code(number.country_code)
+    if len(regions) > 1:
+        regions = tuple(r for r in regions if phonenumbers.is_valid_number_for_region(number, r))
+    named = _country_name(regions[0]) if len(regions) == 1 else ""
     region = phonenumbers.region_code_for_number(number) or ""
     return named or (RULES[region].name if region in RULES else "")
+
+
+@functools.cache
+def _country_names() -> dict[str, dict[str, str]]:
+    """phonenumbers' country names (the geocoder's ``LOCALE_DATA``), read from their own module.
+
+    Importing the geocoder loads its package's place names for every number prefix first (19 MB
+    of source, half a second of CPU in each process and several seconds of bytecode to compile
+    at install), none of which a country's name needs. Should the module move in a later
+    phonenumbers, the geocoder supplies the table as before.
+    """
+    path = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
+    try:
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        names: dict[str, dict[str, str]] = module.LOCALE_DATA
+    except (AssertionError, OSError, ImportError, AttributeError):
+        from phonenumbers.geocoder import LOCALE_DATA as names
+    return names
+
+
+def _country_name(region: str) -> str:
+    names = _country_names().get(region, {})
+    name = names.get("en", "")
+    if name.startswith("*"):  # the name is held under another language's entry
+        name = names.get(name[1:], "")
+    return name
 
 
 def _singapore_mobile_for_postman(text: str) -> PhoneNumber | None:

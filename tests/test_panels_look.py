@@ -293,8 +293,9 @@ def test_a_headless_run_shows_the_message_statuses_under_its_step(workspace):
 
 
 def test_forms_keep_phone_numbers_and_the_gateway_off_their_import_path():
-    # The kernel pool preloads phonenumbers' geocoder (~0.5 s) when a notebook's imports bring in
-    # onboarding_helpers.phone; a form must not, or every step's kernel pays it (seen: +1 s a step).
+    # Kernels started without the fork server (not Linux, or ONBOARDING_KERNEL_FORKS=0) each import
+    # what their notebook's form imports: phone numbers and the Twilio SDK belong to the steps
+    # that use them, not to every step's kernel (seen: +1 s a step with the geocoder).
     import subprocess
     import sys
 

@@ -174,3 +174,37 @@ def test_masking_keeps_country_and_last_four_digits():
     assert mask_phone("+14155550123") == "+1 ••••0123"
     assert parse_phone("81234567").masked == "+65 ••••4567"
     assert mask_phone("garbage1234") == "••••1234"
+
+
+def test_every_countrys_name_is_the_geocoders_without_loading_its_place_data():
+    # The names come from phonenumbers' locale table alone; checked against the geocoder itself,
+    # for an example mobile of every region phonenumbers knows.
+    import subprocess
+    import sys
+
+    from phonenumbers import geocoder
+
+    from onboarding_helpers.countries import RULES
+    from onboarding_helpers.phone import _country
+
+    compared = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        number = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if number is None:
+            continue
+        expected = geocoder.country_name_for_number(number, "en")
+        found = phonenumbers.region_code_for_number(number) or ""
+        expected = expected or (RULES[found].name if found in RULES else "")
+        assert _country(number) == expected, region
+        compared += 1
+    assert compared > 200
+    code = (
+        "import sys, phonenumbers\n"
+        "from onboarding_helpers.phone import parse_phone\n"
+        "parse_phone('+44 7400 123456')\n"
+        "print('phonenumbers.geodata' in sys.modules)"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "False"

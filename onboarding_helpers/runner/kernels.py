@@ -29,14 +29,16 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from .forked import ForkServer, available
+
 # How many kernels boot ahead of the notebook that runs. A kernel takes most of a second to
 # start, longer than most steps' cells; two booting at once keep both cores of a small machine
 # busy without starving the running notebook.
 PRESTART = 2
 # Heavy modules that package modules import inside functions (so that importing the package
-# stays cheap), by the module that does so. A kernel whose notebook loaded the key module loads
-# them while it waits for its turn: the Twilio SDK (~0.2 s at a step's first request) and
-# phonenumbers' geocoder (~0.9 s at the first parse_phone).
+# stays cheap), by the module that does so. The fork server imports them all; a kernel started
+# without one, whose notebook loaded the key module, loads them while it waits for its turn:
+# the Twilio SDK (~0.2 s at a step's first request).
 LAZY_IMPORTS = {
     "onboarding_helpers.twilio_gateway": (
         "requests",
@@ -44,7 +46,6 @@ LAZY_IMPORTS = {
         "twilio.http.http_client",
         "twilio.rest.api.v2010.account",
     ),
-    "onboarding_helpers.phone": ("phonenumbers.geocoder",),
 }
 # How long a kernel asked to shut down may take before it gets SIGTERM (then SIGKILL), as
 # jupyter_client escalates but sooner: ipykernel usually exits in 0.2-0.4 s, and now and then
@@ -102,6 +103,13 @@ def notebook_imports(path: Path) -> list[str]:
                 modules += [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 modules.append(node.module)
+    return list(dict.fromkeys(modules))
+
+
+def preload_modules(notebooks: list[Path]) -> list[str]:
+    """What a fork server imports for these notebooks: their imports, and what those import late."""
+    modules = [name for path in notebooks for name in notebook_imports(path)]
+    modules += [name for lazy in LAZY_IMPORTS.values() for name in lazy]
     return list(dict.fromkeys(modules))
 
 
@@ -188,10 +196,32 @@ def pooled_manager_class() -> type:
     client_class = quick_ready_client_class()
 
     class PooledKernelManager(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, fork_server: ForkServer | None = None, **kwargs: Any):
             kwargs.setdefault("client_factory", client_class)
             super().__init__(*args, **kwargs)
             self.clients: list[Any] = []
+            self.fork_server = fork_server
+
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            # jupyter_client's documented hook for launching kernels differently: a fork of
+            # the run's fork server where it can, else its own way (a new process).
+            forks = self.fork_server
+            if forks is None or not forks.can_start(kernel_cmd, kw.get("env")):
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            cwd = kw.get("cwd") or os.getcwd()
+            process = forks.start(
+                kernel_cmd[3:],
+                env=kw["env"],
+                cwd=cwd,
+                stdout=kw.get("stdout"),
+                stderr=kw.get("stderr"),
+            )
+            # What LocalProvisioner.launch_kernel records; no pgid, so that signals go through
+            # the process (its own session once forked), whose pid may not be known yet.
+            self.provisioner.process = process
+            self.provisioner.pgid = None
+            self.provisioner.cwd = cwd
+            self._reconcile_connection_info(self.provisioner.connection_info)
 
         def client(self, **kwargs: Any) -> Any:
             kc = super().client(**kwargs)
@@ -298,6 +328,7 @@ class KernelPool:
         self.kernels: list[Any] = []  # the managers started so far, by notebook index
         self._unused: set[int] = set()
         self._stopping: list[tuple[float, Any]] = []  # (when asked to shut down, manager)
+        self._forks: ForkServer | None = None
 
     def __enter__(self) -> KernelPool:
         return self
@@ -310,8 +341,13 @@ class KernelPool:
         """Start kernels for every notebook up to index ``upto`` (bounded by their number)."""
         while len(self.kernels) <= min(upto, len(self._notebooks) - 1):
             index = len(self.kernels)
+            if self._forks is None and available(self._env):
+                self._forks = ForkServer(
+                    self.folder, self._cwd, self._env, preload_modules(self._notebooks), self._log
+                )
             km = self._manager(
                 kernel_name="python3",
+                fork_server=self._forks,
                 connection_file=str(self.folder / f"kernel-{index}.json"),
                 ip=str(self.folder / f"kernel-{index}-ipc"),
             )
@@ -383,6 +419,8 @@ class KernelPool:
             self._unused.clear()
             self._reap(wait=True)
         finally:
+            if self._forks is not None:
+                self._forks.close()
             shutil.rmtree(self.folder, ignore_errors=True)
             if not isinstance(self._log, int):
                 self._log.close()
