@@ -296,15 +296,12 @@ def test_forms_keep_phone_numbers_and_the_gateway_off_their_import_path():
     # Kernels started without the fork server (not Linux, or ONBOARDING_KERNEL_FORKS=0) each import
     # what their notebook's form imports: phone numbers and the Twilio SDK belong to the steps
     # that use them, not to every step's kernel (seen: +1 s a step with the geocoder).
-    import subprocess
-    import sys
+    from .fresh_python import fresh_python_prints
 
     code = (
         "import sys, onboarding_helpers.forms, onboarding_helpers.display\n"
         "print(sorted(m for m in ('onboarding_helpers.phone', 'phonenumbers',"
         " 'onboarding_helpers.twilio_gateway') if m in sys.modules))"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
-    ).stdout.strip()
+    loaded = fresh_python_prints(code)
     assert loaded == "[]", f"importing the forms loaded {loaded}"
