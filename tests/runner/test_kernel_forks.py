@@ -119,3 +119,35 @@ def test_a_runner_pid_is_believed_only_from_its_child_or_its_fork_servers_child(
         [sys.executable, "-c", through], env=env, capture_output=True, text=True
     )
     assert (child.stdout.strip(), grandchild.stdout.strip()) == ("true", "false")
+
+
+RUNNER_THEN_KILLED = """
+import os, sys, time
+from pathlib import Path
+from onboarding_helpers.runner.kernels import KernelPool
+fixtures = Path(sys.argv[1])
+pool = KernelPool([fixtures / "ok.ipynb"] * 2, fixtures)
+pool.fill(1)
+pids = [km.provisioner.process.pid for km in pool.kernels]
+print(pool._forks.process.pid, *pids, oct(pool.folder.stat().st_mode & 0o777), flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_runner_killed_outright_takes_its_fork_server_and_kernels_with_it():
+    # SIGKILL leaves the runner no chance to clean up: the server sees its stdin close, and the
+    # kernels see their parent go.
+    runner = subprocess.Popen(
+        [sys.executable, "-c", RUNNER_THEN_KILLED, str(FIXTURES)], stdout=subprocess.PIPE, text=True
+    )
+    assert runner.stdout is not None
+    *pids, mode = runner.stdout.readline().split()
+    assert mode == "0o700"  # the socket's folder: nobody else can ask this server for anything
+    processes = [psutil.Process(int(p)) for p in pids]
+    assert all(p.is_running() for p in processes)
+    runner.kill()
+    runner.wait()
+    deadline = time.monotonic() + 15
+    while any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in processes):
+        assert time.monotonic() < deadline, [p.pid for p in processes if p.is_running()]
+        time.sleep(0.1)
