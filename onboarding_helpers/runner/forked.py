@@ -79,12 +79,10 @@ class ForkedKernel:
                 return None
             if "exit" in reply:
                 self.returncode = int(reply["exit"])
-            else:  # the server is gone: its kernels are init's now, and exit on their own
-                try:
-                    os.kill(pid, 0)
-                    return None
-                except ProcessLookupError:
-                    self.returncode = -1
+            elif _running(pid):  # the server is gone: its kernels die with it (a moment)
+                return None
+            else:
+                self.returncode = -signal.SIGKILL  # how the server's death ends them
             self._connection.close()
         return self.returncode
 
@@ -109,6 +107,15 @@ class ForkedKernel:
 
     def kill(self) -> None:
         self.send_signal(signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    """Whether the process runs: neither gone nor a zombie waiting for init to reap it."""
+    try:  # /proc/PID/stat: "pid (command) state ...", the command may hold spaces
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 class ForkServer:

@@ -22,6 +22,7 @@ their parent).
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import importlib.abc
@@ -37,6 +38,7 @@ from typing import Any
 # never imports the first kind; a kernel loads the second as an extension when it was preloaded.
 KERNEL_AWARE = frozenset({"matplotlib", "matplotlib_inline"})
 KERNEL_EXTENSIONS = ("ipywidgets",)
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 # A request carries the kernel's argv, environment and folder; this bounds its size.
 MAX_REQUEST = 1 << 20
 
@@ -122,6 +124,7 @@ def serve(listener: socket.socket) -> dict[str, Any]:
                         if told is connection:
                             kernels[pid] = None
                     continue
+                server = os.getpid()
                 try:
                     pid = os.fork()
                 except OSError as error:  # out of processes or memory: the runner says so
@@ -137,7 +140,7 @@ def serve(listener: socket.socket) -> dict[str, Any]:
                     os.close(wake_r)
                     os.close(wake_w)
                     request = json.loads(data)
-                    become_kernel(request, fds)
+                    become_kernel(request, fds, server)
                     return request
                 for fd in fds:
                     os.close(fd)
@@ -163,12 +166,28 @@ def reap(kernels: dict[int, socket.socket | None]) -> None:
                 pass  # the runner stopped listening: nothing to tell
 
 
-def become_kernel(request: dict[str, Any], fds: list[int]) -> None:
+def die_with_parent(parent: int) -> None:
+    """Be killed the moment the parent process goes (Linux's parent-death signal).
+
+    For a kernel: ipykernel's own parent poller only starts once the kernel is initialised and
+    looks once a second. For the server: it also watches stdin, but only between requests.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: the other watches are all there is
+        pass
+    if os.getppid() != parent:  # gone already, before the signal was asked for
+        os._exit(1)
+
+
+def become_kernel(request: dict[str, Any], fds: list[int], server: int) -> None:
     """In the forked child: the process state ``ipykernel_launcher`` would start with."""
     signal.set_wakeup_fd(-1)
     for signum in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    die_with_parent(server)
     os.setsid()  # its own session and process group, as jupyter_client launches kernels
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
@@ -181,8 +200,8 @@ def become_kernel(request: dict[str, Any], fds: list[int]) -> None:
     os.environ.update(request["env"])
     # The kernel exits when this server does (ipykernel's parent poller): its parent is us.
     # IPKernelApp read JPY_PARENT_PID when the server imported it, hence the option too.
-    os.environ["JPY_PARENT_PID"] = str(os.getppid())
-    request["argv"].append(f"--IPKernelApp.parent_handle={os.getppid()}")
+    os.environ["JPY_PARENT_PID"] = str(server)
+    request["argv"].append(f"--IPKernelApp.parent_handle={server}")
     for name in KERNEL_EXTENSIONS:
         if name in sys.modules:
             request["argv"].append(f"--IPKernelApp.extra_extensions={name}")
@@ -195,6 +214,7 @@ def main(argv: list[str]) -> None:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runner's to handle
+    die_with_parent(os.getppid())  # the runner
     preload(argv[2:])
     request = serve(listener)
     from ipykernel import kernelapp  # imported already: the child starts here
