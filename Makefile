@@ -57,7 +57,8 @@ find_uv = uv=""; \
 # which compiles all of site-packages (~15 s). Without bytecode every process compiles its
 # imports afresh wherever .pyc files are not written (PYTHONDONTWRITEBYTECODE), and a headless
 # run takes three times as long. So the runtime compiles just what a run imports
-# (compile_run_imports, ~5 s), the test tools everything (tests start many processes).
+# (compile_run_imports, ~5 s; JupyterLab's and Voila's before `make lab`/`voila` first start
+# them), the test tools everything (tests start many processes).
 install_lock = $(find_uv); \
 	if [ -n "$$uv" ]; then inst="$$uv pip install -q --python $(BIN)/python"; uv_opts="$(2)"; \
 	else $(set_pip); inst="$$pip install -q"; uv_opts=""; fi; \
@@ -83,6 +84,12 @@ $(BIN)/python:
 
 $(STAMP): requirements.txt requirements-uv.txt pyproject.toml | $(BIN)/python
 	@set -e; $(call install_lock,requirements.txt); $(install_project); $(compile_run_imports)
+	@touch $@
+
+# JupyterLab and Voila import more than a run: their bytecode on their first use, once.
+SERVERS_STAMP := $(VENV)/.compiled-servers
+$(SERVERS_STAMP): $(STAMP)
+	$(BIN)/python -m onboarding_helpers.runner.bytecode --servers >/dev/null
 	@touch $@
 
 $(DEV_STAMP): $(STAMP) requirements-dev.txt
@@ -146,12 +153,12 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff check --fix .
 
 ## JupyterLab on the first notebook, in sandbox mode unless ONBOARDING_MODE=live.
-lab: $(STAMP)
+lab: $(SERVERS_STAMP)
 	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/jupyter lab notebooks/00_start_here.ipynb
 
 ## Voila: the runbook as an app, forms and results only, code hidden (trainees). Sandbox mode
 ## unless ONBOARDING_MODE=live. Opens http://127.0.0.1:8866/ (with a token) listing the notebooks.
-voila: $(STAMP)
+voila: $(SERVERS_STAMP)
 	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/voila notebooks --Voila.ip=127.0.0.1 --token
 
 ## The sandbox Twilio on its own, in the foreground (for trainers).

@@ -1,4 +1,5 @@
-"""``python -m onboarding_helpers.runner.bytecode``: compile, at install, what a run imports.
+"""``python -m onboarding_helpers.runner.bytecode [--servers]``: compile, at install, what a run
+imports (with ``--servers``: what JupyterLab and Voila import, before ``make lab``/``voila``).
 
 `make` installs the runtime with uv, which compiles no bytecode unless told to, and then compiles
 every file of every package (JupyterLab's and Voila's too: about 15 s on two cores). Without
@@ -36,6 +37,20 @@ RUNNER_MODULES = (
 )
 
 
+# What `make lab` and `make voila` start, beyond a run's imports: the servers and the extensions
+# they load (those not installed are skipped). Compiled on their first use, not by `make demo`.
+SERVER_MODULES = (
+    "jupyterlab.labapp",
+    "jupyter_server.serverapp",
+    "jupyter_server_terminals",
+    "jupyter_lsp",
+    "notebook_shim",
+    "jupytext",
+    "voila.app",
+    "nbconvert",
+)
+
+
 def kernel_modules() -> list[str]:
     """What the fork server imports for a run of every step."""
     from ..runbook import project_root
@@ -70,11 +85,26 @@ def compile_run_imports() -> int:
     return len(sys.modules) - before
 
 
-def main() -> int:
+def compile_server_imports() -> int:
+    """Import (so compile) what JupyterLab and Voila load; the number of modules loaded."""
+    sys.dont_write_bytecode = False
+    before = len(sys.modules)
+    for name in SERVER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # not installed: nothing to compile
+            continue
+    return len(sys.modules) - before
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--servers"]:
+        print(f"bytecode: compiled what JupyterLab and Voila import ({compile_server_imports()})")
+        return 0
     loaded = compile_run_imports()
     print(f"bytecode: compiled what a run imports ({loaded} modules, and the Twilio SDK's parts)")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from onboarding_helpers.runbook import project_root
 from onboarding_helpers.runner.kernels import notebook_imports
@@ -54,3 +55,26 @@ def test_it_loads_what_the_runner_the_sandbox_and_every_steps_kernel_load(tmp_pa
     # Not what no run needs: the geocoder's place names (19 MB of source), matplotlib.
     assert not {"phonenumbers.geodata", "phonenumbers.geocoder", "matplotlib"} & loaded
     assert compiled == [True] * len(TWILIO_SOURCES)
+
+
+def test_lab_and_voila_compile_what_their_servers_import_first():
+    # Every name is a module installed by the runtime lock (a renamed one would compile nothing),
+    # and `make lab` / `make voila` compile them before their first start.
+    import importlib.util
+
+    from onboarding_helpers.runner.bytecode import SERVER_MODULES
+
+    def installed(name: str) -> bool:  # without importing it (JupyterLab's takes seconds)
+        top, *rest = name.split(".")
+        spec = importlib.util.find_spec(top)
+        if spec is None or not rest:
+            return spec is not None
+        folder = Path(next(iter(spec.submodule_search_locations or [])), *rest[:-1])
+        return (folder / f"{rest[-1]}.py").exists() or (folder / rest[-1] / "__init__.py").exists()
+
+    assert [m for m in SERVER_MODULES if not installed(m)] == []
+    for target in ("lab", "voila"):
+        dry = subprocess.run(
+            ["make", "-n", "-B", target], cwd=project_root(), capture_output=True, text=True
+        )
+        assert "-m onboarding_helpers.runner.bytecode --servers" in dry.stdout, dry.stderr
