@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import procfs
 from .errors import StateLocked
 
 RUNNER_PID_VARIABLE = "ONBOARDING_RUNNER_PID"
@@ -74,30 +75,20 @@ def _acquire(path: Path, kind: str, wait: float) -> int:
 
 def _runner_holds_it() -> bool:
     """Whether this process is a kernel of the headless run that holds the lock for it: the
-    runner's child, or a child of the runner's kernel fork server (runner/kernel_forks.py)."""
+    runner's child, or a child of the runner's kernel fork server (kernel_forks.py)."""
     runner = os.environ.get(RUNNER_PID_VARIABLE, "")
     if not runner.isdigit() or int(runner) == os.getpid():
         return False
     parent = os.getppid()
-    return int(runner) == parent or (
-        _is_kernel_fork_server(parent) and _parent_of(parent) == int(runner)
-    )
+    if int(runner) == parent:
+        return True
+    # A forked kernel: its parent must run the fork server, and that server be the runner's child.
+    from . import kernel_forks  # only here: a headless run's kernels, not every lock
 
-
-def _is_kernel_fork_server(pid: int) -> bool:
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
+    if procfs.command_line(parent)[1:3] != [b"-m", kernel_forks.__name__.encode()]:
         return False
-    return command[1:3] == [b"-m", b"onboarding_helpers.runner.kernel_forks"]
-
-
-def _parent_of(pid: int) -> int | None:
-    try:  # /proc/PID/stat: "pid (command) state ppid ...", the command may hold spaces
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return int(fields[1])
-    except (OSError, ValueError, IndexError):
-        return None
+    stat = procfs.state_and_parent(parent)
+    return stat is not None and stat[1] == int(runner)
 
 
 @contextmanager

@@ -65,7 +65,7 @@ def kernel_modules() -> list[str]:
 def compile_run_imports() -> int:
     """Import (so compile) what a run loads, then compile the Twilio parts; the number of
     modules loaded."""
-    from . import kernel_forks
+    from .. import kernel_forks
     from .kernels import import_papermill
 
     sys.dont_write_bytecode = False  # here, to write them: what installers do

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import kernel_forks, procfs
+
 FORKS_VARIABLE = "ONBOARDING_KERNEL_FORKS"
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # Environment entries jupyter_client sets per kernel: the only ones a forked kernel's
@@ -111,11 +113,8 @@ class ForkedKernel:
 
 def _running(pid: int) -> bool:
     """Whether the process runs: neither gone nor a zombie waiting for init to reap it."""
-    try:  # /proc/PID/stat: "pid (command) state ...", the command may hold spaces
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+    stat = procfs.state_and_parent(pid)
+    return stat is not None and stat[0] not in ("Z", "X")
 
 
 class ForkServer:
@@ -134,7 +133,7 @@ class ForkServer:
                 [
                     sys.executable,
                     "-m",
-                    "onboarding_helpers.runner.kernel_forks",
+                    kernel_forks.__name__,
                     str(listener.fileno()),
                     self.path,
                     *modules,

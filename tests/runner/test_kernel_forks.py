@@ -1,4 +1,4 @@
-"""Kernels forked from the run's fork server (runner/kernel_forks.py) against kernels started
+"""Kernels forked from the run's fork server (kernel_forks.py) against kernels started
 the ordinary way: real papermill runs of a fixture notebook that prints what it can see of its
 process. A notebook must not be able to tell them apart, except for who its parent is.
 """

@@ -35,7 +35,7 @@ from onboarding_helpers.steps.registry import Step
 pytestmark = pytest.mark.notebook
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FORK_SERVER = "onboarding_helpers.runner.kernel_forks"
+FORK_SERVER = "onboarding_helpers.kernel_forks"
 
 
 def fixture_step(name: str) -> Step:

@@ -13,7 +13,7 @@ Modules that set themselves up with a running IPython when imported need care: i
 registers its comm targets at import, so a kernel forked after the server imported it loads it
 as an IPython extension, its documented set-up; matplotlib picks its backend from the kernel's
 settings, so the server never imports it (the kernel does, as before).
-Run as ``python -m onboarding_helpers.runner.kernel_forks FD PATH MODULE...``: FD is the
+Run as ``python -m onboarding_helpers.kernel_forks FD PATH MODULE...``: FD is the
 listening socket, PATH its name (so that ``ps`` shows whose kernels these are: a forked kernel
 shows its server's command line), then the modules to import. stdin is a pipe from the runner:
 the server exits when it closes (the runner is gone), and its kernels after it (they watch
