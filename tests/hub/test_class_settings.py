@@ -47,6 +47,23 @@ def test_settings_come_from_the_hubs_variables(tmp_path):
     assert settings.port == 8100 and settings.trainers == {"tan", "lim"}
     assert settings.sandbox_dir == tmp_path / "class" / "sandbox"
     assert settings.sandbox_url == "http://127.0.0.1:8765"
+    assert (settings.api_port, settings.proxy_api_port) == (8081, 8001)  # JupyterHub's own
+
+
+def test_a_second_class_on_the_machine_sets_every_port_the_hub_listens_on(tmp_path):
+    # A hub's own API and its proxy's are ports too: two hubs on JupyterHub's defaults meet
+    # there (the second one's proxy cannot listen, and the first one's answers it: 403).
+    settings = ClassSettings.from_environment(
+        {
+            "ONBOARDING_HUB_DIR": str(tmp_path / "class"),
+            "ONBOARDING_HUB_API_PORT": "9081",
+            "ONBOARDING_HUB_PROXY_API_PORT": "9001",
+        }
+    )
+    c = _Section()
+    configure(c, settings)
+    assert c.JupyterHub.hub_port == 9081 and c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.ConfigurableHTTPProxy.api_url == "http://127.0.0.1:9001"
 
 
 def test_the_config_gives_each_trainee_a_server_and_the_class_one_sandbox(tmp_path):

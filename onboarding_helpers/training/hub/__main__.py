@@ -28,6 +28,8 @@ _OPTIONS = (  # (option, variable, help)
     ("--ip", "IP", "address trainees reach the hub on (default 127.0.0.1; 0.0.0.0 for a room)"),
     ("--port", "PORT", "the hub's port (default 8000)"),
     ("--sandbox-port", "SANDBOX_PORT", "the class sandbox's port on 127.0.0.1 (default 8765)"),
+    ("--api-port", "API_PORT", "the hub's own API port on 127.0.0.1 (default 8081)"),
+    ("--proxy-api-port", "PROXY_API_PORT", "its proxy's API port on 127.0.0.1 (default 8001)"),
     ("--trainers", "TRAINERS", "hub admins: the trainers' user names, comma-separated"),
     ("--name", "NAME", "the class's name, shown to trainees (default postman-class)"),
 )

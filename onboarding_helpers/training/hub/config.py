@@ -51,6 +51,7 @@ def configure(c: Any, settings: ClassSettings) -> None:
     c.JupyterHub.ip = settings.ip
     c.JupyterHub.port = settings.port
     c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_port = settings.api_port
     c.JupyterHub.db_url = f"sqlite:///{folder / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(folder / "jupyterhub_cookie_secret")
     c.JupyterHub.pid_file = str(folder / "jupyterhub.pid")
@@ -64,6 +65,7 @@ def configure(c: Any, settings: ClassSettings) -> None:
     c.Spawner.start_timeout = 180  # a class logging in at once on a small machine
     c.Spawner.http_timeout = 180
     c.ConfigurableHTTPProxy.pid_file = str(folder / "proxy.pid")
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{settings.proxy_api_port}"
     command = proxy_command(settings)
     if command:
         c.ConfigurableHTTPProxy.command = [command]

@@ -38,6 +38,10 @@ class ClassSettings:
     ip: str = "127.0.0.1"  # where trainees reach the hub: 0.0.0.0 for a room
     port: int = 8000
     sandbox_port: int = 8765
+    # On 127.0.0.1 only: the hub's own API and its proxy's REST API (JupyterHub's defaults).
+    # Two hubs on one machine need different ones, as for the ports above.
+    api_port: int = 8081
+    proxy_api_port: int = 8001
     group: str = "postman-trainees"  # the system group of trainees; nobody else gets a server
     home_root: Path = Path("/home")
     create_users: bool = False  # the hub makes missing trainees' system users (useradd)
@@ -62,6 +66,8 @@ class ClassSettings:
             ip=get("IP", "127.0.0.1"),
             port=int(get("PORT", "8000")),
             sandbox_port=int(get("SANDBOX_PORT", "8765")),
+            api_port=int(get("API_PORT", "8081")),
+            proxy_api_port=int(get("PROXY_API_PORT", "8001")),
             group=get("GROUP", "postman-trainees"),
             home_root=Path(get("HOME_ROOT", "/home")),
             create_users=get("CREATE_USERS", "0") == "1",
