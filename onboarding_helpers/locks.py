@@ -20,7 +20,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import procfs
 from .errors import StateLocked
 
 RUNNER_PID_VARIABLE = "ONBOARDING_RUNNER_PID"
@@ -75,20 +74,15 @@ def _acquire(path: Path, kind: str, wait: float) -> int:
 
 def _runner_holds_it() -> bool:
     """Whether this process is a kernel of the headless run that holds the lock for it: the
-    runner's child, or a child of the runner's kernel fork server (kernel_forks.py)."""
+    runner's child, or a kernel a fork server forked when that runner asked (kernel_forks.py)."""
     runner = os.environ.get(RUNNER_PID_VARIABLE, "")
     if not runner.isdigit() or int(runner) == os.getpid():
         return False
-    parent = os.getppid()
-    if int(runner) == parent:
+    if int(runner) == os.getppid():
         return True
-    # A forked kernel: its parent must run the fork server, and that server be the runner's child.
     from . import kernel_forks  # only here: a headless run's kernels, not every lock
 
-    if procfs.command_line(parent)[1:3] != [b"-m", kernel_forks.__name__.encode()]:
-        return False
-    stat = procfs.state_and_parent(parent)
-    return stat is not None and stat[1] == int(runner)
+    return kernel_forks.forked_for(int(runner))
 
 
 @contextmanager

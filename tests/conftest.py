@@ -6,6 +6,11 @@ temporary folder, never the project's ``.env.sandbox``, ``.runbook``, ``.sandbox
 A module whose tests share a module-scoped fixture (a prepared flow, a JupyterLab, a recorded
 contract scenario) runs whole on one worker: the fixture is built once, and tests that go on from
 where the one before stopped keep their order. Every other test goes wherever a worker is free.
+
+Headless runs started through ``Workspace.cli`` share one kernel fork server per worker
+(``ONBOARDING_KERNEL_FORK_SERVER``, see ``runner/forked.py``): each notebook still gets a fresh
+kernel process, forked for its run, without each run paying again for the imports a kernel
+needs (about a CPU-second a run, and the suite starts over a hundred runs).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from onboarding_helpers.runner.forked import SERVER_VARIABLE
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -31,6 +38,7 @@ class Workspace:
     """The folders one headless run uses, all under a fresh temporary directory."""
 
     root: Path
+    fork_server: str = ""  # the socket of the worker's shared kernel fork server
 
     @property
     def env_file(self) -> Path:
@@ -53,15 +61,43 @@ class Workspace:
         cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox"]
         cmd += ["--out", str(self.out_dir), "--env-file", str(self.env_file)]
         cmd += ["--state-dir", str(self.state_dir), "--sandbox-dir", str(self.sandbox_dir), *args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
+        env = cli_environment()
+        if self.fork_server:
+            env[SERVER_VARIABLE] = self.fork_server
         return subprocess.run(
             cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
         )
 
 
+def cli_environment() -> dict[str, str]:
+    """What a run started by a test sees: this process's environment without the runbook's
+    settings (a developer's own) or the name of the test pytest is running."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("ONBOARDING_") and k != "PYTEST_CURRENT_TEST"
+    }
+
+
+@pytest.fixture(scope="session")
+def kernel_fork_server() -> Iterator[str]:
+    """This worker's shared kernel fork server (its socket), for the runs of ``Workspace.cli``;
+    it preloads what every notebook of the runbook imports."""
+    from onboarding_helpers.runner.forked import ForkServer
+    from onboarding_helpers.runner.kernels import preload_modules
+
+    folder = Path(tempfile.mkdtemp(prefix="onboarding-kernel-forks-"))  # 0700
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    with open(folder / "kernels.log", "ab") as log:
+        server = ForkServer.launch(folder, ROOT, cli_environment(), preload_modules(notebooks), log)
+    yield server.path
+    server.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def workspace(tmp_path: Path) -> Iterator[Workspace]:
-    ws = Workspace(tmp_path)
+def workspace(tmp_path: Path, kernel_fork_server: str) -> Iterator[Workspace]:
+    ws = Workspace(tmp_path, kernel_fork_server)
     ws.env_file.parent.mkdir()
     yield ws
     from onboarding_helpers.sandbox import stop_running

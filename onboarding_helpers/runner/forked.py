@@ -5,6 +5,12 @@ it a listening Unix socket in the pool's private folder. ``ForkedKernel`` stands
 kernel where jupyter_client expects a ``subprocess.Popen``: pid, poll, wait and signals. The pid
 is read when first needed, so asking for a kernel never waits for the server's imports.
 
+A run starts its own server, unless ONBOARDING_KERNEL_FORK_SERVER names the socket of one that
+is already running (``ForkServer.attach``): many short runs then share one server's imports, as
+the tests' runs do (one server per pytest worker). A shared server forks a kernel only for a run
+whose environment is its own but for the run's ONBOARDING_* settings, which this package reads
+when called, never when imported.
+
 Linux only (``available``): elsewhere, or with ONBOARDING_KERNEL_FORKS=0, kernels start as
 jupyter_client starts them, one ``python -m ipykernel_launcher`` each.
 """
@@ -22,13 +28,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .. import kernel_forks, procfs
+from .. import kernel_forks
 
 FORKS_VARIABLE = "ONBOARDING_KERNEL_FORKS"
+SERVER_VARIABLE = "ONBOARDING_KERNEL_FORK_SERVER"
 LAUNCHER = ["-m", "ipykernel_launcher"]
-# Environment entries jupyter_client sets per kernel: the only ones a forked kernel's
-# environment may differ in from the server's (others, PYTHONPATH say, act at interpreter start).
-PER_KERNEL = ("JPY_",)
+# Environment entries a forked kernel's environment may differ in from its server's: those
+# jupyter_client sets per kernel, and the run's settings (read by this package when called).
+# Others (PYTHONPATH, say) act at interpreter start or when a module is imported.
+PER_KERNEL = ("JPY_", "ONBOARDING_")
 
 
 def available(env: Mapping[str, str]) -> bool:
@@ -112,48 +120,82 @@ class ForkedKernel:
 
 
 def _running(pid: int) -> bool:
-    """Whether the process runs: neither gone nor a zombie waiting for init to reap it."""
-    stat = procfs.state_and_parent(pid)
-    return stat is not None and stat[0] not in ("Z", "X")
+    """Whether the process runs: neither gone nor a zombie waiting for init to reap it
+    (Linux's /proc)."""
+    try:  # /proc/PID/stat: "pid (command) state ppid ...", the command may hold spaces
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 class ForkServer:
-    """One fork server for a run's kernels: same environment, same working folder."""
+    """A fork server for a run's kernels: the run's own (``launch``), or a shared one
+    (``attach``). It forks kernels for runs with its environment (``can_start``)."""
 
     def __init__(
-        self, folder: Path, cwd: Path, env: Mapping[str, str], modules: Iterable[str], log: Any
+        self, path: str, env: Mapping[str, str], process: subprocess.Popen[bytes] | None = None
     ) -> None:
+        self.path = path
         self.env = dict(env)
-        self.path = str(folder / "kernel-forks.sock")
+        self.process = process  # None: shared, someone else's to stop
+
+    @classmethod
+    def launch(
+        cls, folder: Path, cwd: Path, env: Mapping[str, str], modules: Iterable[str], log: Any
+    ) -> ForkServer:
+        """Start a server listening in ``folder`` (private: 0700); it lives while we do, or
+        until ``close``."""
+        path = str(folder / "kernel-forks.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            listener.bind(self.path)
+            listener.bind(path)
             listener.listen(64)
-            self.process = subprocess.Popen(  # noqa: S603 - our own module, our interpreter
-                [
-                    sys.executable,
-                    "-m",
-                    kernel_forks.__name__,
-                    str(listener.fileno()),
-                    self.path,
-                    *modules,
-                ],
+            process = subprocess.Popen(  # noqa: S603 - our own module, our interpreter
+                [sys.executable, "-m", kernel_forks.__name__, str(listener.fileno()), path]
+                + list(modules),
                 stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=log,
                 cwd=str(cwd),
-                env=self.env,
+                env=dict(env),
                 pass_fds=[listener.fileno()],
                 start_new_session=True,  # Ctrl-C in the terminal is the runner's alone
             )
         finally:
             listener.close()
+        return cls(path, env, process)
+
+    @classmethod
+    def attach(cls, path: str) -> ForkServer | None:
+        """The server already listening at ``path``, if one answers there and runs as this
+        user with this interpreter (else None: the run starts its own)."""
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            connection.settimeout(10)
+            connection.connect(path)
+            if kernel_forks.peer(connection)[1] != os.getuid():
+                return None  # never hand our environment to someone else's process
+            connection.sendall(json.dumps({"hello": True}).encode())
+            about = json.loads(connection.recv(kernel_forks.MAX_REQUEST))
+            if about.get("executable") != sys.executable:
+                return None
+            return cls(path, about["env"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        finally:
+            connection.close()
 
     def can_start(self, cmd: list[str], env: Mapping[str, str] | None) -> bool:
         """Whether the kernel jupyter_client means to launch is one this server can fork."""
-        if cmd[:1] != [sys.executable] or cmd[1:3] != LAUNCHER or self.process.poll() is not None:
+        if cmd[:1] != [sys.executable] or cmd[1:3] != LAUNCHER:
             return False
-        env = dict(os.environ if env is None else env)
+        if self.process is not None and self.process.poll() is not None:
+            return False
+        return self.suits(os.environ if env is None else env)
+
+    def suits(self, env: Mapping[str, str]) -> bool:
+        """Whether kernels with environment ``env`` may be forked from this server."""
         ours = {k: v for k, v in self.env.items() if not k.startswith(PER_KERNEL)}
         theirs = {k: v for k, v in env.items() if not k.startswith(PER_KERNEL)}
         return ours == theirs
@@ -185,7 +227,9 @@ class ForkServer:
         return ForkedKernel(connection)
 
     def close(self) -> None:
-        """Let the server go (its stdin closes) and collect it."""
+        """Let our own server go (its stdin closes) and collect it; a shared one stays."""
+        if self.process is None:
+            return
         if self.process.stdin:
             self.process.stdin.close()
         try:

@@ -29,7 +29,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from .forked import ForkServer, available
+from .forked import SERVER_VARIABLE, ForkServer, ForkServerGone, available
 
 # How many kernels boot ahead of the notebook that runs. A kernel takes most of a second to
 # start, longer than most steps' cells; two booting at once keep both cores of a small machine
@@ -209,13 +209,16 @@ def pooled_manager_class() -> type:
             if forks is None or not forks.can_start(kernel_cmd, kw.get("env")):
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
             cwd = kw.get("cwd") or os.getcwd()
-            process = forks.start(
-                kernel_cmd[3:],
-                env=kw["env"],
-                cwd=cwd,
-                stdout=kw.get("stdout"),
-                stderr=kw.get("stderr"),
-            )
+            try:
+                process = forks.start(
+                    kernel_cmd[3:],
+                    env=kw["env"],
+                    cwd=cwd,
+                    stdout=kw.get("stdout"),
+                    stderr=kw.get("stderr"),
+                )
+            except ForkServerGone:  # a shared server stopped: this kernel starts as usual
+                return await super()._async_launch_kernel(kernel_cmd, **kw)
             # What LocalProvisioner.launch_kernel records; no pgid, so that signals go through
             # the process (its own session once forked), whose pid may not be known yet.
             self.provisioner.process = process
@@ -342,9 +345,7 @@ class KernelPool:
         while len(self.kernels) <= min(upto, len(self._notebooks) - 1):
             index = len(self.kernels)
             if self._forks is None and available(self._env):
-                self._forks = ForkServer(
-                    self.folder, self._cwd, self._env, preload_modules(self._notebooks), self._log
-                )
+                self._forks = self._fork_server()
             km = self._manager(
                 kernel_name="python3",
                 fork_server=self._forks,
@@ -367,6 +368,16 @@ class KernelPool:
                 stdout=self._log,
                 stderr=self._log,
             )
+
+    def _fork_server(self) -> ForkServer:
+        """The shared fork server named in the kernels' environment, if it suits them, else one
+        of our own."""
+        shared = self._env.get(SERVER_VARIABLE, "")
+        server = ForkServer.attach(shared) if shared else None
+        if server is None or not server.suits(self._env):
+            modules = preload_modules(self._notebooks)
+            server = ForkServer.launch(self.folder, self._cwd, self._env, modules, self._log)
+        return server
 
     def take(self, index: int) -> Any:
         """The kernel for notebook ``index``; kernels for the next notebooks start booting."""
