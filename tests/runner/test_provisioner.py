@@ -81,8 +81,12 @@ def test_a_jupyter_servers_kernels_are_forked_run_interrupt_restart_and_stop(ker
     client = km.client()
     client.start_channels()
     client.wait_for_ready(timeout=60)
-    msg_id = client.execute("import time; time.sleep(60)")
-    client.get_iopub_msg(timeout=30)  # busy: the cell started
+    msg_id = client.execute("import time; print('sleeping', flush=True); time.sleep(60)")
+    while True:  # until the cell runs: a kernel between cells takes no interrupt
+        message = client.get_iopub_msg(timeout=30)
+        if message["parent_header"].get("msg_id") == msg_id:
+            if "sleeping" in message["content"].get("text", ""):
+                break
     km.interrupt_kernel()
     reply = client.get_shell_msg(timeout=30)
     client.stop_channels()
