@@ -157,6 +157,19 @@ def _end_processes_of(uids: list[int]) -> None:
                 pass
 
 
+def _end_proxy(pid_file: Path) -> None:
+    """Stop the hub's proxy if the hub left it running: JupyterHub starts it in a session of
+    its own, so a hub killed before its clean-up (SIGKILL after the wait below) leaves it."""
+    import psutil
+
+    try:
+        proxy = psutil.Process(int(pid_file.read_text().strip()))
+        if "configurable-http-proxy" in " ".join(proxy.cmdline()):
+            proxy.kill()
+    except (OSError, ValueError, psutil.Error):
+        pass
+
+
 @pytest.fixture(scope="module")
 def class_hub() -> Iterator[ClassHub]:
     need_prerequisites()
@@ -228,6 +241,7 @@ def class_hub() -> Iterator[ClassHub]:
             process.wait(timeout=30)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(process.pid, signal.SIGKILL)
+        _end_proxy(settings.class_dir / "proxy.pid")
         _end_processes_of(users)
         for name in trainees:
             subprocess.run(["userdel", "--remove", name], capture_output=True)
