@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,8 +240,14 @@ def class_hub() -> Iterator[ClassHub]:
         try:
             os.killpg(process.pid, signal.SIGTERM)  # the hub stops the servers it started
             process.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+            # Seen in full runs only, not understood yet: what the hub was doing, for whoever
+            # looks into it (pytest lists it among the warnings).
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+            warnings.warn(f"the class hub took over 30 s to stop on SIGTERM:\n{tail}", stacklevel=1)
         _end_proxy(settings.class_dir / "proxy.pid")
         _end_processes_of(users)
         for name in trainees:
