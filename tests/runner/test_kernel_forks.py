@@ -259,13 +259,16 @@ def wait_until_gone(processes: list[psutil.Process], seconds: float = 15) -> Non
     """Until every one has exited: a zombie counts as gone (orphans wait for init to reap them,
     which here takes a second or more)."""
 
-    def running(p: psutil.Process) -> bool:
+    def running(p: psutil.Process) -> str:
+        """What the process runs, while it runs; "" once gone (it may go between two looks)."""
         try:
-            return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-        except psutil.NoSuchProcess:
-            return False
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                return f"{p.pid} {p.cmdline()[:3]}"
+        except psutil.Error:  # NoSuchProcess, or ZombieProcess: exited since is_running()
+            pass
+        return ""
 
     deadline = time.monotonic() + seconds
-    while alive := [f"{p.pid} {p.status()} {p.cmdline()[:3]}" for p in processes if running(p)]:
+    while alive := [seen for p in processes if (seen := running(p))]:
         assert time.monotonic() < deadline, alive
         time.sleep(0.1)
