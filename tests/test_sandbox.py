@@ -676,3 +676,29 @@ def test_a_sandbox_too_busy_to_answer_its_health_check_is_still_stopped(tmp_path
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not (sandbox_dir / "server.json").exists()
+
+
+def test_serve_stops_on_sigint_even_when_started_in_the_background(tmp_path):
+    # A background job (`... &`) starts with SIGINT ignored; JupyterHub stops its services with
+    # SIGINT, and waited 10 s for one that kept it ignored.
+    import signal
+
+    def background() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "onboarding_helpers.sandbox", "serve", "--dir", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=background,
+    )
+    try:
+        assert server.stdout is not None and "listening on" in server.stdout.readline()
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=5) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert not (tmp_path / "server.json").exists()  # it cleaned up after itself

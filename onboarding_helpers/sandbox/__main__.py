@@ -30,6 +30,9 @@ def _serve(directory: str, port: int) -> int:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
+    # Ctrl-C, or a SIGINT from whoever started us (JupyterHub stops services so), stops the
+    # server, even when started in the background, which leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     process.write_info(path, server.url, os.getpid())
     print(f"Twilio sandbox listening on {server.url} (database {server.db_path})")
     # Where the token is, never the token: this output goes to server.log.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -80,6 +81,11 @@ def _serve(settings: ClassSettings) -> int:
     hub = str(settings.venv_bin / "jupyterhub")
     os.chdir(folder)
     print(f"Class hub: http://{settings.ip}:{settings.port}/ (class folder {folder})", flush=True)
+    # A hub started in the background (`make hub &`, nohup, a script) inherits SIGINT ignored,
+    # and so would all it starts. JupyterHub stops its sandbox service and each trainee's server
+    # with SIGINT, then waits 10 s before SIGTERM: Ctrl-C took 20-30 s and could leave the
+    # sandbox running. What the hub starts gets SIGINT's default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execv(hub, [hub, "-f", str(config)])
     return 0  # not reached: execv replaces this process
 
