@@ -33,15 +33,15 @@ def _serve(directory: str, port: int) -> int:
     # Ctrl-C, or a SIGINT from whoever started us (JupyterHub stops services so), stops the
     # server, even when started in the background, which leaves SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    process.write_info(path, server.url, os.getpid())
-    print(f"Twilio sandbox listening on {server.url} (database {server.db_path})")
-    # Where the token is, never the token: this output goes to server.log.
-    print(
-        f"Trainer token (admin API, console trainer mode) in {server.token_path};"
-        f" print it with: python -m onboarding_helpers.sandbox token --dir {path}",
-        flush=True,
-    )
-    try:
+    try:  # from here on, an interrupt (even one while we print) stops us cleanly
+        process.write_info(path, server.url, os.getpid())
+        print(f"Twilio sandbox listening on {server.url} (database {server.db_path})")
+        # Where the token is, never the token: this output goes to server.log.
+        print(
+            f"Trainer token (admin API, console trainer mode) in {server.token_path};"
+            f" print it with: python -m onboarding_helpers.sandbox token --dir {path}",
+            flush=True,
+        )
         server.serve_forever()
     except KeyboardInterrupt:
         pass
