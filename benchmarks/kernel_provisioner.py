@@ -22,8 +22,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from onboarding_helpers.kernel_forks import PROVISIONER, PROVISIONER_VARIABLE
+
 ROOT = Path(__file__).resolve().parent.parent
-PROVISIONERS = ("local-provisioner", "onboarding-forks")
+LOCAL = "local-provisioner"  # jupyter_client's own
+PROVISIONERS = (LOCAL, PROVISIONER)
 
 ONE_ROUND = """
 import json, os, resource, sys, time
@@ -52,7 +55,7 @@ print(json.dumps({"cpu": cpu() - before, "ready": ready}))
 
 
 def one_round(name: str, kernels: int) -> dict[str, float]:
-    env = {**os.environ, "JUPYTER_DEFAULT_PROVISIONER_NAME": name}
+    env = {**os.environ, PROVISIONER_VARIABLE: name}
     done = subprocess.run(
         [sys.executable, "-c", ONE_ROUND, str(kernels)],
         env=env,
@@ -95,7 +98,7 @@ def main() -> int:
             f"median {name:18} {figures['cpu']:.2f} CPU-s, first {figures['first']:.2f} s,"
             f" others {figures['others']:.2f} s"
         )
-    forks, local = medians["onboarding-forks"], medians["local-provisioner"]
+    forks, local = medians[PROVISIONER], medians[LOCAL]
     print(
         f"forked / usual: CPU {forks['cpu'] / local['cpu']:.2f},"
         f" readiness after the first {forks['others'] / local['others']:.2f}"

@@ -34,9 +34,21 @@ FORKS_VARIABLE = "ONBOARDING_KERNEL_FORKS"
 SERVER_VARIABLE = "ONBOARDING_KERNEL_FORK_SERVER"
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # Environment entries a forked kernel's environment may differ in from its server's: those
-# jupyter_client sets per kernel, and the run's settings (read by this package when called).
-# Others (PYTHONPATH, say) act at interpreter start or when a module is imported.
-PER_KERNEL = ("JPY_", "ONBOARDING_")
+# jupyter_client sets per kernel, the run's settings (read by this package when called), and
+# what Voila adds for each page (voila/utils.py, ENV_VARIABLE: the request, for the notebook to
+# read). Others (PYTHONPATH, say) act at interpreter start or when a module is imported.
+PER_KERNEL = ("JPY_", "ONBOARDING_", "VOILA_")
+PER_KERNEL_NAMES = frozenset(
+    {
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "SERVER_SOFTWARE",
+        "SERVER_PROTOCOL",
+    }
+)
 
 
 def available(env: Mapping[str, str]) -> bool:
@@ -196,9 +208,35 @@ class ForkServer:
 
     def suits(self, env: Mapping[str, str]) -> bool:
         """Whether kernels with environment ``env`` may be forked from this server."""
-        ours = {k: v for k, v in self.env.items() if not k.startswith(PER_KERNEL)}
-        theirs = {k: v for k, v in env.items() if not k.startswith(PER_KERNEL)}
-        return ours == theirs
+
+        def shared(entries: Mapping[str, str]) -> dict[str, str]:
+            return {
+                k: v
+                for k, v in entries.items()
+                if not k.startswith(PER_KERNEL) and k not in PER_KERNEL_NAMES
+            }
+
+        return shared(self.env) == shared(env)
+
+    def fork(self, cmd: list[str], launch: Mapping[str, Any]) -> tuple[ForkedKernel, str] | None:
+        """A fork for the kernel jupyter_client means to launch (``cmd``, and its launch
+        keywords: env, cwd, stdout, stderr), and its working folder; None where this server
+        cannot start it (the caller starts it the usual way)."""
+        env = launch.get("env")
+        if not self.can_start(cmd, env):
+            return None
+        cwd = launch.get("cwd") or os.getcwd()
+        try:
+            process = self.start(
+                cmd[3:],
+                env=dict(os.environ if env is None else env),
+                cwd=cwd,
+                stdout=launch.get("stdout"),
+                stderr=launch.get("stderr"),
+            )
+        except ForkServerGone:  # a shared server stopped
+            return None
+        return process, cwd
 
     def start(
         self, argv: list[str], *, env: Mapping[str, str], cwd: str, stdout: Any, stderr: Any

@@ -29,7 +29,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from .forked import SERVER_VARIABLE, ForkServer, ForkServerGone, available
+from .forked import SERVER_VARIABLE, ForkServer, available
 
 # How many kernels boot ahead of the notebook that runs. A kernel takes most of a second to
 # start, longer than most steps' cells; two booting at once keep both cores of a small machine
@@ -205,20 +205,10 @@ def pooled_manager_class() -> type:
         async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
             # jupyter_client's documented hook for launching kernels differently: a fork of
             # the run's fork server where it can, else its own way (a new process).
-            forks = self.fork_server
-            if forks is None or not forks.can_start(kernel_cmd, kw.get("env")):
+            forked = self.fork_server.fork(kernel_cmd, kw) if self.fork_server else None
+            if forked is None:
                 return await super()._async_launch_kernel(kernel_cmd, **kw)
-            cwd = kw.get("cwd") or os.getcwd()
-            try:
-                process = forks.start(
-                    kernel_cmd[3:],
-                    env=kw["env"],
-                    cwd=cwd,
-                    stdout=kw.get("stdout"),
-                    stderr=kw.get("stderr"),
-                )
-            except ForkServerGone:  # a shared server stopped: this kernel starts as usual
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
+            process, cwd = forked
             # What LocalProvisioner.launch_kernel records; no pgid, so that signals go through
             # the process (its own session once forked), whose pid may not be known yet.
             self.provisioner.process = process

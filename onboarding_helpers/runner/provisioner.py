@@ -32,22 +32,6 @@ from .kernels import preload_modules
 NAME = kernel_forks.PROVISIONER
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
-# What Voila adds to each page's kernel environment (voila/utils.py, ENV_VARIABLE): the request,
-# for the notebook to read; nothing imports them. A kernel may differ from the fork server in
-# these, besides the entries jupyter_client sets per kernel (forked.PER_KERNEL).
-PER_PAGE_PREFIX = "VOILA_"
-PER_PAGE = frozenset(
-    {
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SCRIPT_NAME",
-        "PATH_INFO",
-        "QUERY_STRING",
-        "SERVER_SOFTWARE",
-        "SERVER_PROTOCOL",
-    }
-)
-
 _server: ForkServer | None = None  # this Jupyter server's fork server, once it has one
 
 
@@ -68,27 +52,18 @@ def fork_server(env: dict[str, str]) -> ForkServer | None:
     return None
 
 
-def per_page(name: str) -> bool:
-    return name in PER_PAGE or name.startswith(PER_PAGE_PREFIX)
-
-
 class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
     """jupyter_client's local provisioner, launching by fork where it can."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        env = dict(kwargs.get("env") or os.environ)
-        server = fork_server(env)
-        shared = {k: v for k, v in env.items() if not per_page(k)}
-        if server is None or not server.can_start(cmd, shared):
+        server = fork_server(dict(kwargs.get("env") or os.environ))
+        forked = server.fork(cmd, kwargs) if server else None
+        if forked is None:
             return await super().launch_kernel(cmd, **kwargs)
-        cwd = kwargs.get("cwd") or os.getcwd()
-        try:
-            process = server.start(
-                cmd[3:], env=env, cwd=cwd, stdout=kwargs.get("stdout"), stderr=kwargs.get("stderr")
-            )
-            # The pid comes when the server has forked: the first kernel waits for its imports.
+        process, cwd = forked
+        try:  # the pid comes once the server has forked
             pid = await asyncio.get_running_loop().run_in_executor(None, lambda: process.pid)
-        except ForkServerGone:  # it stopped: this kernel starts the usual way
+        except ForkServerGone:  # it stopped meanwhile: this kernel starts the usual way
             return await super().launch_kernel(cmd, **kwargs)
         # No pgid: signals go through the process, into the kernel's own session.
         self.process, self.pid, self.pgid, self.cwd = process, pid, None, cwd
