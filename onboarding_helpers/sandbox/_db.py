@@ -132,6 +132,14 @@ CREATE TABLE IF NOT EXISTS request_errors (
     request_id INTEGER PRIMARY KEY,
     message TEXT NOT NULL
 );
+-- Recipients who replied STOP to a sender (``sender``: a Messaging Service SID or one of the
+-- account's numbers): Twilio refuses to text them from it again (error 21610, delivery.py).
+CREATE TABLE IF NOT EXISTS opt_outs (
+    account_sid TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    phone_number TEXT NOT NULL,
+    PRIMARY KEY (account_sid, sender, phone_number)
+);
 -- The training scenario a practice account was made for (admin setting ``scenario``), shown on
 -- the trainer's board. No row: none.
 CREATE TABLE IF NOT EXISTS account_scenarios (

@@ -12,7 +12,7 @@ import sqlite3
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from . import _db, delivery
+from . import _db, delivery, history
 from .resources import balance
 from .resources.messages import message_state
 from .resources.service_numbers import service_number_rows
@@ -116,6 +116,19 @@ def _split_scenario(form: dict[str, str]) -> tuple[dict[str, str], str | None]:
     return rest, name
 
 
+def _split_history(form: dict[str, str]) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """The ``message_history`` setting (``history.py``: messages a campaign sent over the past
+    days) apart from the account's other settings."""
+    rest = dict(form)
+    raw = rest.pop("message_history", None)
+    if raw is None:
+        return rest, None
+    try:
+        return rest, history.parse(raw)
+    except history.HistoryError as err:
+        raise AdminError(400, str(err)) from None
+
+
 def save_scenario(conn: sqlite3.Connection, sid: str, name: str | None) -> None:
     if name is None:
         return
@@ -193,8 +206,15 @@ def admin_update_account(
     form, funds = _split_balance(form)
     form, chosen = _split_delivery(form)
     form, scenario = _split_scenario(form)
+    form, past = _split_history(form)
     values = _account_values(form)
     save_scenario(conn, sid, scenario)
+    seeded = {}
+    if past is not None:
+        try:
+            seeded = {"messages_added": history.seed(conn, sid, past)}
+        except history.HistoryError as err:
+            raise AdminError(400, str(err)) from None
     if funds is not None:
         balance.set_balance(conn, sid, funds)
     delivery.save_settings(conn, sid, chosen)
@@ -209,6 +229,7 @@ def admin_update_account(
         **balance.balance_view(conn, sid),
         **delivery.settings(conn, sid),
         "scenario": scenario_of(conn, sid),
+        **seeded,
     }
 
 

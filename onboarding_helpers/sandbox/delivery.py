@@ -16,8 +16,11 @@ through on the way.
   ``failed`` (30007; default: only Singapore is registered);
   a number sent to the US while ``us_senders_registered`` is off -> ``failed`` (30034, the
   message from an unregistered 10DLC number);
-  a recipient ending 0008 -> ``undelivered`` (30008); ending 9999 -> stays ``sent``
-  (``stuck``); otherwise ``delivered``.
+  a recipient who replied STOP to the service (table ``opt_outs``) -> ``failed`` (21610: Twilio
+  accepts a Messaging Service's message first and fails it afterwards);
+  a recipient ending 0003 -> ``undelivered`` (30003, handset unreachable); ending 0005 ->
+  ``undelivered`` (30005, unknown number); ending 0008 -> ``undelivered`` (30008); ending 9999 ->
+  stays ``sent`` (``stuck``); otherwise ``delivered``.
 
 ``ALPHA_RULES`` is the sandbox's own copy of the ``alpha`` column of
 ``onboarding_helpers/countries.py`` (the sandbox imports nothing of the runbook);
@@ -92,6 +95,8 @@ OUTCOME_ERRORS = {
 }
 # The outcome of a message the account's balance could not pay for (resources/balance.py).
 UNFUNDED = "unfunded"
+# A message through a service to a recipient who replied STOP to it (Twilio's error 21610).
+OPTED_OUT = "opted-out"
 # Outcomes that end ``failed`` with an error of their own.
 FAILED_OUTCOMES = {
     "failed": OUTCOME_ERRORS["failed"],
@@ -101,7 +106,16 @@ FAILED_OUTCOMES = {
         "Message from an Unregistered Number: US A2P 10DLC messages must come from a number"
         " registered to an approved campaign",
     ),
+    OPTED_OUT: (21610, "Attempt to send to unsubscribed recipient"),
 }
+# Outcomes that reach the carrier and end ``undelivered``, each with its error.
+UNDELIVERED_OUTCOMES = {
+    "undelivered": OUTCOME_ERRORS["undelivered"],
+    "unreachable": (30003, "Unreachable destination handset"),
+    "unknown-number": (30005, "Unknown destination handset"),
+}
+# Recipients whose number ending stands for a carrier's answer (see the module docstring).
+_ENDINGS = {"0003": "unreachable", "0005": "unknown-number", "0008": "undelivered"}
 # Statuses in which a message has been handed to the carrier, and so is priced.
 PRICED_STATUSES = ("sent", "delivered", "undelivered")
 
@@ -264,18 +278,37 @@ def _outcome(
         return "failed"
     if not by_alpha and iso == "US" and not chosen["us_senders_registered"]:
         return "unregistered-10dlc"
-    if to.endswith("0008"):
-        return "undelivered"
+    if to[-4:] in _ENDINGS:
+        return _ENDINGS[to[-4:]]
     if to.endswith("9999"):
         return "stuck"
     return "delivered"
+
+
+def opted_out(conn: sqlite3.Connection, account_sid: str, sender: str, to: str) -> bool:
+    """Whether ``to`` replied STOP to ``sender`` (a Messaging Service SID or a number)."""
+    row = conn.execute(
+        "SELECT 1 FROM opt_outs WHERE account_sid = ? AND sender = ? AND phone_number = ?",
+        (account_sid, sender, to),
+    ).fetchone()
+    return row is not None
+
+
+def record_opt_out(conn: sqlite3.Connection, account_sid: str, sender: str, to: str) -> None:
+    """``to`` replied STOP to ``sender``: later messages from it to ``to`` end with 21610."""
+    conn.execute(
+        "INSERT OR IGNORE INTO opt_outs (account_sid, sender, phone_number) VALUES (?, ?, ?)",
+        (account_sid, sender, to),
+    )
 
 
 def error_for(outcome: str, status: str) -> tuple[int, str] | None:
     """The (code, message) a message with ``outcome`` shows in ``status``, if any."""
     if status == "failed":
         return FAILED_OUTCOMES.get(outcome, OUTCOME_ERRORS["failed"])
-    return OUTCOME_ERRORS.get(status)
+    if status == "undelivered":
+        return UNDELIVERED_OUTCOMES.get(outcome, OUTCOME_ERRORS["undelivered"])
+    return None
 
 
 def timeline(via_service: bool, outcome: str) -> list[str]:
@@ -287,4 +320,4 @@ def timeline(via_service: bool, outcome: str) -> list[str]:
     steps.append("sent")
     if outcome == "stuck":
         return steps
-    return [*steps, outcome]  # "delivered" or "undelivered"
+    return [*steps, "undelivered" if outcome in UNDELIVERED_OUTCOMES else "delivered"]

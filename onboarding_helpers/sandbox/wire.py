@@ -162,6 +162,41 @@ def v2010_list(req: Request, key: str, items: list[dict[str, Any]]) -> dict[str,
     }
 
 
+def v2010_keyset_page(
+    req: Request,
+    key: str,
+    chunk: list[dict[str, Any]],
+    page_size: int,
+    page: int,
+    next_token: str | None,
+) -> dict[str, Any]:
+    """One page of a 2010-04-01 list read by page token, as Twilio's Messages list pages: the
+    next page's URI carries ``PageToken`` (where this page ended) so that items added meanwhile
+    do not shift it; ``next_token`` None: this is the last page."""
+    start = page * page_size
+    next_uri = None
+    if next_token is not None:
+        next_uri = f"{_page_uri(req.path, req.query, page_size, page + 1)}&" + urlencode(
+            {"PageToken": next_token}
+        )
+    current = _page_uri(req.path, req.query, page_size, page)
+    if req.query.get("PageToken"):
+        current += "&" + urlencode({"PageToken": req.query["PageToken"]})
+    return {
+        "first_page_uri": _page_uri(req.path, req.query, page_size, 0),
+        "end": start + len(chunk) - 1 if chunk else start,
+        "previous_page_uri": (
+            _page_uri(req.path, req.query, page_size, page - 1) if page > 0 else None
+        ),
+        key: chunk,
+        "uri": current,
+        "page_size": page_size,
+        "start": start,
+        "next_page_uri": next_uri,
+        "page": page,
+    }
+
+
 def v1_list(
     req: Request, key: str, items: list[dict[str, Any]], host: str = MESSAGING_HOST
 ) -> dict[str, Any]:

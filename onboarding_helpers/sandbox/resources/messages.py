@@ -6,11 +6,21 @@ destination (``delivery.check_destination``), then picks the sender for the dest
 country. The message's outcome is fixed at creation (``delivery.route``); its status then moves
 one step per the account's ``message_step_seconds`` and is computed whenever it is read
 (``message_state``).
+
+The list reads newest first, page by page as Twilio pages it: ``PageSize`` up to 1000 and a
+``next_page_uri`` that carries a ``PageToken`` (the last message of the page), so messages sent
+while a client reads do not shift its pages. Filters: ``To``, ``From`` and the message's
+``date_sent``: ``DateSent`` (that day, or that second), ``DateSent>`` (on or after) and
+``DateSent<`` (on or before), each a GMT date ``YYYY-MM-DD`` (the whole day) or date-time. A
+message has a ``date_sent`` once Twilio sent it to the carrier or failed it; one still queued has
+none, and no date filter matches it.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 from onboarding_helpers.sandbox import _db, delivery, pricing
@@ -23,8 +33,9 @@ from onboarding_helpers.sandbox.wire import (
     V2010,
     ApiError,
     Response,
+    page_params,
     rfc2822,
-    v2010_list,
+    v2010_keyset_page,
 )
 
 MAX_BODY = 1600
@@ -44,6 +55,8 @@ def message_state(row: sqlite3.Row, at: float) -> dict[str, Any]:
     sent_at = None
     if "sent" in timeline and timeline.index("sent") <= index:
         sent_at = row["date_created"] + timeline.index("sent") * max(step, 0)
+    elif status == "failed":  # Twilio dates a message it failed when it failed it
+        sent_at = changed
     error = delivery.error_for(row["outcome"], status)
     priced = status in delivery.PRICED_STATUSES
     return {
@@ -58,8 +71,11 @@ def message_state(row: sqlite3.Row, at: float) -> dict[str, Any]:
     }
 
 
-def message_json(row: sqlite3.Row, at: float | None = None) -> dict[str, Any]:
-    state = message_state(row, _db.now() if at is None else at)
+def message_json(
+    row: sqlite3.Row, at: float | None = None, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A message as Twilio shows it at time ``at`` (``state``: its ``message_state`` then)."""
+    state = state or message_state(row, _db.now() if at is None else at)
     base = f"{V2010}/Accounts/{row['account_sid']}/Messages/{row['sid']}"
     return {
         "account_sid": row["account_sid"],
@@ -196,6 +212,16 @@ def _created_answer(row: sqlite3.Row) -> dict[str, Any]:
     return answer
 
 
+def _unless_opted_out(ctx: Ctx, sender: str, to: str, outcome: str) -> str:
+    """A recipient who replied STOP to this sender: a service's message is accepted and then
+    fails with 21610; a number's is refused at once (Twilio's documented difference)."""
+    if not delivery.opted_out(ctx.conn, ctx.account_sid, sender, to):
+        return outcome
+    if sender.startswith("MG"):
+        return delivery.OPTED_OUT
+    raise ApiError(400, 21610, "Attempt to send to unsubscribed recipient")
+
+
 def _create(ctx: Ctx) -> Response:
     to = _recipient(ctx.form)
     service_sid, own_number = _origin(ctx)
@@ -206,6 +232,7 @@ def _create(ctx: Ctx) -> Response:
     delivery.check_destination(to)
     # Per destination country: the Sender ID where it is taken, else a number (delivery.route).
     sender, outcome = delivery.route(ctx.conn, ctx.account, to, own_number, alpha, pool)
+    outcome = _unless_opted_out(ctx, service_sid or own_number or "", to, outcome)
     outcome = balance.settle(ctx, to, body, outcome)  # paid from the prepaid balance
     row = _record(ctx, service_sid, sender, to, body, outcome)
     return Response(201, _created_answer(row))
@@ -213,15 +240,105 @@ def _create(ctx: Ctx) -> Response:
 
 # ---------------------------------------------------------------- reading
 
+_DAY = 86400
+
+
+def _when(name: str, value: str) -> tuple[int, bool]:
+    """A ``DateSent`` filter's value in whole seconds, and whether it names a whole GMT day."""
+    try:
+        if len(value) == 10:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            return int(day.timestamp()), True
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, 20001, f"Invalid value for {name}: {value[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp()), False
+
+
+def _sent_filter(query: dict[str, str]) -> tuple[int | None, int | None]:
+    """The first and last second of ``date_sent`` the filters allow (None: unbounded)."""
+    low: int | None = None
+    high: int | None = None
+    for name, value in query.items():
+        if name not in ("DateSent", "DateSent>", "DateSent<") or not value:
+            continue
+        second, whole_day = _when(name, value)
+        last = second + _DAY - 1 if whole_day else second
+        if name in ("DateSent", "DateSent>"):
+            low = second if low is None else max(low, second)
+        if name in ("DateSent", "DateSent<"):
+            high = last if high is None else min(high, last)
+    return low, high
+
+
+def _matching_rows(
+    ctx: Ctx, low: int | None, high: int | None, after: sqlite3.Row | None
+) -> Iterator[sqlite3.Row]:
+    """The account's messages newest first, after ``after`` (a page token's message), narrowed
+    in SQL by ``To``, ``From`` and ``date_created`` (a message is sent after it is created, and
+    at most ``_STEPS`` status steps later)."""
+    sql = "SELECT * FROM messages WHERE account_sid = ?"
+    args: list[Any] = [ctx.account_sid]
+    for name, column in (("To", "to_number"), ("From", "sender")):
+        if ctx.req.query.get(name):
+            sql += f" AND {column} = ?"
+            args.append(ctx.req.query[name])
+    if high is not None:
+        sql += " AND date_created < ?"
+        args.append(high + 1)
+    if low is not None:
+        sql += f" AND date_created + {_STEPS} * step_seconds >= ?"
+        args.append(low)
+    if after is not None:
+        sql += " AND (date_created < ? OR (date_created = ? AND rowid < ?))"
+        args += [after["date_created"], after["date_created"], after["rowid"]]
+    yield from ctx.conn.execute(sql + " ORDER BY date_created DESC, rowid DESC", args)
+
+
+_STEPS = 5  # the most status steps between a message's creation and its date_sent
+
+
+def _page_start(ctx: Ctx) -> sqlite3.Row | None:
+    """The message a ``PageToken`` names (the last one of the previous page), or None."""
+    token = ctx.req.query.get("PageToken", "")
+    if not token:
+        return None
+    row = ctx.conn.execute(
+        "SELECT rowid, * FROM messages WHERE sid = ? AND account_sid = ?",
+        (token[2:], ctx.account_sid),
+    ).fetchone()
+    if not token.startswith("PA") or row is None:
+        raise ApiError(400, 20001, "Invalid PageToken")
+    return row
+
 
 def _list(ctx: Ctx) -> Response:
-    rows = ctx.conn.execute(
-        "SELECT * FROM messages WHERE account_sid = ? ORDER BY date_created DESC, rowid DESC",
-        (ctx.account_sid,),
-    ).fetchall()
-    to = ctx.req.query.get("To")
-    items = [message_json(r) for r in rows if to is None or r["to_number"] == to]
-    return Response(200, v2010_list(ctx.req, "messages", items))
+    page_size, page = page_params(ctx.req.query)
+    low, high = _sent_filter(ctx.req.query)
+    after = _page_start(ctx)
+    # No token but a page number: count whole pages from the newest message.
+    skip = page * page_size if after is None else 0
+    at, chunk, more = _db.now(), [], False
+    for row in _matching_rows(ctx, low, high, after):
+        state = message_state(row, at)
+        sent = state["date_sent"]
+        if low is not None or high is not None:
+            if sent is None or (low is not None and sent < low):
+                continue
+            if high is not None and int(sent) > high:
+                continue
+        if skip:
+            skip -= 1
+            continue
+        if len(chunk) == page_size:
+            more = True
+            break
+        chunk.append(message_json(row, at, state))
+    token = f"PA{chunk[-1]['sid']}" if more else None
+    body = v2010_keyset_page(ctx.req, "messages", chunk, page_size, page, token)
+    return Response(200, body)
 
 
 def _fetch(ctx: Ctx, sm: str) -> Response:
