@@ -5,9 +5,12 @@ real server; raw requests through http.client so the test controls every header.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import http.client
 import json
 import os
+import secrets
 import sqlite3
 import stat
 import subprocess
@@ -21,6 +24,7 @@ import pytest
 
 from onboarding_helpers.sandbox import (
     SandboxError,
+    SandboxNotProven,
     SandboxServer,
     admin,
     chaos_status,
@@ -154,6 +158,45 @@ def test_health_answers_without_a_token_and_names_the_database(sandbox):
     assert answer.json()["db_path"] == str(sandbox.db_path) and answer.json()["status"] == "ok"
 
 
+def _expected_proof(token: str, challenge: str, host: str, port_number: int) -> str:
+    # Written out here, not taken from the package: this is the protocol both sides must keep.
+    message = f"onboarding-sandbox-proof/1\n{host}\n{port_number}\n{challenge}".encode()
+    return hmac.new(token.encode(), message, hashlib.sha256).hexdigest()
+
+
+def test_health_proves_the_token_for_a_fresh_challenge_bound_to_its_address(sandbox, token):
+    assert "proof" not in raw(sandbox.url, "GET", "/_sandbox/health").json()
+    challenge = secrets.token_urlsafe(32)
+    answer = raw(sandbox.url, "GET", f"/_sandbox/health?{urlencode({'challenge': challenge})}")
+    proof = answer.json()["proof"]
+    assert answer.status == 200 and token not in answer.text
+    assert proof == _expected_proof(token, challenge, "127.0.0.1", port(sandbox))
+    # Good for this challenge on this address only: a relay from another port proves nothing.
+    assert proof != _expected_proof(token, challenge, "127.0.0.1", port(sandbox) + 1)
+    assert proof != _expected_proof(token, secrets.token_urlsafe(32), "127.0.0.1", port(sandbox))
+    for bad in ("short", "x" * 129, "a" * 40 + "!", ""):
+        refused = raw(sandbox.url, "GET", f"/_sandbox/health?{urlencode({'challenge': bad})}")
+        assert refused.status == 400 and "challenge must be" in refused.json()["error"]
+
+
+def test_the_client_checks_the_proof_before_it_sends_the_token(sandbox, token, monkeypatch):
+    assert admin.verify_sandbox(sandbox.url, token=token)["db_path"] == str(sandbox.db_path)
+    sent: list[str | None] = []
+    exchange = admin._exchange
+
+    def recording(conn, method, path, form, bearer):
+        sent.append(bearer)
+        return exchange(conn, method, path, form, bearer)
+
+    monkeypatch.setattr(admin, "_exchange", recording)
+    with pytest.raises(SandboxNotProven, match="did not prove") as refused:
+        admin.verify_sandbox(sandbox.url, token="w" * 43)
+    assert "w" * 43 not in str(refused.value) and sent == [None]
+    sent.clear()
+    assert isinstance(request_log(sandbox.url, token=token), list)
+    assert sent == [None, token]  # the challenge first, without the token; then the call
+
+
 def test_admin_answers_local_names_only_and_same_origin_posts(sandbox, token):
     p = port(sandbox)
     for host in (f"evil.example:{p}", "evil.example", f"127.0.0.1.evil.example:{p}", ""):
@@ -260,7 +303,7 @@ def test_admin_functions_find_the_token_in_process_env_or_beside_the_database(
     monkeypatch.setenv(admin.TOKEN_ENV, token)
     assert isinstance(request_log(sandbox.url), list)
 
-    with pytest.raises(SandboxError, match="answered 401"):
+    with pytest.raises(SandboxNotProven, match="did not prove"):
         request_log(sandbox.url, token="w" * 43)  # an explicit token is taken as given
     assert isinstance(request_log(sandbox.url, token=token), list)
 

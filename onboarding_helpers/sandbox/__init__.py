@@ -73,7 +73,11 @@ token>`` (else 401); Twilio credentials never open them. The token is in ``train
 the database (``<dir>/trainer.token``, 0600, made once at the first start, never rewritten); the
 ``token`` command prints it. The functions below find it themselves (``trainer_token``: this
 process's servers and ``ensure_running``, ``ONBOARDING_SANDBOX_TOKEN``, or the file beside the
-database health names) or take ``token=``. The console's Auth Token reveal and trainer buttons
+database health names) or take ``token=``, and send it only to a server that first proved it holds
+it: ``GET /_sandbox/health?challenge=<fresh random>`` answers ``proof``, HMAC-SHA256 keyed with the
+token over the challenge and the server's address, checked before the token goes out on that same
+connection (``verify_sandbox`` checks alone; a program that took the port gets ``SandboxNotProven``
+and never the token). The console's Auth Token reveal and trainer buttons
 need the console unlocked with the token (its Trainer box). An account's console pages need a login
 with that account's own Account SID and Auth Token (``/console/login``) or the trainer's unlock; the
 index of every account and the trainer's board (``/console/board``: each practice account's
@@ -112,6 +116,7 @@ if TYPE_CHECKING:
     from ._db import DEFAULT_PROTECTED_SENDER_IDS
     from .admin import (
         SandboxError,
+        SandboxNotProven,
         account_exists,
         chaos_status,
         clear_chaos,
@@ -126,6 +131,7 @@ if TYPE_CHECKING:
         set_faults,
         snapshot,
         trainer_token,
+        verify_sandbox,
     )
     from .process import ensure_running, stop_running
     from .server import SandboxServer
@@ -133,6 +139,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_PROTECTED_SENDER_IDS",
     "SandboxError",
+    "SandboxNotProven",
     "account_exists",
     "chaos_status",
     "clear_chaos",
@@ -150,6 +157,7 @@ __all__ = [
     "snapshot",
     "stop_running",
     "trainer_token",
+    "verify_sandbox",
 ]
 
 _LAZY = {
@@ -158,6 +166,7 @@ _LAZY = {
     "ensure_running": "process",
     "stop_running": "process",
     "SandboxError": "admin",
+    "SandboxNotProven": "admin",
     "account_exists": "admin",
     "chaos_status": "admin",
     "clear_chaos": "admin",
@@ -172,6 +181,7 @@ _LAZY = {
     "snapshot": "admin",
     "remember_token": "admin",
     "trainer_token": "admin",
+    "verify_sandbox": "admin",
 }
 
 

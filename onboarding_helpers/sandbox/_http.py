@@ -4,7 +4,8 @@
   ::1 and, when a browser sends an Origin, only to this very origin. That stops DNS rebinding (a
   web page reaching the sandbox under its own name) and cross-site form posts (CSRF).
 - The trainer token: a random secret in ``trainer.token`` beside the database, made once. Admin
-  calls send it as ``Authorization: Bearer``; the console's trainer cookie carries it.
+  calls send it as ``Authorization: Bearer``, once the server proved it holds it (``token_proof``);
+  the console's trainer cookie carries it.
 - Request framing: a sane Content-Length, no chunked bodies, Basic credentials that decode.
 
 Standard library only, and no import of the rest of the sandbox, so anything may import it.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import hmac
 import os
 import re
@@ -32,6 +34,8 @@ MAX_BODY_BYTES = 1024 * 1024  # Twilio requests are a few hundred bytes; 1 MiB i
 BAD_BASIC = "Basic !"
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,}$")
 _DIGITS = re.compile(r"^[0-9]+$")
+_CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
+CHALLENGE_FORMAT = "challenge must be 32 to 128 letters, digits, - or _ (a fresh random one)."
 
 
 # ---------------------------------------------------------------- Host and Origin
@@ -123,6 +127,19 @@ def token_matches(expected: str, given: str | None) -> bool:
     if not given:
         return False
     return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
+
+
+def valid_challenge(challenge: str) -> bool:
+    return bool(_CHALLENGE_RE.match(challenge))
+
+
+def token_proof(token: str, challenge: str, host: str, port: int) -> str:
+    """HMAC-SHA256, keyed with the trainer token, of a caller's fresh challenge and the address it
+    was answered on: shows the caller this server holds the token, before the caller sends it.
+    The address stops another program relaying a real sandbox's proof from another port."""
+    message = f"onboarding-sandbox-proof/1\n{host.lower()}\n{port}\n{challenge}"
+    key = token.encode("utf-8", "surrogatepass")
+    return hmac.new(key, message.encode("ascii"), hashlib.sha256).hexdigest()
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

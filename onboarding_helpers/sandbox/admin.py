@@ -1,20 +1,28 @@
-"""Calls to the sandbox's admin endpoints (``/_sandbox/...``), with urllib only.
+"""Calls to the sandbox's admin endpoints (``/_sandbox/...``), standard library only.
 
 Every endpoint but health needs the trainer token (``trainer.token`` beside the sandbox's
 database). Each function takes ``token=``; without it, ``trainer_token(url)`` finds it: the
 tokens this process knows (``remember_token``: a server started here, ``ensure_running``), then
 ``ONBOARDING_SANDBOX_TOKEN``, then the file beside the database that health names, if this user
 may read it (a notebook kernel that only knows the URL).
+
+The token never goes to a program that has not proved it holds it: each call that carries it
+first sends a fresh random challenge to health, checks the answer's ``proof`` (HMAC-SHA256 keyed
+with the token, over the challenge and the address answering; ``_http.token_proof``), and only
+then sends the token, on that same connection. Another user who took the sandbox's port gets a
+challenge, never the token (``SandboxNotProven``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hmac
+import http.client
 import json
 import os
+import secrets
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -22,8 +30,6 @@ from urllib.parse import urlencode, urlsplit
 from . import _http
 
 TOKEN_ENV = "ONBOARDING_SANDBOX_TOKEN"
-# The sandbox is on loopback: never route these calls through an HTTP proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _TOKENS: dict[str, str] = {}  # base URL -> trainer token, for this process
 _TOKENS_LOCK = threading.Lock()
 
@@ -32,17 +38,102 @@ class SandboxError(RuntimeError):
     """The sandbox admin API refused a call or could not be reached."""
 
 
-def _request(
-    method: str, url: str, form: dict[str, str] | None, token: str | None, timeout: float
-) -> Any:
+class SandboxNotProven(SandboxError):
+    """What answers at the sandbox's address did not prove it holds the trainer token, so the
+    token was not sent: another program holds the port, or the token is not this sandbox's."""
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, body: bytes) -> None:
+        try:
+            message = json.loads(body).get("error")
+        except (ValueError, AttributeError):
+            message = None
+        super().__init__(message)
+        self.status = status
+        self.message = message or http.client.responses.get(status, "error")
+
+
+class _OneConnection(http.client.HTTPConnection):
+    """A connection never reopened: http.client would silently reconnect after a close, perhaps
+    to another program that took the port meanwhile, and send the token there."""
+
+    _opened = False
+
+    def connect(self) -> None:
+        if self._opened:
+            raise SandboxNotProven(
+                "The sandbox closed the connection it proved itself on; the trainer token was"
+                " not sent. Try again."
+            )
+        self._opened = True
+        super().connect()
+
+
+def _exchange(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    form: dict[str, str] | None,
+    token: str | None,
+) -> tuple[int, bytes]:
     data = urlencode(form).encode("utf-8") if form is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if data is not None else {}
     if token is not None:
-        request.add_header("Authorization", f"Bearer {token}")
-    with _OPENER.open(request, timeout=timeout) as response:
-        return json.loads(response.read() or b"null")
+        headers["Authorization"] = f"Bearer {token}"
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    return response.status, response.read()
+
+
+def _prove(conn: http.client.HTTPConnection, base: str, token: str) -> None:
+    """Refuse unless the other end of ``conn`` proves it holds ``token``; nothing secret is sent."""
+    assert conn.sock is not None
+    host, port = conn.sock.getpeername()[:2]  # the address actually answering, not the URL's
+    challenge = secrets.token_urlsafe(32)
+    query = urlencode({"challenge": challenge})
+    status, body = _exchange(conn, "GET", f"/_sandbox/health?{query}", None, None)
+    try:
+        proof = json.loads(body).get("proof") if status == 200 else None
+    except (ValueError, AttributeError):
+        proof = None
+    expected = _http.token_proof(token, challenge, str(host), int(port))
+    if not isinstance(proof, str) or not hmac.compare_digest(proof.encode(), expected.encode()):
+        raise SandboxNotProven(
+            f"What answers at {base} did not prove it is the sandbox that holds this trainer"
+            " token, so the token was not sent. Either another program holds the port (see whose:"
+            f" ss -ltnp 'sport = :{port}'), or the token is not this sandbox's (token=...,"
+            f" {TOKEN_ENV}, or a sandbox started by an older runbook: stop it and start it again)."
+        )
+
+
+def _request(
+    method: str,
+    url: str,
+    form: dict[str, str] | None,
+    token: str | None,
+    timeout: float,
+    *,
+    send_token: bool = True,
+) -> Any:
+    """One call; with a token, the proof first, then the call (carrying the token if
+    ``send_token``) on the same connection."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise SandboxError(f"{url} is not a sandbox address: the sandbox serves http on 127.0.0.1.")
+    # http.client uses no proxy from the environment: right for a server on loopback.
+    conn = _OneConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.connect()
+        if token is not None:
+            _prove(conn, _base(f"{parts.scheme}://{parts.netloc}"), token)
+        status, body = _exchange(conn, method, path, form, token if send_token else None)
+    finally:
+        conn.close()
+    if status >= 400:
+        raise _Refused(status, body)
+    return json.loads(body or b"null")
 
 
 def _call(
@@ -55,34 +146,50 @@ def _call(
     timeout: float = 5.0,
     authenticated: bool = True,
 ) -> Any:
-    """``method`` on ``path`` of the sandbox at ``url``, with the trainer token if authenticated."""
+    """``method`` on ``path`` of the sandbox at ``url``, with the trainer token if authenticated
+    (sent only once the sandbox proved it holds it)."""
     base = _base(url)
     given = token
     if authenticated and token is None:
         token = trainer_token(base)
-    try:
+    with _answered(base):
         try:
             return _request(method, base + path, form, token, timeout)
-        except urllib.error.HTTPError as err:
+        except (_Refused, SandboxNotProven) as err:
             # A token this process remembered may belong to an earlier server on this port.
-            fresh = _discover(base) if err.code == 401 and given is None and token else None
+            stale = isinstance(err, SandboxNotProven) or err.status == 401
+            fresh = _discover(base) if stale and given is None and token else None
             if not fresh or fresh == token:
                 raise
-            err.close()
             remember_token(base, fresh)
             return _request(method, base + path, form, fresh, timeout)
-    except urllib.error.HTTPError as err:
-        try:
-            message = json.loads(err.read()).get("error", err.reason)
-        except (ValueError, AttributeError):
-            message = err.reason
-        raise SandboxError(f"Sandbox answered {err.code}: {message}") from None
-    except (urllib.error.URLError, OSError) as err:
+
+
+@contextlib.contextmanager
+def _answered(base: str) -> Iterator[None]:
+    """A refusal or a network failure as a SandboxError saying which."""
+    try:
+        yield
+    except _Refused as err:
+        raise SandboxError(f"Sandbox answered {err.status}: {err.message}") from None
+    except (OSError, http.client.HTTPException) as err:
         raise SandboxError(f"Sandbox at {base} is not reachable: {err}") from None
 
 
 def _base(url: str) -> str:
     return url.rstrip("/")
+
+
+def verify_sandbox(url: str, *, token: str | None = None, timeout: float = 2.0) -> dict[str, Any]:
+    """The health answer of the sandbox at ``url`` once it proved it holds the trainer token
+    (``token``, else ``trainer_token(url)``), without sending it; raises ``SandboxNotProven`` if
+    it cannot, ``SandboxError`` if nothing answers."""
+    base = _base(url)
+    token = token or trainer_token(base)
+    with _answered(base):
+        answer = _request("GET", f"{base}/_sandbox/health", None, token, timeout, send_token=False)
+    result: dict[str, Any] = answer
+    return result
 
 
 def health(url: str, timeout: float = 1.0) -> dict[str, Any]:

@@ -2,7 +2,10 @@
 
 Requests come only from loopback, with a local Host and, if any, a same-origin Origin (else 403:
 ``_http.local_refusal``). ``GET /_sandbox/health`` is open; everything else needs ``Authorization:
-Bearer <trainer token>`` (else 401), and Twilio credentials never open it. Endpoints:
+Bearer <trainer token>`` (else 401), and Twilio credentials never open it. Health with
+``?challenge=<fresh random>`` adds ``proof``, HMAC-SHA256 keyed with the token over the challenge
+and this server's address (``_http.token_proof``): the client sends the token only after checking
+it, on the same connection (``admin.py``). Endpoints:
 
 - ``POST /_sandbox/accounts`` (new practice account), ``POST /_sandbox/accounts/{AC}`` (its
   settings), ``GET /_sandbox/accounts/{AC}/snapshot``, ``GET /_sandbox/requests[?account_sid=AC]``
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from . import _db, _http, faults
 from .admin_accounts import (
@@ -76,8 +80,7 @@ def handle(server: SandboxState, req: AdminRequest) -> AdminAnswer:
         return AdminAnswer(403, {"error": refusal})
     segments = [s for s in req.path[len(ADMIN_PREFIX) :].split("/") if s]
     if segments == ["health"] and req.method == "GET":
-        health = {"status": "ok", "pid": os.getpid(), "db_path": str(server.db_path)}
-        return AdminAnswer(200, {**health, "url": server.url})
+        return _health(server, req.query.get("challenge"))
     # Only the trainer token opens the rest; Twilio credentials (Basic) never do.
     if not _http.token_matches(server.trainer_token, _http.bearer_token(req.headers)):
         return AdminAnswer(401, {"error": TOKEN_NEEDED}, {"WWW-Authenticate": "Bearer"})
@@ -92,6 +95,20 @@ def handle(server: SandboxState, req: AdminRequest) -> AdminAnswer:
         return AdminAnswer(status, body)
     except AdminError as err:
         return AdminAnswer(err.status, {"error": err.message})
+
+
+def _health(server: SandboxState, challenge: str | None) -> AdminAnswer:
+    """Open to local callers. With ``?challenge=``, also this server's proof that it holds the
+    trainer token (``_http.token_proof``, bound to its address): the admin client checks it
+    before it sends the token, so a program that took the port first never receives it."""
+    answer = {"status": "ok", "pid": os.getpid(), "db_path": str(server.db_path), "url": server.url}
+    if challenge is None:
+        return AdminAnswer(200, answer)
+    if not _http.valid_challenge(challenge):
+        return AdminAnswer(400, {"error": _http.CHALLENGE_FORMAT})
+    host, port = urlsplit(server.url).hostname or "", urlsplit(server.url).port or 0
+    proof = _http.token_proof(server.trainer_token, challenge, host, port)
+    return AdminAnswer(200, {**answer, "proof": proof})
 
 
 def _route(

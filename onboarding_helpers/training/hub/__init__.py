@@ -9,6 +9,7 @@ sandbox serves the whole cohort.
 - ``trainees``: the hub's side (it runs as root and alone reads the trainer token): system users,
   practice accounts, and running a helper as a trainee; ``home``: that helper, the trainee's side.
 - ``scenario``: the trainer starts a training scenario for one trainee.
+- ``ports``: who listens on a port; the hub refuses to start when another user holds one of its.
 
 ``python -m onboarding_helpers.training.hub`` is the command line (``make hub`` serves the class);
 ``docs/TRAINERS.md`` ("A class on one machine") is the trainer's guide. Only ``spawner`` and

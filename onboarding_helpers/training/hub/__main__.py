@@ -55,10 +55,32 @@ def _need_root() -> None:
         )
 
 
+def _refuse_taken_ports(settings: ClassSettings) -> None:
+    """Nobody else may listen on the class's ports first: a trainee's program on the sandbox's
+    would be asked for the trainer token, on the hub's it would see logins and API tokens."""
+    from .ports import held_by_others
+
+    taken = held_by_others({"the class sandbox's": settings.sandbox_port})
+    hub_ports = {
+        "the hub's": settings.port,
+        "the hub API's": settings.api_port,
+        "the hub proxy API's": settings.proxy_api_port,
+    }
+    # The hub's own user there is an earlier hub's proxy, which JupyterHub stops and replaces.
+    taken += held_by_others(hub_ports, trusted_uid=os.geteuid())
+    if taken:
+        raise RunbookError(
+            f"The class cannot start: {'; '.join(taken)}.",
+            advice="Stop that program (sudo kill <pid>), then start the class again; or give the"
+            " class other ports (--sandbox-port, --port, --api-port, --proxy-api-port).",
+        )
+
+
 def _serve(settings: ClassSettings) -> int:
     from .config import prepare_class_folder, proxy_command
 
     _need_root()
+    _refuse_taken_ports(settings)
     closed = unreadable_for_trainees(project_root() / "onboarding_helpers")
     closed = closed or unreadable_for_trainees(settings.venv_bin / "jupyterhub-singleuser")
     # The virtualenv's Python is often a link (pyenv under /root): trainees run what it names.

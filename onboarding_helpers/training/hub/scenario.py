@@ -20,7 +20,7 @@ from ...runbook import Runbook, Settings
 from ...steps.registry import START
 from ..practice import start_scenario
 from .settings import ClassSettings
-from .trainees import run_as_trainee, trainee_user, trainer_token, wait_for_sandbox
+from .trainees import run_as_trainee, trainee_user, wait_for_sandbox
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,8 @@ def start_for(
     from ...sandbox import remember_token
 
     user = trainee_user(settings, trainee)
-    wait_for_sandbox(settings)
-    remember_token(settings.sandbox_url, trainer_token(settings))
+    # Every admin call below sends the token only after the sandbox proves it holds it.
+    remember_token(settings.sandbox_url, wait_for_sandbox(settings))
     with tempfile.TemporaryDirectory(prefix="class-scenario-") as staging:
         folder = Path(staging)
         rb = Runbook(

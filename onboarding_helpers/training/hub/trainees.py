@@ -145,14 +145,18 @@ def trainer_token(settings: ClassSettings) -> str:
     return token
 
 
-def wait_for_sandbox(settings: ClassSettings, timeout: float = 20.0) -> None:
-    from ...sandbox import SandboxError, health
+def wait_for_sandbox(settings: ClassSettings, timeout: float = 20.0) -> str:
+    """Wait until the class's sandbox answers and has proved it holds the trainer token (the
+    token itself is not sent); returns the token. Whatever else answers on the sandbox's port
+    is refused, naming who holds the port."""
+    from ...sandbox import SandboxError, health, verify_sandbox
+    from ...sandbox.admin import read_token_file
 
     deadline = time.monotonic() + timeout
     while True:
         try:
             health(settings.sandbox_url)
-            return
+            break
         except SandboxError:
             if time.monotonic() > deadline:
                 raise ClassError(
@@ -160,6 +164,28 @@ def wait_for_sandbox(settings: ClassSettings, timeout: float = 20.0) -> None:
                     advice="See the hub's log: it starts the sandbox as its service 'sandbox'.",
                 ) from None
             time.sleep(0.2)
+    # The sandbox makes its token before it listens: an answer without one is not the sandbox.
+    token = read_token_file(settings.sandbox_dir)
+    try:
+        if token and verify_sandbox(settings.sandbox_url, token=token):
+            return token
+    except SandboxError:
+        pass
+    raise _not_the_sandbox(settings)
+
+
+def _not_the_sandbox(settings: ClassSettings) -> ClassError:
+    from .ports import listeners
+
+    port = settings.sandbox_port
+    who = " and ".join(held.describe() for held in listeners(port)) or "a program not found"
+    return ClassError(
+        f"Port {port}, where the class's sandbox should answer, is held by {who}, which did not"
+        " prove it is the class's sandbox: the hub sent it no trainer token and made no practice"
+        " account.",
+        advice="Stop that program, then restart the hub (sudo make hub), or start the class on"
+        " another port (--sandbox-port). Only the class's sandbox may hold that port.",
+    )
 
 
 def new_account_handover(settings: ClassSettings, trainee: str) -> dict[str, Any]:
@@ -184,9 +210,8 @@ def prepare_trainee(settings: ClassSettings, name: str) -> Path:
     from ...sandbox import account_exists
 
     user = trainee_user(settings, name)
-    wait_for_sandbox(settings)
+    token = wait_for_sandbox(settings)
     saved = run_as_trainee(settings, user, "prepare").get("account_sid", "")
-    token = trainer_token(settings)
     if not saved or not account_exists(settings.sandbox_url, saved, token=token):
         run_as_trainee(settings, user, "adopt", new_account_handover(settings, name))
     return Path(user.pw_dir)
