@@ -19,12 +19,11 @@ scenario is the account's ``scenario`` setting. Nothing secret is shown: no toke
 no phone number (digits in an error's words are masked).
 
 ``foreign_requests`` lists requests authenticated as one account that name another's resource
-(the cohort benchmark counts them: there must be none). Standard library only.
+(the cohort benchmark counts them: there must be none). The page: ``templates/board.html``.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import sqlite3
@@ -34,10 +33,10 @@ from typing import Any
 
 from . import _db
 from .admin_accounts import scenario_of
+from .console_page import DOCS, render
 from .resources.messages import message_state
 from .wire import iso8601
 
-DOCS = "https://www.twilio.com/docs/errors/"
 REFRESH_SECONDS = 5
 _SID = re.compile(r"(?<![A-Za-z0-9])(AC|SK|MG|AI|PN|SM)[0-9a-f]{32}(?![A-Za-z0-9])")
 _KEY_CREATE = re.compile(r"^(/2010-04-01/Accounts/AC[0-9a-f]{32}/Keys\.json|/v1/Keys)$")
@@ -247,81 +246,11 @@ def foreign_requests(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- the page
 
 
-def _tick(done: bool) -> str:
-    return "<span class='badge ok'>✔</span>" if done else "<span class='note'>–</span>"
+def board_section(rows: list[Progress]) -> str:
+    """The board as an HTML section, one row per practice account (``board_section.html``)."""
+    return render("board_section.html", rows=rows, refresh_seconds=REFRESH_SECONDS)
 
 
-def _sms_cell(progress: Progress) -> str:
-    if not progress.test_sms:
-        return _tick(False)
-    kind = {"delivered": "ok", "failed": "bad", "undelivered": "bad"}.get(progress.test_sms, "")
-    cell = f"<span class='badge {kind}'>{html.escape(progress.test_sms)}</span>"
-    code = progress.test_sms_error
-    return cell + (f" <a href='{DOCS}{code}'>{code}</a>" if code else "")
-
-
-def _error_cell(error: LastError | None) -> str:
-    if error is None:
-        return ""
-    e = html.escape
-    code = f"<a href='{e(error.link)}'>{error.code}</a>" if error.code else str(error.status)
-    return (
-        f"<b>{code}</b> {e(error.message)}<br><span class='where'>{e(error.request)} ·"
-        f" {e(error.at[11:19])} UTC</span>"
-    )
-
-
-def board_section(rows: list[Progress], console: str = "/console") -> str:
-    """The board as an HTML section: one row per practice account."""
-    e = html.escape
-    heads = [
-        "Trainee",
-        "Scenario",
-        "Account",
-        "Key",
-        "Secret verified",
-        "Service",
-        "Alpha sender",
-        "Test SMS",
-        "Postman check",
-        "Rotation",
-        "Last error (Twilio's code, words and docs link)",
-        "Requests",
-    ]
-    body = []
-    for p in rows:
-        marks = p.milestones()
-        cells = [
-            e(p.trainee),
-            e(p.scenario) or "<span class='note'>none</span>",
-            f"<a href='{console}/{e(p.account_sid)}'><code>{e(p.account_sid[:8])}…</code></a>"
-            f" <span class='where'>{e(p.account_type)}, {e(p.status)}</span>",
-            _tick(marks["key"]),
-            _tick(marks["secret verified"]),
-            _tick(marks["service"]),
-            _tick(marks["alpha sender"]),
-            _sms_cell(p),
-            _tick(marks["Postman check"]),
-            _tick(marks["rotation"]),
-            _error_cell(p.last_error),
-            f"{p.requests}<br><span class='where'>{e(p.last_seen[11:19])}</span>",
-        ]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    table = (
-        "<table id='board'><tr>"
-        + "".join(f"<th>{e(h)}</th>" for h in heads)
-        + "</tr>"
-        + "".join(body)
-        + "</table>"
-        if rows
-        else "<p class='note'>No practice account yet: they appear as trainees start.</p>"
-    )
-    return (
-        f"<section id='trainers-board'><h2>Trainer's board <span class='where'>{len(rows)}"
-        f" practice accounts; this page refreshes every {REFRESH_SECONDS} s</span></h2>{table}"
-        "<p class='note'>From the sandbox's request log and resources: a key made; a request"
-        " signed with a key (secret verified); a Messaging Service and its alpha sender; the"
-        " newest test SMS; a message sent with a key From a Messaging Service SID (how Postman"
-        " sends); a second key made and one deleted (rotation); the newest refused request."
-        " No token, secret or phone number is shown.</p></section>"
-    )
+def board_page(rows: list[Progress]) -> str:
+    """The board as a whole console page (``templates/board.html``)."""
+    return render("board.html", rows=rows, refresh_seconds=REFRESH_SECONDS)

@@ -3,7 +3,8 @@
 Trainees practise finding values where the guide says they are: the Account SID and Auth Token
 under *Account Info* on the dashboard, API keys under *Admin > Account management > Keys &
 credentials > API keys & tokens*, the Messaging Service SID on the service's *Properties*, its
-*Sender Pool*, bought numbers, and the message log. Server-side HTML, standard library only.
+*Sender Pool*, bought numbers, and the message log. Server-side HTML from the templates in
+``templates/`` (``console_page.py``), every value escaped.
 
 Routes (served by the sandbox server; every one answers only a Host of 127.0.0.1, localhost or
 ::1 and a same-origin Origin, see ``_http.local_refusal``):
@@ -45,11 +46,8 @@ from urllib.parse import quote
 from . import _db, _http, board, console_login
 from .admin_accounts import AdminError, admin_snapshot, admin_update_account
 from .console_page import NO_STORE as _NO_STORE
-from .console_page import PREFIX, Page, text_page
-from .console_page import document as _document
-from .console_page import escape as _e
+from .console_page import PREFIX, Page, render, text_page
 from .console_page import html_page as _html
-from .console_page import table as _table
 
 REVEAL_HEADER = "X-Console-Reveal"
 LOCKED = (
@@ -60,7 +58,6 @@ LOCKED = (
 _AC = re.compile(r"^AC[0-9a-f]{32}$")
 # Where unlock may send the browser back to: console pages, never elsewhere.
 _BACK = re.compile(r"^/console(/AC[0-9a-f]{32}|/board)?$")
-_MASK = "•" * 32
 _ACTIONS = {
     "upgrade": {"type": "Full"},
     "reactivate": {"status": "active"},
@@ -123,7 +120,7 @@ def handle(db_path: str | Path, req: ConsoleRequest) -> Page:
         if not segments and req.method == "GET":
             if not req.trainer():  # the list of every account is the trainer's
                 return _login_page(200, "", owner)
-            return _html(200, _index_page(conn, True))
+            return _html(200, _index_page(conn))
         sid = segments[0] if segments else ""
         account = conn.execute("SELECT * FROM accounts WHERE sid = ?", (sid,)).fetchone()
         if account is None:
@@ -157,9 +154,10 @@ def _back(req: ConsoleRequest) -> str:
 
 
 def _login_page(status: int, sid: str, owner: str | None, problem: str = "") -> Page:
+    """The login box (``templates/login.html``), filled in with ``sid``, and the trainer's."""
     back = f"{PREFIX}/{sid}" if sid else PREFIX
-    body = console_login.login_section(sid, back, owner, problem) + _trainer_section(back, False)
-    return _html(status, _document("Log in: sandbox console", body))
+    values = {"account_sid": sid, "back": back, "logged_in": owner, "problem": problem}
+    return _html(status, render("login.html", **values))
 
 
 def _login_or_board(conn: Any, req: ConsoleRequest, what: str, owner: str | None) -> Page:
@@ -167,12 +165,9 @@ def _login_or_board(conn: Any, req: ConsoleRequest, what: str, owner: str | None
     trainer's board ``GET /console/board`` (refreshed by the browser, ``board.py``)."""
     if what == "board" and req.method == "GET":
         if not req.trainer():
-            return _html(
-                403, _document("Trainer's board", _trainer_section("/console/board", False))
-            )
-        page = _html(
-            200, _document("Trainer's board", board.board_section(board.cohort_progress(conn)))
-        )
+            locked = render("trainer_only.html", title="Trainer's board", back=f"{PREFIX}/board")
+            return _html(403, locked)
+        page = _html(200, board.board_page(board.cohort_progress(conn)))
         page.headers["Refresh"] = str(board.REFRESH_SECONDS)
         return page
     if req.method != "POST" or what == "board":
@@ -222,59 +217,11 @@ def _act(conn: Any, sid: str, action: str) -> Page:
 # ---------------------------------------------------------------- pages
 
 
-def _index_page(conn: Any, trainer: bool) -> str:
-    rows = conn.execute(
+def _index_page(conn: Any) -> str:
+    accounts = conn.execute(
         "SELECT sid, friendly_name, type, status FROM accounts ORDER BY date_created DESC, rowid"
     ).fetchall()
-    cells = "".join(
-        f"<tr><td><a href='{PREFIX}/{_e(r['sid'])}'><code>{_e(r['sid'])}</code></a></td>"
-        f"<td>{_e(r['friendly_name'])}</td><td>{_e(r['type'])}</td><td>{_e(r['status'])}</td></tr>"
-        for r in rows
-    )
-    table = (
-        "<table><tr><th>Account SID</th><th>Name</th><th>Type</th><th>Status</th></tr>"
-        f"{cells}</table>"
-        if rows
-        else "<p>No practice account yet. Run notebook 00 or the runner to make one.</p>"
-    )
-    body = f"<section><h2>Practice accounts (newest first)</h2>{table}</section>"
-    return _document("Sandbox console", body + _trainer_section(PREFIX, trainer))
-
-
-def _action_button(sid: str, action: str, label: str) -> str:
-    return (
-        f"<form method='post' action='{PREFIX}/{_e(sid)}/actions' style='display:inline'>"
-        f"<input type='hidden' name='action' value='{_e(action)}'>"
-        f"<button type='submit'>{_e(label)}</button></form>"
-    )
-
-
-def _section(title: str, where: str, content: str, anchor: str) -> str:
-    return (
-        f"<section id='{anchor}'><h2>{_e(title)} <span class='where'>{_e(where)}</span></h2>"
-        f"{content}</section>"
-    )
-
-
-_REVEAL_SCRIPT = """
-const button = document.getElementById('reveal-token');
-const shown = document.getElementById('auth-token');
-const mask = shown.textContent;
-button.addEventListener('click', async () => {
-  if (button.dataset.shown === '1') {
-    shown.textContent = mask; button.textContent = 'Show'; button.dataset.shown = '0'; return;
-  }
-  const answer = await fetch(location.pathname.replace(/\\/$/, '') + '/auth-token',
-                             {headers: {'HEADER': '1'}, cache: 'no-store'});
-  if (!answer.ok) {
-    shown.textContent = answer.status === 403 ? 'locked: a trainer unlocks it (Trainer, below)'
-                                              : 'could not fetch the token';
-    return;
-  }
-  shown.textContent = (await answer.json()).auth_token;
-  button.textContent = 'Hide'; button.dataset.shown = '1';
-});
-""".replace("HEADER", REVEAL_HEADER)
+    return render("index.html", accounts=accounts)
 
 
 _DONE = {
@@ -286,160 +233,20 @@ _DONE = {
 
 
 def _account_page(conn: Any, sid: str, done: str, trainer: bool) -> Page:
+    """The account's dashboard (``templates/account.html``), with its own script nonce."""
     snap = admin_snapshot(conn, sid)
-    account = snap["account"]
     nonce = secrets.token_urlsafe(16)
-    services = "".join(_service(s) for s in snap["services"]) or (
-        "<p class='note'>No Messaging Service yet.</p>"
+    text = render(
+        "account.html",
+        sid=sid,
+        account=snap["account"],
+        keys=snap["keys"],
+        services=snap["services"],
+        numbers=snap["incoming_phone_numbers"],
+        messages=list(reversed(snap["messages"][-_RECENT_MESSAGES:])),
+        done=_DONE.get(done, ""),
+        trainer=trainer,
+        nonce=nonce,
+        reveal_header=REVEAL_HEADER,
     )
-    messages = _table(
-        ["Sent", "SID", "From", "To", "Status", "Error"],
-        [_message_row(m) for m in reversed(snap["messages"][-_RECENT_MESSAGES:])],
-        "No messages yet.",
-    )
-    flash = (
-        f"<section class='ok'>{_e(_DONE[done])} Run the step again.</section>"
-        if done in _DONE
-        else ""
-    )
-    body = (
-        flash
-        + _section("Account Info", "Console dashboard", _account_info(sid, account), "account-info")
-        + _section("API keys", "Keys & credentials > API keys & tokens", _keys(snap), "api-keys")
-        + _section("Messaging Services", "Messaging > Services", services, "services")
-        + _section(
-            "Active numbers", "Phone Numbers > Manage > Active numbers", _numbers(snap), "numbers"
-        )
-        + _section("Messaging logs", "Monitor > Logs > Messaging", messages, "messages")
-        + _section(
-            "Sandbox settings",
-            "trainers only: not in Twilio",
-            _sandbox_settings(sid, account),
-            "sandbox",
-        )
-        + _trainer_section(f"{PREFIX}/{sid}", trainer)
-    )
-    title = f"{account['friendly_name']} · {sid}"
-    return _html(200, _document(title, body, nonce, _REVEAL_SCRIPT), nonce)
-
-
-def _account_info(sid: str, account: Mapping[str, Any]) -> str:
-    """The dashboard's Account Info: SID, masked Auth Token, type and status (with the trainer's
-    buttons where they apply), and the balance."""
-    kind = account["type"]
-    type_cell = f"<span class='badge {'warn' if kind == 'Trial' else 'ok'}'>{_e(kind)}</span>"
-    if kind == "Trial":
-        type_cell += " " + _action_button(sid, "upgrade", "Upgrade (Billing > Manage Billing)")
-    status = account["status"]
-    status_cell = f"<span class='badge {'ok' if status == 'active' else 'bad'}'>{_e(status)}</span>"
-    if status != "active":
-        status_cell += " " + _action_button(sid, "reactivate", "Reactivate (as Twilio support)")
-    return (
-        "<table>"
-        f"<tr><th>Account SID</th><td><code id='account-sid'>{_e(sid)}</code></td></tr>"
-        f"<tr><th>Auth Token</th><td><code id='auth-token'>{_MASK}</code> "
-        "<button type='button' id='reveal-token'>Show</button></td></tr>"
-        f"<tr><th>Account name</th><td>{_e(account['friendly_name'])}</td></tr>"
-        f"<tr><th>Type</th><td>{type_cell}</td></tr>"
-        f"<tr><th>Status</th><td>{status_cell}</td></tr>"
-        f"<tr><th>Balance</th><td id='balance'>{_e(account['currency'])}"
-        f" {_e(account['balance'])} <span class='where'>(Billing Overview)</span></td></tr>"
-        "</table>"
-    )
-
-
-def _keys(snap: Mapping[str, Any]) -> str:
-    rows = [
-        [f"<code>{_e(k['sid'])}</code>", _e(k["friendly_name"]), _e(k["key_type"])]
-        + [_e(k["date_created"])]
-        for k in snap["keys"]
-    ]
-    return _table(["SID", "Friendly name", "Type", "Created"], rows, "No API keys yet.") + (
-        "<p class='note'>A key's secret is shown once, when the key is made, and never again:"
-        " not here, not by Twilio.</p>"
-    )
-
-
-def _numbers(snap: Mapping[str, Any]) -> str:
-    rows = [
-        [f"<code>{_e(n['phone_number'])}</code>", f"<code>{_e(n['sid'])}</code>"]
-        + [_e(n["friendly_name"])]
-        for n in snap["incoming_phone_numbers"]
-    ]
-    return _table(["Number", "SID", "Friendly name"], rows, "No phone numbers bought.")
-
-
-def _service(service: Mapping[str, Any]) -> str:
-    alphas = ", ".join(f"<code>{_e(a['alpha_sender'])}</code>" for a in service["alpha_senders"])
-    numbers = ", ".join(f"<code>{_e(n['phone_number'])}</code>" for n in service["phone_numbers"])
-    return (
-        f"<h3 style='font-size:1em;margin:8px 0 4px'>{_e(service['friendly_name'])}</h3><table>"
-        "<tr><th>Messaging Service SID</th>"
-        f"<td><code>{_e(service['sid'])}</code> <span class='where'>(Properties)</span></td></tr>"
-        f"<tr><th>Use case</th><td>{_e(service['usecase'])}</td></tr>"
-        f"<tr><th>Sender Pool: alpha sender</th><td>{alphas or 'none'}</td></tr>"
-        f"<tr><th>Sender Pool: phone numbers</th><td>{numbers or 'none'}</td></tr></table>"
-    )
-
-
-def _message_row(message: Mapping[str, Any]) -> list[str]:
-    code = message["error_code"]
-    error = (
-        f"<a href='https://www.twilio.com/docs/errors/{_e(code)}'>{_e(code)}</a>" if code else ""
-    )
-    status = message["status"]
-    badge = "bad" if status in ("failed", "undelivered") else "ok" if status == "delivered" else ""
-    return [
-        _e(message["date_created"]),
-        f"<code>{_e(message['sid'])}</code>",
-        _e(message["from"]),
-        _e(message["to"]),
-        f"<span class='badge {badge}'>{_e(status)}</span>",
-        error,
-    ]
-
-
-def _sandbox_settings(sid: str, account: Mapping[str, Any]) -> str:
-    filtered = account["filtered_sender_ids"]
-    map_button = (
-        " " + _action_button(sid, "map-sender-ids", "Map Sender IDs (as Twilio would)")
-        if filtered
-        else ""
-    )
-    protected = ", ".join(account["protected_sender_ids"]) or "none"
-    enabled = account.get("alpha_sender_enabled", True)
-    alpha = (
-        "on"
-        if enabled
-        else "off " + _action_button(sid, "enable-alpha-senders", "Enable alphanumeric Sender IDs")
-    )
-    return (
-        "<table>"
-        f"<tr><th>Alphanumeric Sender ID (Messaging settings)</th><td>{alpha}</td></tr>"
-        f"<tr><th>Protected Sender IDs (another agency's)</th><td>{_e(protected)}</td></tr>"
-        "<tr><th>Sender IDs not yet mapped (messages filtered, 30007)</th>"
-        f"<td>{_e(', '.join(filtered) or 'none')}{map_button}</td></tr>"
-        f"<tr><th>Seconds per message status step</th><td>{_e(account['message_step_seconds'])}"
-        "</td></tr></table>"
-    )
-
-
-def _trainer_section(back: str, unlocked: bool) -> str:
-    """Unlock (or lock) trainer mode in this browser; the token is typed, never shown."""
-    hidden = f"<input type='hidden' name='next' value='{_e(back)}'>"
-    if unlocked:
-        content = (
-            f"<form method='post' action='{PREFIX}/lock'>{hidden}<p>Trainer mode is on in this"
-            " browser: the Auth Token can be shown and the trainer buttons work."
-            " <button type='submit'>Lock</button></p></form>"
-        )
-    else:
-        content = (
-            f"<form method='post' action='{PREFIX}/unlock'>{hidden}<label>Trainer token"
-            " <input type='password' name='token' autocomplete='off' required></label>"
-            " <button type='submit'>Unlock</button></form><p class='note'>Showing the Auth Token"
-            " and the trainer buttons need the trainer token. The trainer prints it with"
-            " <code>python -m onboarding_helpers.sandbox token --dir &lt;sandbox folder&gt;</code>."
-            "</p>"
-        )
-    return _section("Trainer", "unlock trainer mode in this browser", content, "trainer")
+    return _html(200, text, nonce)

@@ -9,14 +9,14 @@ and the trainer's board included.
 The login cookie ``sandbox_account`` holds the Account SID and an HMAC of SID and Auth Token keyed
 with the trainer token: it is no credential for the Twilio API, it cannot be made without the Auth
 Token, and it is checked against the token the sandbox holds now. HttpOnly, SameSite=Strict,
-Path=/console, like the trainer's. Standard library only.
+Path=/console, like the trainer's. The login box itself: ``templates/login.html``. Standard
+library only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import re
 import sqlite3
 from email.message import Message
@@ -68,30 +68,3 @@ def logged_in_account(headers: Message, trainer_token: str, conn: sqlite3.Connec
         if hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return sid
     return None
-
-
-def login_section(account_sid: str, back: str, logged_in: str | None, problem: str = "") -> str:
-    """The login box: Account SID and Auth Token, as the officer's env file holds them."""
-    e = html.escape
-    said = f"<p class='badge bad'>{e(problem)}</p>" if problem else ""
-    current = (
-        f"<p class='note'>This browser is logged in to <a href='{_WHERE}/{e(logged_in)}'>"
-        f"<code>{e(logged_in)}</code></a>.</p><form method='post' action='{_WHERE}/logout'>"
-        f"<input type='hidden' name='next' value='{_WHERE}'><button type='submit'>Log out"
-        "</button></form>"
-        if logged_in
-        else ""
-    )
-    return (
-        "<section id='login'><h2>Log in to your practice account <span class='where'>as"
-        " Twilio's console asks for a login</span></h2>"
-        f"{said}<form method='post' action='{_WHERE}/login'>"
-        f"<input type='hidden' name='next' value='{e(back)}'>"
-        "<p><label>Account SID <input name='account_sid' size='40' autocomplete='off'"
-        f" value='{e(account_sid)}' required></label></p>"
-        "<p><label>Auth Token <input type='password' name='auth_token' size='40'"
-        " autocomplete='off' required></label> <button type='submit'>Log in</button></p></form>"
-        "<p class='note'>Your practice account's two values: the runbook keeps them in your env"
-        " file as TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN. Each account's pages open only with"
-        f" its own values (or for the trainer).</p>{current}</section>"
-    )
