@@ -270,6 +270,7 @@ def trainee_impostor(tmp_path: Path) -> Iterator[TraineeImpostor]:
     finally:
         if impostor is not None and impostor.process.poll() is None:
             impostor.process.kill()
+            impostor.process.wait(timeout=10)  # userdel refuses a user with a live process
         subprocess.run(["userdel", "--remove", name], capture_output=True)
         subprocess.run(["groupdel", settings.group], capture_output=True)
         shutil.rmtree(homes, ignore_errors=True)
