@@ -1,6 +1,10 @@
 """Fault soak (issue 6): nothing lost, duplicated or leaked on a flaky network. Run by hand.
 
-    .venv/bin/python benchmarks/fault_soak.py [--runs 20] [--rate 0.3] [--parallel 2]
+    .venv/bin/python benchmarks/fault_soak.py [--runs 20] [--rate 0.3] [--parallel 2] [--json F]
+    .venv/bin/python benchmarks/fault_soak.py --smoke     # 2 runs, one at a time: ~20 s
+
+Each workspace's env file is a practice one, made as the runbook makes it: the credential
+store in sandbox mode writes the account and its marker line.
 
 Each run is the full headless sandbox flow (``python -m onboarding_helpers run --sandbox``,
 04a included: a number is bought, two test SMS are sent) on a fresh workspace, with the
@@ -22,12 +26,18 @@ Then, with chaos off, every account is audited from the sandbox's side and the r
   not at mode 0600.
 
 It prints one line per run, the totals, the actual fault rate measured by the sandbox (its
-``chaos_events`` table), and for each failed run the step, the advice, and the clean re-run.
+``chaos_events`` table), for each failed run the step, the advice, and the clean re-run, and a
+verdict. It exits 1 when a run made no Twilio request, when fewer runs completed than started
+(under chaos or after the clean re-run), when anything was duplicated, lost or leaked, or when
+fewer requests were faulted than ``--min-faulted`` (default: half of ``--rate``; chaos that never
+fires proves nothing). ``--smoke`` is the short form the tests run: two runs, one at a time, and
+chaos must fault at least one request (two runs are too few requests for a share to be sure).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -62,6 +72,7 @@ from onboarding_helpers.progress import ProgressRecord  # noqa: E402
 from onboarding_helpers.sandbox import (  # noqa: E402
     SandboxServer,
     provision_account,
+    request_log,
     set_account,
     snapshot,
 )
@@ -87,7 +98,9 @@ class Outcome:
     failed_step: str = ""
     failure: str = ""
     seconds: float = 0.0
-    chaos: dict[str, Any] = field(default_factory=dict)
+    requests: int = 0  # Twilio-API requests the sandbox logged for the run's account
+    error: str = ""  # the benchmark's own failure (preparing or auditing), not the run's
+    chaos: dict[str, Any] = field(default_factory=lambda: {"seen": 0, "faulted": 0, "injected": {}})
     duplicates: Counter[str] = field(default_factory=Counter)
     orphans_reported: int = 0
     secret_lost: bool = False
@@ -110,7 +123,7 @@ def prepare(ws: Path, step_seconds: float) -> None:
     with SandboxServer(ws / "sandbox" / "sandbox.sqlite3") as server:
         account = provision_account(server.url)
         set_account(server.url, account["account_sid"], message_step_seconds=step_seconds)
-    CredentialStore(ws / "creds" / ".env").save(
+    CredentialStore(ws / "creds" / ".env", mode="sandbox").save(
         {ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: account["auth_token"]}
     )
 
@@ -146,10 +159,11 @@ def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
     outcome.chaos["unknown_creates"] = sum(unknown.values())
     outcome.chaos["committed_unanswered"] = unknown.get("slow", 0) + unknown.get("lost", 0)
     conn.close()
-    store = CredentialStore(ws / "creds" / ".env")
+    store = CredentialStore(ws / "creds" / ".env", mode="sandbox")
     values = store.values()
     progress = ProgressRecord(ws / "state")
     with SandboxServer(db) as server:  # no ONBOARDING_SANDBOX_CHAOS here: chaos is off
+        outcome.requests = len(request_log(server.url, values[ACCOUNT_SID]))
         snap = snapshot(server.url, values[ACCOUNT_SID])
         pair_works = False
         if values.get(API_KEY_SID) and values.get(API_KEY_SECRET):
@@ -195,9 +209,20 @@ def audit(ws: Path, outcome: Outcome, texts: list[str]) -> None:
 
 
 def one_run(index: int, args: argparse.Namespace, base: Path) -> Outcome:
-    seed = args.seed + index
-    outcome = Outcome(index, seed)
+    """One workspace: prepared, run under chaos (and re-run clean if it stopped), audited."""
+    outcome = Outcome(index, args.seed + index)
     ws = base / f"run-{index:02d}"
+    try:
+        soak_workspace(ws, outcome, args)
+    except Exception as exc:  # the benchmark's own failure: reported, counted as not completed
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    if not args.keep:
+        shutil.rmtree(ws, ignore_errors=True)
+    return outcome
+
+
+def soak_workspace(ws: Path, outcome: Outcome, args: argparse.Namespace) -> None:
+    seed = outcome.seed
     prepare(ws, args.message_step)
     extra = [x for triple in PARAMETERS for x in triple] + ["-p", "wait_seconds", str(args.wait)]
     chaos = (
@@ -218,19 +243,71 @@ def one_run(index: int, args: argparse.Namespace, base: Path) -> Outcome:
         texts += [rerun.stdout, rerun.stderr]
     outcome.seconds = time.monotonic() - started
     audit(ws, outcome, texts)
-    if not args.keep:
-        shutil.rmtree(ws, ignore_errors=True)
-    return outcome
 
 
 def describe_kinds(injected: dict[str, int]) -> str:
     return " ".join(f"{k}x{injected[k]}" for k in KINDS if injected.get(k)) or "-"
 
 
-def report(outcomes: list[Outcome], args: argparse.Namespace, wall: float) -> int:
+def totals(outcomes: list[Outcome], wall: float) -> dict[str, Any]:
+    """The soak's figures, summed over its runs."""
+    kinds: Counter[str] = Counter()
+    duplicates: Counter[str] = Counter()
+    for o in outcomes:
+        kinds.update(o.chaos["injected"])
+        duplicates.update(o.duplicates)
+    seen = sum(o.chaos["seen"] for o in outcomes)
+    faulted = sum(o.chaos["faulted"] for o in outcomes)
+    return {
+        "runs": len(outcomes),
+        "completed": sum(o.completed for o in outcomes),
+        "completed_under_chaos": sum(o.first_rc == 0 for o in outcomes),
+        "twilio_requests": sum(o.requests for o in outcomes),
+        "requests_under_chaos": seen,
+        "faulted": faulted,
+        "faulted_share": faulted / seen if seen else 0.0,
+        "fault_kinds": dict(kinds),
+        "unknown_creates": sum(o.chaos.get("unknown_creates", 0) for o in outcomes),
+        "committed_unanswered": sum(o.chaos.get("committed_unanswered", 0) for o in outcomes),
+        "duplicated": sum(duplicates.values()),
+        "duplicated_by_kind": dict(duplicates),
+        "lost": sum(o.secret_lost for o in outcomes),
+        "leaked": sum(bool(o.leaked) for o in outcomes),
+        "orphans_reported": sum(o.orphans_reported for o in outcomes),
+        "wall_seconds": round(wall, 1),
+    }
+
+
+def verdict(outcomes: list[Outcome], total: dict[str, Any], args: argparse.Namespace) -> list[str]:
+    """What makes this soak a failure; empty when it proves what it claims."""
+    problems = [
+        f"run {o.index}: the benchmark itself failed: {o.error}" for o in outcomes if o.error
+    ]
+    silent = [str(o.index) for o in outcomes if o.requests == 0]
+    if silent:
+        runs = f"run{'s' if len(silent) > 1 else ''} {', '.join(silent)}"
+        problems.append(f"{runs} made no Twilio request: nothing was tested")
+    if total["completed"] < total["runs"]:
+        problems.append(f"only {total['completed']} of {total['runs']} runs completed")
+    for name in ("duplicated", "lost", "leaked"):
+        if total[name]:
+            problems.append(f"{total[name]} {name}")
+    if args.rate > 0 and total["faulted"] == 0:
+        problems.append(f"chaos faulted no request (--rate {args.rate}): nothing was soaked")
+    elif total["faulted_share"] < args.min_faulted:
+        problems.append(
+            f"{total['faulted_share']:.1%} of requests faulted, under --min-faulted"
+            f" {args.min_faulted:.1%}: too little chaos to prove anything"
+        )
+    return problems
+
+
+def print_runs(outcomes: list[Outcome]) -> None:
     print(f"\n{'run':>3} {'seed':>5} {'result':<22} {'faulted':>9}  {'kinds':<34} dup lost leak")
     for o in outcomes:
-        if o.first_rc == 0:
+        if o.error:
+            result = "BENCHMARK ERROR"
+        elif o.first_rc == 0:
             result = "completed"
         elif o.rerun_rc == 0:
             result = f"re-run ok ({o.failed_step[:3]})"
@@ -242,47 +319,41 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, wall: float) -> in
             f"{describe_kinds(o.chaos['injected']):<34} {sum(o.duplicates.values()):>3} "
             f"{int(o.secret_lost):>4} {len(o.leaked):>4}"
         )
-    seen = sum(o.chaos["seen"] for o in outcomes)
-    faulted = sum(o.chaos["faulted"] for o in outcomes)
-    kinds: Counter[str] = Counter()
-    for o in outcomes:
-        kinds.update(o.chaos["injected"])
-    duplicates: Counter[str] = Counter()
-    for o in outcomes:
-        duplicates.update(o.duplicates)
-    unknown = sum(o.chaos["unknown_creates"] for o in outcomes)
-    committed = sum(o.chaos["committed_unanswered"] for o in outcomes)
-    completed = sum(o.completed for o in outcomes)
-    first_try = sum(o.first_rc == 0 for o in outcomes)
-    lost = sum(o.secret_lost for o in outcomes)
-    leaked = sum(bool(o.leaked) for o in outcomes)
-    n = len(outcomes)
+
+
+def print_totals(total: dict[str, Any], args: argparse.Namespace) -> None:
+    n, completed, first_try = total["runs"], total["completed"], total["completed_under_chaos"]
     print("\nFault soak totals")
     print(f"  runs                      {n} (full flow incl. 04a; {args.parallel} at a time)")
+    print(f"  Twilio requests           {total['twilio_requests']} (sandbox request log)")
     print(
-        f"  Twilio requests faulted   {faulted} of {seen} ({100 * faulted / max(seen, 1):.1f}%):"
-        f" {describe_kinds(dict(kinds))}"
+        f"  Twilio requests faulted   {total['faulted']} of {total['requests_under_chaos']}"
+        f" under chaos ({100 * total['faulted_share']:.1f}%):"
+        f" {describe_kinds(total['fault_kinds'])}"
     )
     print(
-        f"  creates, outcome unknown  {unknown} POSTs answered 500, dropped, timed out or lost;"
-        f" {committed} of them carried out by Twilio all the same (slow, lost)"
+        f"  creates, outcome unknown  {total['unknown_creates']} POSTs answered 500, dropped,"
+        f" timed out or lost; {total['committed_unanswered']} of them carried out by Twilio all"
+        " the same (slow, lost)"
     )
     print(
         f"  runs completed            {completed}/{n} ({first_try} under chaos,"
         f" {completed - first_try} after a clean re-run)"
     )
-    dup_total = sum(duplicates.values())
-    detail = ", ".join(f"{k} {v}" for k, v in duplicates.items())
-    print(f"  resources duplicated      {dup_total} ({detail})")
-    print(f"  secrets lost              {lost}")
-    print(f"  secrets leaked            {leaked}")
-    orphans = sum(o.orphans_reported for o in outcomes)
+    detail = ", ".join(f"{k} {v}" for k, v in total["duplicated_by_kind"].items())
+    print(f"  resources duplicated      {total['duplicated']} ({detail or 'nothing audited'})")
+    print(f"  secrets lost              {total['lost']}")
+    print(f"  secrets leaked            {total['leaked']}")
     print(
-        f"  orphan keys reported      {orphans} (made by a create whose answer was lost; their"
-        " secret never arrived; reported and offered for revoking, not counted as duplicates)"
+        f"  orphan keys reported      {total['orphans_reported']} (made by a create whose answer"
+        " was lost; their secret never arrived; reported and offered for revoking, not counted"
+        " as duplicates)"
     )
-    print(f"  wall time                 {wall:.0f} s")
-    failures = [o for o in outcomes if o.first_rc != 0]
+    print(f"  wall time                 {total['wall_seconds']:.0f} s")
+
+
+def print_failures(outcomes: list[Outcome]) -> None:
+    failures = [o for o in outcomes if o.first_rc != 0 and not o.error]
     if failures:
         print("\nRuns that stopped under chaos (step, error and advice as printed, clean re-run):")
         for o in failures:
@@ -291,12 +362,41 @@ def report(outcomes: list[Outcome], args: argparse.Namespace, wall: float) -> in
     for o in outcomes:
         for where in o.leaked:
             print(f"  LEAK run {o.index}: {where}")
-    print("\ncommand: " + " ".join([Path(sys.executable).name, *sys.argv]))
-    ok = completed == n and dup_total == 0 and lost == 0 and leaked == 0
-    return 0 if ok else 1
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_record(o: Outcome) -> dict[str, Any]:
+    """One run for the JSON output (no secrets: the audit keeps none)."""
+    return {
+        "index": o.index, "seed": o.seed, "completed": o.completed, "first_rc": o.first_rc,
+        "rerun_rc": o.rerun_rc, "failed_step": o.failed_step, "seconds": round(o.seconds, 1),
+        "twilio_requests": o.requests, "chaos": o.chaos, "duplicates": dict(o.duplicates),
+        "secret_lost": o.secret_lost, "leaked": o.leaked, "error": o.error,
+    }  # fmt: skip
+
+
+def report(outcomes: list[Outcome], args: argparse.Namespace, wall: float) -> int:
+    """Print the runs, the totals and the verdict (and the JSON file); the exit code."""
+    print_runs(outcomes)
+    total = totals(outcomes, wall)
+    print_totals(total, args)
+    print_failures(outcomes)
+    problems = verdict(outcomes, total, args)
+    command = " ".join([Path(sys.executable).name, *sys.argv])
+    print("\ncommand: " + command)
+    print("verdict: " + ("FAILED: " + "; ".join(problems) if problems else "passed"))
+    if args.json:
+        result = {"command": command, "settings": settings(args), "totals": total,
+                  "runs": [run_record(o) for o in outcomes], "problems": problems}  # fmt: skip
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 1 if problems else 0
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("runs", "rate", "kinds", "seed", "parallel", "timeout", "slow_seconds", "min_faulted")
+    return {name: getattr(args, name) for name in names}
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20, help="full runs (default 20)")
     parser.add_argument("--rate", type=float, default=0.3, help="share of requests faulted")
@@ -309,11 +409,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--message-step", type=float, default=0.05, help="SMS status step, s")
     parser.add_argument("--wait", type=float, default=30, help="wait_seconds of steps 05/06")
     parser.add_argument("--run-timeout", type=float, default=600, help="per runner call, s")
+    parser.add_argument(
+        "--min-faulted", type=float, default=None,
+        help="fail when a smaller share of requests was faulted (default: half of --rate)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help="the short form: 2 runs, one at a time (overrides --runs and --parallel); chaos"
+        " must fault at least one request",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--keep", action="store_true", help="keep the workspaces")
     args = parser.parse_args(argv)
     args.kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    if args.smoke:
+        args.runs, args.parallel = 2, 1
+        args.min_faulted = 0.0 if args.min_faulted is None else args.min_faulted
+    if args.min_faulted is None:
+        args.min_faulted = args.rate / 2
+    if args.runs < 1 or args.parallel < 1:
+        parser.error("--runs and --parallel must be at least 1")
     if args.slow_seconds <= args.timeout and "slow" in args.kinds:
         parser.error("--slow-seconds must exceed --timeout, or 'slow' answers are not slow")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
     base = Path(tempfile.mkdtemp(prefix="fault-soak-"))
     print(
         f"Fault soak: {args.runs} runs, {ENV_VAR}='rate={args.rate};kinds={','.join(args.kinds)};"
@@ -327,7 +449,10 @@ def main(argv: list[str] | None = None) -> int:
         for future in futures:
             outcome = future.result()
             outcomes.append(outcome)
-            state = "ok" if outcome.first_rc == 0 else f"stopped at {outcome.failed_step}"
+            if outcome.error:
+                state = f"benchmark error: {outcome.error}"
+            else:
+                state = "ok" if outcome.first_rc == 0 else f"stopped at {outcome.failed_step}"
             print(f"  run {outcome.index:>2}: {state} ({outcome.seconds:.0f} s)", flush=True)
     code = report(outcomes, args, time.monotonic() - started)
     if not args.keep:
