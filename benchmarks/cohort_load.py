@@ -1,6 +1,8 @@
 """A class at once (issue 17): N trainees' full headless runs against one shared sandbox. By hand.
 
     .venv/bin/python benchmarks/cohort_load.py --trainees 30 [--ramp SECONDS] [--keep DIR]
+                                               [--json FILE]
+    .venv/bin/python benchmarks/cohort_load.py --trainees 2   # the short form the tests run
 
 As in a class hub: one sandbox for everyone, started first; each trainee gets a practice account
 made with the trainer token (the hub's job, friendly name ``trainee-NN``) written into their own
@@ -20,11 +22,14 @@ exactly as in a trainee's server: step 00 checks the account with its own creden
 - cross-account requests: from the request log, requests authenticated as one account whose
   path, query or form names another account or its resource (``sandbox.board.foreign_requests``:
   must be 0), and the trainer's board's view of how far each trainee got.
+
+It exits 1 unless every run completed, no request crossed accounts and p95 met its target.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -204,64 +209,97 @@ def board_lines(db: Path) -> tuple[int, list[str], dict[str, int]]:
     return len(foreign), lines, counts
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--trainees", type=int, default=30)
-    parser.add_argument("--ramp", type=float, default=0.0, help="start runs over SECONDS")
-    parser.add_argument("--keep", help="keep every trainee's folder here (default: a temp dir)")
-    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"))
-    args = parser.parse_args()
-    parameters = [("-p", n, v) for n, v in args.parameter] if args.parameter else DEFAULT_PARAMETERS
-
+def start_class(
+    base: Path, count: int, parameters: list[tuple[str, str, str]], ramp: float
+) -> tuple[list[Trainee], float, MemorySampler]:
+    """One sandbox, ``count`` practice accounts, every trainee's run; the sandbox stopped after."""
     from onboarding_helpers.sandbox import ensure_running, stop_running
     from onboarding_helpers.sandbox.process import read_info
 
-    base = Path(args.keep or tempfile.mkdtemp(prefix="cohort-load-"))
     sandbox_dir = base / "sandbox"
-    trainees = [
-        Trainee(f"trainee-{i:02d}", base / f"trainee-{i:02d}") for i in range(args.trainees)
-    ]
+    trainees = [Trainee(f"trainee-{i:02d}", base / f"trainee-{i:02d}") for i in range(count)]
     url = ensure_running(sandbox_dir)
     try:
         info = read_info(sandbox_dir) or {}
         provision(url, trainees)
         print(f"{len(trainees)} practice accounts on one sandbox at {url}; runs start now.")
         pid = int(info.get("pid", os.getpid()))
-        wall, memory = run_cohort(url, trainees, parameters, pid, args.ramp)
+        wall, memory = run_cohort(url, trainees, parameters, pid, ramp)
     finally:
         stop_running(sandbox_dir)
-    db = sandbox_dir / "sandbox.sqlite3"
-    done = sum(t.completed() for t in trainees)
+    return trainees, wall, memory
+
+
+def figures(
+    trainees: list[Trainee], wall: float, memory: MemorySampler, db: Path, ramp: float
+) -> dict:
+    """What the class measured, from the runs, the sampler and the sandbox's database."""
     times = latencies(db, {t.account_sid for t in trainees})
     foreign, foreign_lines, milestones = board_lines(db)
-    p50, p95 = percentile(times, 0.50), percentile(times, 0.95)
-    print(f"completed: {done}/{len(trainees)}")
+    return {
+        "trainees": len(trainees),
+        "completed": sum(t.completed() for t in trainees),
+        "wall_seconds": round(wall, 1),
+        "ramp_seconds": ramp,
+        "requests": len(times),
+        "p50_ms": percentile(times, 0.50),
+        "p95_ms": percentile(times, 0.95),
+        "peak_rss_mib": round(memory.peak / 2**20),
+        "peak_processes": memory.peak_processes,
+        "cross_account_requests": foreign,
+        "cross_account_lines": foreign_lines,
+        "board": milestones,
+    }
+
+
+def print_figures(result: dict, trainees: list[Trainee]) -> None:
+    n = result["trainees"]
+    print(f"completed: {result['completed']}/{n}")
     print(
-        f"wall: {wall:.1f} s (first run started to last run ended; {os.cpu_count()} CPUs;"
-        f" starts spread over {args.ramp:.0f} s)"
+        f"wall: {result['wall_seconds']:.1f} s (first run started to last run ended;"
+        f" {os.cpu_count()} CPUs; starts spread over {result['ramp_seconds']:.0f} s)"
     )
     print(
-        f"sandbox latency, server-side (request log duration_ms, {len(times)} requests):"
-        f" p50 {p50:.1f} ms, p95 {p95:.1f} ms (target <= {TARGET_P95_MS:.0f} ms)"
+        f"sandbox latency, server-side (request log duration_ms, {result['requests']} requests):"
+        f" p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms"
+        f" (target <= {TARGET_P95_MS:.0f} ms)"
     )
     print(
-        f"peak memory of the cohort: {memory.peak / 2**20:.0f} MiB RSS summed over"
-        f" {memory.peak_processes} processes (sandbox + every run's process tree)"
+        f"peak memory of the cohort: {result['peak_rss_mib']} MiB RSS summed over"
+        f" {result['peak_processes']} processes (sandbox + every run's process tree)"
     )
-    print(f"cross-account requests: {foreign}")
-    for line in foreign_lines:
+    print(f"cross-account requests: {result['cross_account_requests']}")
+    for line in result["cross_account_lines"]:
         print(line)
-    print(
-        "trainer's board: " + ", ".join(f"{k} {v}/{len(trainees)}" for k, v in milestones.items())
-    )
+    print("trainer's board: " + ", ".join(f"{k} {v}/{n}" for k, v in result["board"].items()))
     for trainee in trainees:
         if not trainee.completed():
-            tail = (trainee.folder / "run.log").read_text(errors="replace").strip().splitlines()
+            log = trainee.folder / "run.log"
+            tail = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
             print(f"  {trainee.name} exit {trainee.exit_code}: {(tail or [''])[-1]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--trainees", type=int, default=30)
+    parser.add_argument("--ramp", type=float, default=0.0, help="start runs over SECONDS")
+    parser.add_argument("--keep", help="keep every trainee's folder here (default: a temp dir)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    args = parser.parse_args(argv)
+    if args.trainees < 1:
+        parser.error("--trainees must be at least 1")
+    parameters = [("-p", n, v) for n, v in args.parameter] if args.parameter else DEFAULT_PARAMETERS
+    base = Path(args.keep or tempfile.mkdtemp(prefix="cohort-load-"))
+    trainees, wall, memory = start_class(base, args.trainees, parameters, args.ramp)
+    result = figures(trainees, wall, memory, base / "sandbox" / "sandbox.sqlite3", args.ramp)
+    print_figures(result, trainees)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)
-    ok = done == len(trainees) and foreign == 0 and p95 <= TARGET_P95_MS
-    return 0 if ok else 1
+    ok = result["completed"] == len(trainees) and result["cross_account_requests"] == 0
+    return 0 if ok and result["p95_ms"] <= TARGET_P95_MS else 1
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
-"""Benchmark of the headless runbook (issue 9). Run by hand, not part of ``make test``.
+"""Benchmark of the headless runbook (issue 9). Run by hand; ``make test`` runs its smoke form.
 
     .venv/bin/python benchmarks/run_benchmarks.py [--runs 5] [--skip-make-test]
-        [--install-runs 1] [--skip-install] [-p NAME VALUE]
+        [--install-runs 1] [--skip-install] [-p NAME VALUE] [--json FILE]
+    .venv/bin/python benchmarks/run_benchmarks.py --smoke    # every section, short: ~30 s
 
 Prints medians over ``--runs`` runs taken in this one invocation:
 
@@ -18,6 +19,11 @@ Prints medians over ``--runs`` runs taken in this one invocation:
 5. the fresh-clone ``make demo`` time next to a plain ``pip install -r requirements.txt`` of the
    same lock into an empty virtualenv (``install_benchmark.measure_install``: ``--install-runs``
    of each, alternating; ``--skip-install`` skips it), with the load average.
+
+``--smoke`` runs every section in its short form: one run, a smaller latency sample, ``make test``
+in a fresh clone on one quick test file (linting as make test does, installing nothing), and the
+install benchmark's smoke form: its figures prove the script works, not that a target is met. It
+exits 1 when a run, ``make test`` or an install failed (a missed target is printed, not fatal).
 """
 
 from __future__ import annotations
@@ -41,8 +47,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+# papermill_floor is beside this script (its folder is on sys.path when it runs).
+from papermill_floor import FloorResult, floor_run, make_trivial_notebook  # noqa: E402
+
 from onboarding_helpers.steps.registry import STEPS  # noqa: E402
 
+# The smoke form (--smoke): the latency sample, and the one quick test file make test runs.
+SMOKE_REQUESTS = 40
+SMOKE_TESTS = "tests/test_validation.py"
+STAMPS = (".venv/.installed", ".venv/.installed-dev")  # make's marks of a done install
+# What a make and a pytest above this process leave in its environment for their own children.
+NESTED = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 # Parameters a full run needs: a Sender ID for step 04, a phone for the test SMS of 05 and 06.
 DEFAULT_PARAMETERS = [("-p", "sender_id", "AGENCYSMS"), ("-r", "test_phone", "+6581234567")]
 # The fewest Twilio requests each step can make and still do its job, (fresh, re-run, why), is
@@ -50,26 +65,6 @@ DEFAULT_PARAMETERS = [("-p", "sender_id", "AGENCYSMS"), ("-r", "test_phone", "+6
 TARGETS = {"ratio": 0.8, "fresh": 12, "rerun": 8, "import": 0.3, "p95_ms": 20.0, "make": 150.0}
 # The browser tests drive Debian's Chromium; make test runs them when it is there.
 CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
-
-FLOOR_SCRIPT = r"""
-import json, sys, time
-started = time.perf_counter()
-import papermill
-from onboarding_helpers.runner.kernels import ipc_manager_class
-imported = time.perf_counter()
-notebook, out, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-manager = ipc_manager_class()
-each = []
-for i in range(count):
-    t = time.perf_counter()
-    papermill.execute_notebook(
-        notebook, f"{out}/floor-{i}.ipynb", parameters={"headless": True},
-        kernel_name="python3", kernel_manager_class=manager, cwd=out,
-        progress_bar=False, log_output=False, store_widget_state=False,
-    )
-    each.append(time.perf_counter() - t)
-print(json.dumps({"import": imported - started, "each": each}))
-"""
 
 
 def clean_env() -> dict[str, str]:
@@ -124,44 +119,83 @@ def cli_run(workspace: Path, parameters: list[tuple[str, str, str]]) -> RunResul
     return result
 
 
-def make_trivial_notebook(folder: Path) -> Path:
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook()
-    parameters = nbformat.v4.new_code_cell("headless = False")
-    parameters.metadata["tags"] = ["parameters"]
-    notebook.cells = [parameters, nbformat.v4.new_code_cell("x = 1")]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = folder / "trivial.ipynb"
-    nbformat.write(notebook, str(path))
-    return path
-
-
 @dataclass
-class FloorResult:
-    seconds: float
-    import_seconds: float
-    each: list[float]
+class Measured:
+    """The runs of one invocation: fresh runs, re-runs, floors, and run 1 as the sandbox saw it."""
+
+    fresh: list[RunResult] = field(default_factory=list)
+    reruns: list[RunResult] = field(default_factory=list)
+    floors: list[FloorResult] = field(default_factory=list)
+    all_rows: list[dict] = field(default_factory=list)  # run 1's requests, fresh and re-run
+    rerun_rows: list[dict] = field(default_factory=list)
+    snap_before: dict = field(default_factory=dict)  # run 1's account before and after re-run
+    snap_after: dict = field(default_factory=dict)
+    boundary: str = ""  # when run 1's re-run started
 
 
-def floor_run(notebook: Path, count: int, folder: Path) -> FloorResult:
-    started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", FLOOR_SCRIPT, str(notebook), str(folder), str(count)],
-        cwd=ROOT,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
+def measure_runs(runs: int, parameters: list[tuple[str, str, str]], built: list) -> Measured:
+    """``runs`` fresh runs, each followed by a re-run, alternating with the floor."""
+    m = Measured()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-runbook-"))
+    try:
+        trivial = make_trivial_notebook(scratch)
+        for i in range(runs):
+            workspace, floor_dir = scratch / f"ws-{i}", scratch / f"floor-{i}"
+            floor_dir.mkdir()
+            # Alternate the order so that neither side always runs on a warmer machine.
+            if i % 2 == 0:
+                m.floors.append(floor_run(trivial, len(built), floor_dir, ROOT, clean_env()))
+            fresh = cli_run(workspace, parameters)
+            if i % 2 == 1:
+                m.floors.append(floor_run(trivial, len(built), floor_dir, ROOT, clean_env()))
+            if fresh.returncode != 0:
+                raise SystemExit(f"run {i + 1} failed (exit {fresh.returncode}):\n{fresh.stderr}")
+            if i == 0:
+                _, m.snap_before = sandbox_view(workspace)
+                m.boundary = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+            rerun = cli_run(workspace, parameters)
+            if rerun.returncode != 0:
+                raise SystemExit(f"re-run {i + 1} failed:\n{rerun.stderr}")
+            m.fresh.append(fresh)
+            m.reruns.append(rerun)
+            print(
+                f"  run {i + 1}: full {fresh.seconds:5.2f} s   re-run {rerun.seconds:5.2f} s"
+                f"   floor {m.floors[-1].seconds:5.2f} s",
+                flush=True,
+            )
+        m.all_rows, _ = sandbox_view(scratch / "ws-0")
+        m.rerun_rows, m.snap_after = sandbox_view(scratch / "ws-0", since=m.boundary)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return m
+
+
+def print_full_run(m: Measured, built: list) -> dict:
+    """Section 1: the full run and the re-run against the papermill floor."""
+    full, rerun = median([r.seconds for r in m.fresh]), median([r.seconds for r in m.reruns])
+    floor = median([f.seconds for f in m.floors])
+    floor_import = median([f.import_seconds for f in m.floors])
+    floor_each = median([median(f.each) for f in m.floors])
+    floor_notebooks = median([sum(f.each) for f in m.floors])
+    ratio = full / floor
+    print("\n1. Full headless run against the papermill floor")
+    print(f"   full run, fresh workspace ({len(built)} steps)   {full:6.2f} s")
+    print(f"   re-run, same workspace                  {rerun:6.2f} s")
+    print(
+        f"   floor: {len(built)} trivial notebooks              {floor:6.2f} s"
+        f"   (import papermill {floor_import:.2f} s, {floor_each:.2f} s per notebook,"
+        f" notebooks alone {floor_notebooks:.2f} s)"
     )
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"The floor run failed:\n{done.stderr[-2000:]}")
-    parts = json.loads(done.stdout.strip().splitlines()[-1])
-    return FloorResult(seconds, parts["import"], parts["each"])
+    print(
+        f"   ratio full / floor                       {ratio:6.2f}    target <= "
+        f"{TARGETS['ratio']}: {mark(ratio <= TARGETS['ratio'])}"
+    )
+    print(f"   ratio full / floor's notebooks alone     {full / floor_notebooks:6.2f}")
+    for label, runs in (("fresh run", m.fresh), ("re-run   ", m.reruns)):
+        seconds = {s.id: median([r.steps[s.id] for r in runs if s.id in r.steps]) for s in built}
+        each = "  ".join(f"{name[:2]} {sec:.1f}" for name, sec in seconds.items())
+        print(f"   per step, {label} (median s, as the runner prints them): {each}")
+    return {"full_s": full, "rerun_s": rerun, "floor_s": floor, "ratio": ratio}
 
 
 # ---------------------------------------------------------------- 2. Twilio requests
@@ -207,6 +241,49 @@ def count_by_step(rows: list[dict]) -> dict[str, list[str]]:
             f"{row['method']} {row['path']} -> {row['status']}"
         )
     return by_step
+
+
+def print_requests(m: Measured, built: list) -> dict:
+    """Section 2: run 1's Twilio requests by step, fresh and re-run, against the minimum."""
+    fresh_rows = [r for r in m.all_rows if r["time"] < m.boundary]
+    fresh_by, rerun_by = count_by_step(fresh_rows), count_by_step(m.rerun_rows)
+    built_ids = {s.id for s in built}
+    print("\n2. Twilio requests (sandbox request log, run 1)")
+    print(f"   {'step':24} {'fresh':>5} {'min':>4}   {'re-run':>6} {'min':>4}   minimum because")
+    total = {"fresh": 0, "rerun": 0, "fresh_min": 0, "rerun_min": 0}
+    for step in [s for s in STEPS if not s.optional]:
+        fresh_min, rerun_min, why = step.requests
+        if step not in built:
+            print(f"   {step.id:24} not built yet")
+            continue
+        n_fresh, n_rerun = len(fresh_by.get(step.id, [])), len(rerun_by.get(step.id, []))
+        for key, n in (("fresh", n_fresh), ("rerun", n_rerun)):
+            total[key] += n
+        total["fresh_min"] += fresh_min
+        total["rerun_min"] += rerun_min
+        print(f"   {step.id:24} {n_fresh:5} {fresh_min:4}   {n_rerun:6} {rerun_min:4}   {why}")
+    for other in sorted((set(fresh_by) | set(rerun_by)) - built_ids):
+        n_fresh, n_rerun = len(fresh_by.get(other, [])), len(rerun_by.get(other, []))
+        print(f"   {other:24} {n_fresh:5} {'':4}   {n_rerun:6}")
+        total["fresh"] += n_fresh
+        total["rerun"] += n_rerun
+    print(
+        f"   {'total':24} {total['fresh']:5} {total['fresh_min']:4}   {total['rerun']:6}"
+        f" {total['rerun_min']:4}   targets: fresh <= {TARGETS['fresh']}:"
+        f" {mark(total['fresh'] <= TARGETS['fresh'])}, re-run <= {TARGETS['rerun']}:"
+        f" {mark(total['rerun'] <= TARGETS['rerun'])}"
+    )
+    before, after = resource_counts(m.snap_before), resource_counts(m.snap_after)
+    created = {k: after[k] - before[k] for k in before if after[k] != before[k]}
+    print(
+        "   created by the re-run: "
+        + (", ".join(f"{k} +{v}" for k, v in created.items()) or "nothing")
+        + f"   target nothing: {mark(not created)}"
+    )
+    for label, by_step in (("fresh ", fresh_by), ("re-run", rerun_by)):
+        for step_name, calls in sorted(by_step.items()):
+            print(f"     {label} {step_name}: {'; '.join(calls)}")
+    return {**total, "created_by_rerun": created}
 
 
 # ---------------------------------------------------------------- 3. import and latency
@@ -269,194 +346,15 @@ def sandbox_latency(requests: int = 400) -> tuple[list[float], list[float]]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# ---------------------------------------------------------------- 4. make test
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def make_test() -> tuple[list[str], float, int, str]:
-    """``make test`` as a newcomer types it (browser tests included when Chromium is there):
-    the command, its wall time, exit code and pytest's summary line."""
-    command = ["make", "test"]
-    if not os.access(CHROMIUM, os.X_OK):
-        command.append("PYTEST_ARGS=-m 'not browser'")
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True)
-    lines = (done.stdout + done.stderr).strip().splitlines()
-    summary = next((ln for ln in reversed(lines) if re.search(r"passed|failed|error", ln)), "")
-    return command, time.perf_counter() - started, done.returncode, summary.strip()
-
-
-def print_make_test() -> None:
-    print(f"   load average before: {load_average()}")
-    command, seconds, code, summary = make_test()
-    print(
-        f"   {' '.join(command)}   {seconds:6.1f} s  exit {code}  ({summary})   target <="
-        f" {TARGETS['make']:.0f} s: {mark(seconds <= TARGETS['make'] and code == 0)}"
-    )
-    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
-
-
-# ---------------------------------------------------------------- 5. make demo vs plain pip
-
-
-def print_install(runs: int) -> None:
-    """``make demo`` on a fresh clone against a plain venv + pip install of the same lock."""
-    from install_benchmark import measure_install, report  # beside this script
-
-    print(f"   load average before: {load_average()}")
-    report(measure_install(runs, log=lambda line: print(f"   {line}")), log=print)
-    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
-
-
-# ---------------------------------------------------------------- report
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
-    parser.add_argument("--skip-make-test", action="store_true", help="do not time make test")
-    parser.add_argument("--install-runs", type=int, default=1, help="runs of make demo vs pip")
-    parser.add_argument("--skip-install", action="store_true", help="do not time the install")
-    parser.add_argument(
-        "-p",
-        dest="params",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        help="extra notebook parameter for the runs (replaces a default of the same name)",
-    )
-    args = parser.parse_args(argv)
-    parameters = list(DEFAULT_PARAMETERS)
-    for name, value in args.params or []:
-        parameters = [p for p in parameters if p[1] != name] + [("-r", name, value)]
-
-    notebooks = ROOT / "notebooks"
-    built = [s for s in STEPS if not s.optional and s.notebook(notebooks).exists()]
-    print(f"Headless runbook benchmark: {args.runs} runs, medians; {os.cpu_count()} cores")
-    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"steps with a notebook: {' '.join(s.id for s in built)}  ({len(built)} notebooks)")
-    print(f"parameters: {' '.join(f'{f} {n} {v}' for f, n, v in parameters)}\n")
-
-    scratch = Path(tempfile.mkdtemp(prefix="bench-runbook-"))
-    try:
-        trivial = make_trivial_notebook(scratch)
-        floors: list[FloorResult] = []
-        fresh: list[RunResult] = []
-        reruns: list[RunResult] = []
-        first_ws = scratch / "ws-0"
-        boundary = ""
-        snap_before: dict = {}
-        for i in range(args.runs):
-            workspace = scratch / f"ws-{i}"
-            floor_dir = scratch / f"floor-{i}"
-            floor_dir.mkdir()
-            # Alternate the order so that neither side always runs on a warmer machine.
-            if i % 2 == 0:
-                floors.append(floor_run(trivial, len(built), floor_dir))
-                fresh.append(cli_run(workspace, parameters))
-            else:
-                fresh.append(cli_run(workspace, parameters))
-                floors.append(floor_run(trivial, len(built), floor_dir))
-            if fresh[-1].returncode != 0:
-                print(f"run {i + 1} failed (exit {fresh[-1].returncode}):\n{fresh[-1].stderr}")
-                return 1
-            if i == 0:
-                _, snap_before = sandbox_view(workspace)
-                boundary = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-            reruns.append(cli_run(workspace, parameters))
-            if reruns[-1].returncode != 0:
-                print(f"re-run {i + 1} failed:\n{reruns[-1].stderr}")
-                return 1
-            print(
-                f"  run {i + 1}: full {fresh[-1].seconds:5.2f} s   re-run {reruns[-1].seconds:5.2f}"
-                f" s   floor {floors[-1].seconds:5.2f} s",
-                flush=True,
-            )
-        all_rows, _ = sandbox_view(first_ws)
-        rerun_rows, snap_after = sandbox_view(first_ws, since=boundary)
-        fresh_rows = [r for r in all_rows if r["time"] < boundary]
-        step_seconds = {
-            s.id: median([r.steps[s.id] for r in fresh if s.id in r.steps]) for s in built
-        }
-        rerun_step_seconds = {
-            s.id: median([r.steps[s.id] for r in reruns if s.id in r.steps]) for s in built
-        }
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-    full, rerun = median([r.seconds for r in fresh]), median([r.seconds for r in reruns])
-    floor = median([f.seconds for f in floors])
-    floor_import = median([f.import_seconds for f in floors])
-    floor_each = median([median(f.each) for f in floors])
-    floor_notebooks = median([sum(f.each) for f in floors])
-    ratio = full / floor
-    print("\n1. Full headless run against the papermill floor")
-    print(f"   full run, fresh workspace ({len(built)} steps)   {full:6.2f} s")
-    print(f"   re-run, same workspace                  {rerun:6.2f} s")
-    print(
-        f"   floor: {len(built)} trivial notebooks              {floor:6.2f} s"
-        f"   (import papermill {floor_import:.2f} s, {floor_each:.2f} s per notebook,"
-        f" notebooks alone {floor_notebooks:.2f} s)"
-    )
-    print(
-        f"   ratio full / floor                       {ratio:6.2f}    target <= "
-        f"{TARGETS['ratio']}: {mark(ratio <= TARGETS['ratio'])}"
-    )
-    print(f"   ratio full / floor's notebooks alone     {full / floor_notebooks:6.2f}")
-    for label, seconds in (("fresh run", step_seconds), ("re-run   ", rerun_step_seconds)):
-        each = "  ".join(f"{name[:2]} {sec:.1f}" for name, sec in seconds.items())
-        print(f"   per step, {label} (median s, as the runner prints them): {each}")
-
-    print("\n2. Twilio requests (sandbox request log, run 1)")
-    fresh_by, rerun_by = count_by_step(fresh_rows), count_by_step(rerun_rows)
-    print(f"   {'step':24} {'fresh':>5} {'min':>4}   {'re-run':>6} {'min':>4}   minimum because")
-    total = {"fresh": 0, "rerun": 0, "fresh_min": 0, "rerun_min": 0}
-    for step in [s for s in STEPS if not s.optional]:
-        fresh_min, rerun_min, why = step.requests
-        if step not in built:
-            print(f"   {step.id:24} not built yet")
-            continue
-        n_fresh, n_rerun = len(fresh_by.get(step.id, [])), len(rerun_by.get(step.id, []))
-        total["fresh"] += n_fresh
-        total["rerun"] += n_rerun
-        total["fresh_min"] += fresh_min
-        total["rerun_min"] += rerun_min
-        print(f"   {step.id:24} {n_fresh:5} {fresh_min:4}   {n_rerun:6} {rerun_min:4}   {why}")
-    for other in sorted(set(fresh_by) | set(rerun_by)):
-        if other not in {s.id for s in built}:
-            n_fresh, n_rerun = len(fresh_by.get(other, [])), len(rerun_by.get(other, []))
-            print(f"   {other:24} {n_fresh:5} {'':4}   {n_rerun:6}")
-            total["fresh"] += n_fresh
-            total["rerun"] += n_rerun
-    print(
-        f"   {'total':24} {total['fresh']:5} {total['fresh_min']:4}   {total['rerun']:6}"
-        f" {total['rerun_min']:4}   targets: fresh <= {TARGETS['fresh']}:"
-        f" {mark(total['fresh'] <= TARGETS['fresh'])}, re-run <= {TARGETS['rerun']}:"
-        f" {mark(total['rerun'] <= TARGETS['rerun'])}"
-    )
-    before, after = resource_counts(snap_before), resource_counts(snap_after)
-    created = {k: after[k] - before[k] for k in before if after[k] != before[k]}
-    print(
-        "   created by the re-run: "
-        + (", ".join(f"{k} +{v}" for k, v in created.items()) or "nothing")
-        + f"   target nothing: {mark(not created)}"
-    )
-    for step_name, calls in sorted(fresh_by.items()):
-        print(f"     fresh  {step_name}: {'; '.join(calls)}")
-    for step_name, calls in sorted(rerun_by.items()):
-        print(f"     re-run {step_name}: {'; '.join(calls)}")
-
+def print_import_and_latency(m: Measured, args: argparse.Namespace) -> dict:
+    """Section 3: the package's import time, and the sandbox's latency."""
     print("\n3. Package import and sandbox latency")
-    imports = [import_seconds() for _ in range(args.runs)]
-    imp = median(imports)
+    imp = median([import_seconds() for _ in range(args.runs)])
     print(
         f"   import onboarding_helpers                {imp:6.3f} s   target <= "
         f"{TARGETS['import']} s: {mark(imp <= TARGETS['import'])}"
     )
-    latency, served = sandbox_latency()
+    latency, served = sandbox_latency(SMOKE_REQUESTS if args.smoke else 400)
     p50, p95 = percentile(latency, 50), percentile(latency, 95)
     print(
         f"   sandbox latency, client side, {len(latency)} requests (GET account, GET keys,"
@@ -467,26 +365,135 @@ def main(argv: list[str] | None = None) -> int:
         f"   the same requests, server's own handling time:  p50 {percentile(served, 50):.1f}"
         f" ms  p95 {percentile(served, 95):.1f} ms"
     )
-    in_run = [float(r["duration_ms"]) for r in all_rows if r.get("duration_ms") is not None]
+    in_run = [float(r["duration_ms"]) for r in m.all_rows if r.get("duration_ms") is not None]
     if in_run:
         print(
             f"   server's handling time during run 1 ({len(in_run)} requests): p50"
             f" {percentile(in_run, 50):.1f} ms  p95 {percentile(in_run, 95):.1f} ms"
         )
+    return {"import_s": imp, "latency_requests": len(latency), "p50_ms": p50, "p95_ms": p95}
 
+
+# ---------------------------------------------------------------- 4. make test
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def make_test(smoke: bool = False) -> tuple[list[str], float, int, str]:
+    """``make test`` as a newcomer types it (browser tests included when Chromium is there):
+    the command, its wall time, exit code and pytest's summary line. The smoke form runs it in a
+    fresh clone (HEAD: edits in progress in this tree are not linted), its .venv this one's, and
+    on one quick test file, one by one, installing nothing."""
+    from install_benchmark import fresh_tree  # beside this script
+
+    command, scratch = ["make", "test"], Path(tempfile.mkdtemp(prefix="bench-make-test-"))
+    if smoke:
+        fresh_tree(scratch / "tree")
+        (scratch / "tree" / ".venv").symlink_to(ROOT / ".venv")
+        command[1:1] = ["-C", str(scratch / "tree"), "-o", STAMPS[0], "-o", STAMPS[1]]
+        command += ["PYTEST_WORKERS=0", f"PYTEST_ARGS={SMOKE_TESTS}"]
+    elif not os.access(CHROMIUM, os.X_OK):
+        command.append("PYTEST_ARGS=-m 'not browser'")
+    # Not a make or a pytest this one runs under (make test runs the smoke test): their
+    # jobserver and worker settings would confuse the make and pytest started here.
+    env = {k: v for k, v in clean_env().items() if k not in NESTED}
+    env = {k: v for k, v in env.items() if not k.startswith(("PYTEST_", "RUNBOOK_TEST_"))}
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    summary = next((ln for ln in reversed(lines) if re.search(r"passed|failed|error", ln)), "")
+    return command, time.perf_counter() - started, done.returncode, summary.strip()
+
+
+def print_make_test(smoke: bool = False) -> dict:
+    print(f"   load average before: {load_average()}")
+    command, seconds, code, summary = make_test(smoke)
+    target = f"target <= {TARGETS['make']:.0f} s: {mark(seconds <= TARGETS['make'] and code == 0)}"
+    print(
+        f"   {' '.join(command)}   {seconds:6.1f} s  exit {code}  ({summary})"
+        f"   {'(smoke form: no target)' if smoke else target}"
+    )
+    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
+    return {"command": command, "seconds": seconds, "exit": code, "summary": summary}
+
+
+# ---------------------------------------------------------------- 5. make demo vs plain pip
+
+
+def print_install(runs: int, smoke: bool = False) -> dict:
+    """``make demo`` on a fresh clone against a plain venv + pip install of the same lock."""
+    from install_benchmark import measure_install, report  # beside this script
+
+    print(f"   load average before: {load_average()}")
+    result = measure_install(runs, log=lambda line: print(f"   {line}"), smoke=smoke)
+    report(result, log=print)
+    print(f"   load average after: {load_average()}  ({os.cpu_count()} cores)")
+    return result
+
+
+# ---------------------------------------------------------------- report
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median)")
+    parser.add_argument("--skip-make-test", action="store_true", help="do not time make test")
+    parser.add_argument("--install-runs", type=int, default=1, help="runs of make demo vs pip")
+    parser.add_argument("--skip-install", action="store_true", help="do not time the install")
+    parser.add_argument(
+        "--smoke", action="store_true",
+        help=f"the short form: 1 run, {SMOKE_REQUESTS} latency requests, make test on"
+        f" {SMOKE_TESTS} only, the install benchmark's smoke form",
+    )  # fmt: skip
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument(
+        "-p", dest="params", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        help="extra notebook parameter for the runs (replaces a default of the same name)",
+    )  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.runs = args.install_runs = 1
+    if args.runs < 1 or args.install_runs < 1:
+        parser.error("--runs and --install-runs must be at least 1")
+    args.parameters = list(DEFAULT_PARAMETERS)
+    for name, value in args.params or []:
+        args.parameters = [p for p in args.parameters if p[1] != name] + [("-r", name, value)]
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    built = [s for s in STEPS if not s.optional and s.notebook(ROOT / "notebooks").exists()]
+    print(f"Headless runbook benchmark: {args.runs} runs, medians; {os.cpu_count()} cores")
+    print(f"load average at start: {load_average()}")
+    print(f"steps with a notebook: {' '.join(s.id for s in built)}  ({len(built)} notebooks)")
+    print(f"parameters: {' '.join(f'{f} {n} {v}' for f, n, v in args.parameters)}\n")
+    measured = measure_runs(args.runs, args.parameters, built)
+    figures = {"runs": args.runs, "smoke": args.smoke}
+    figures["full_run"] = print_full_run(measured, built)
+    figures["requests"] = print_requests(measured, built)
+    figures["import_and_latency"] = print_import_and_latency(measured, args)
     with_browser = "with" if os.access(CHROMIUM, os.X_OK) else "without (no Chromium)"
-    print(f"\n4. make test ({with_browser} browser tests)")
+    print(f"\n4. make test ({'smoke form' if args.smoke else with_browser + ' browser tests'})")
     if args.skip_make_test:
         print("   skipped (--skip-make-test)")
     else:
-        print_make_test()
-    print("\n5. make demo on a fresh clone vs plain venv + pip install -r requirements.txt")
+        figures["make_test"] = print_make_test(args.smoke)
+    print("\n5. make demo on a fresh clone vs plain venv + pip install -r requirements.txt", end="")
+    print(" (smoke form: one small package each way, no runbook)" if args.smoke else "")
     if args.skip_install:
         print("   skipped (--skip-install)")
     else:
-        print_install(args.install_runs)
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0
+        figures["install"] = print_install(args.install_runs, args.smoke)
+    print(f"\nload average at end: {load_average()}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    # A failed run stopped the script already; a failed make test or install fails it too.
+    failed = figures.get("make_test", {}).get("exit", 0) != 0
+    return 1 if failed or not figures.get("install", {}).get("all_exit_0", True) else 0
 
 
 if __name__ == "__main__":
