@@ -15,22 +15,23 @@ take the lock the runner holds for it.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from .errors import StateLocked
+from .errors import InputError, StateLocked
+from .files import check_private_file, make_folder, read_private, refuse_link
 
 RUNNER_PID_VARIABLE = "ONBOARDING_RUNNER_PID"
 # How long an action waits for another action to finish (a button pressed in two notebooks at
 # once). A headless run holds the lock for minutes, so a run never waits.
 ACTION_WAIT = 10.0
 
-# Lock files this process holds: (descriptor, nested holds, pid). flock is per open file, so a
+# Lock files this process holds: (filelock lock, nested holds, pid). flock is per open file, so a
 # second flock on the same file from this process would wait for itself. The pid tells a forked
 # child that the entry is its parent's, not its own.
-_held: dict[Path, tuple[int, int, int]] = {}
+_held: dict[Path, tuple[Any, int, int]] = {}
 
 
 def lock_files(env_file: Path, state_dir: Path) -> tuple[Path, Path]:
@@ -40,36 +41,53 @@ def lock_files(env_file: Path, state_dir: Path) -> tuple[Path, Path]:
 
 def _holder(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
-    except OSError:
+        text = (read_private(path, "lock") or b"").decode("utf-8", errors="replace").strip()
+    except (OSError, InputError):
         return ""
     return f" ({text})" if text else ""
 
 
-def _acquire(path: Path, kind: str, wait: float) -> int:
-    import fcntl
+def _locked_by_someone(path: Path) -> StateLocked:
+    what = "credentials" if path.name != "run.lock" else "state folder"
+    return StateLocked(
+        f"Another runbook run or notebook is using the {what} {path.parent}{_holder(path)}.",
+        advice="Wait for it to finish (or stop it), then run again. A form in an open"
+        " notebook holds it only while its button's action runs.",
+    )
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                what = "credentials" if path.name != "run.lock" else "state folder"
-                raise StateLocked(
-                    f"Another runbook run or notebook is using the {what} {path.parent}"
-                    f"{_holder(path)}.",
-                    advice="Wait for it to finish (or stop it), then run again. A form in an open"
-                    " notebook holds it only while its button's action runs.",
-                ) from None
-            time.sleep(0.05)
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()}, {kind}\n".encode())
-    return fd
+
+def _acquire(path: Path, kind: str, wait: float) -> Any:
+    """Take the lock file with filelock (flock on a file opened with O_NOFOLLOW, never
+    truncated before it is held), then write who holds it into the file we hold."""
+    import filelock  # here: a kernel imports it only when a form acts
+
+    field = "state_dir" if path.name == "run.lock" else "env_file"
+    make_folder(path.parent, field)
+
+    def note_holder(fd: int) -> None:
+        # The descriptor is the lock file itself (no link followed); refuse a file with a
+        # second name before writing into it: it could be the env file.
+        check_private_file(os.fstat(fd), path, field)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {kind}\n".encode(), 0)
+
+    lock = filelock.FileLock(
+        path,
+        timeout=wait,
+        mode=0o600,
+        preserve_lock_file=True,  # waiters share one inode; nothing to clean up
+        fallback_to_soft=False,
+        thread_local=False,  # held by the process (``_held``), whichever thread acts
+        on_acquired=note_holder,
+    )
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise _locked_by_someone(path) from None
+    except OSError:
+        refuse_link(path, field)  # a link where the lock goes: named, nothing written
+        raise
+    return lock
 
 
 def _runner_holds_it() -> bool:
@@ -99,18 +117,18 @@ def hold(env_file: Path, state_dir: Path, kind: str, wait: float = 0.0) -> Itera
     taken: list[Path] = []
     try:
         for path in paths:
-            fd, depth, pid = _held.get(path, (-1, 0, 0))
+            lock, depth, pid = _held.get(path, (None, 0, 0))
             if depth and pid == os.getpid():
-                _held[path] = (fd, depth + 1, pid)
+                _held[path] = (lock, depth + 1, pid)
             else:
                 _held[path] = (_acquire(path, kind, wait), 1, os.getpid())
             taken.append(path)
         yield
     finally:
         for path in reversed(taken):
-            fd, depth, pid = _held[path]
+            lock, depth, pid = _held[path]
             if depth > 1:
-                _held[path] = (fd, depth - 1, pid)
+                _held[path] = (lock, depth - 1, pid)
             else:
                 del _held[path]
-                os.close(fd)  # closing releases the flock
+                lock.release()

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import InputError, StateLocked
-from .files import write_atomically
+from .files import append_private, make_folder, open_private, read_private, write_atomically
 from .journal import Event, StepRecord, event_from_json
 from .steps import registry
 from .steps.registry import Step
@@ -66,7 +66,7 @@ class ProgressRecord:
                 "Give a folder (--state-dir), or move that file away.",
             )
         try:
-            self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            make_folder(self.state_dir, "state_dir")
         except OSError as err:
             raise InputError(
                 "state_dir",
@@ -83,15 +83,17 @@ class ProgressRecord:
 
     def all_steps(self) -> dict[str, dict[str, Any]]:
         try:
-            data = json.loads(self.progress_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (ValueError, UnicodeDecodeError):
-            data = None
+            raw = read_private(self.progress_path, "state_dir")
         except OSError as err:
             raise InputError(
                 "state_dir", f"{self.progress_path} cannot be read: {err.strerror}.", "Check it."
             ) from None
+        if raw is None:
+            return {}
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            data = None
         if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
             raise InputError(
                 "state_dir",
@@ -106,29 +108,20 @@ class ProgressRecord:
         self._ensure_dir()
         steps = self.all_steps()
         steps[name] = entry
-        write_atomically(self.progress_path, json.dumps(steps, indent=2, sort_keys=True) + "\n")
+        text = json.dumps(steps, indent=2, sort_keys=True) + "\n"
+        write_atomically(self.progress_path, text, field="state_dir")
 
     def _append(self, entry: dict[str, Any]) -> None:
         _check_no_secret(entry, "journal")
         self._ensure_dir()
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
-        # Phone numbers and account ids: private to the user, like everything a run writes.
-        fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a+b") as out:
-            # A run killed mid-write leaves a torn last line: start ours on a fresh one.
-            if out.tell() > 0:
-                out.seek(-1, os.SEEK_END)
-                if out.read(1) != b"\n":
-                    line = "\n" + line
-            out.write(line.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
+        # Phone numbers and account ids: private to the user (0600), like everything a run
+        # writes; a run killed mid-write leaves a torn last line, and ours starts on a fresh one.
+        append_private(self.journal_path, line.encode("utf-8"), "state_dir")
 
     def _entries(self, step: str | None = None) -> list[dict[str, Any]]:
         try:
-            lines = self.journal_path.read_bytes().splitlines()
-        except FileNotFoundError:
-            return []
+            lines = (read_private(self.journal_path, "state_dir") or b"").splitlines()
         except OSError as err:
             raise InputError(
                 "state_dir", f"{self.journal_path} cannot be read: {err.strerror}.", "Check it."
@@ -214,8 +207,8 @@ def hold_for_kernel(state_dir: Path) -> None:
     path = Path(state_dir) / "kernels.lock"
     if path in _kernel_holds:
         return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    make_folder(path.parent, "state_dir")
+    fd = open_private(path, os.O_RDWR | os.O_CREAT, "state_dir")
     fcntl.flock(fd, fcntl.LOCK_SH)
     _kernel_holds[path] = fd
 
@@ -230,8 +223,8 @@ def wait_for_kernels(state_dir: Path, timeout: float = 15.0) -> None:
     import time
 
     path = Path(state_dir) / "kernels.lock"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    make_folder(path.parent, "state_dir")
+    fd = open_private(path, os.O_RDWR | os.O_CREAT, "state_dir")
     deadline = time.monotonic() + timeout
     try:
         while True:

@@ -29,7 +29,14 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from ..files import open_private
 from .forked import SERVER_VARIABLE, ForkServer, available
+
+def _open_log(path: Path) -> Any:
+    """The kernels' log, appended to; never through a link (``files.open_private``)."""
+    fd = open_private(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, "--out")
+    return open(fd, "ab", closefd=True)  # noqa: SIM115 - closed by the pool
+
 
 # How many kernels boot ahead of the notebook that runs. A kernel takes most of a second to
 # start, longer than most steps' cells; two booting at once keep both cores of a small machine
@@ -316,7 +323,8 @@ class KernelPool:
             sweep_kernel_dirs(temp)
         prefix = f"{KERNEL_DIR_PREFIX}{os.getpid()}-"
         self.folder = Path(tempfile.mkdtemp(prefix=prefix, dir=temp))  # 0700
-        self._log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
+        self._log_path = log_path
+        self._log = subprocess.DEVNULL if log_path is None else _open_log(log_path)
         self._manager = pooled_manager_class()
         self.kernels: list[Any] = []  # the managers started so far, by notebook index
         self._unused: set[int] = set()
@@ -423,8 +431,8 @@ class KernelPool:
             if self._forks is not None:
                 self._forks.close()
             shutil.rmtree(self.folder, ignore_errors=True)
-            if not isinstance(self._log, int):
+            if self._log_path is not None and not isinstance(self._log, int):
                 self._log.close()
-                log = Path(self._log.name)
-                if log.stat().st_size == 0:
+                log = self._log_path
+                if log.lstat().st_size == 0:
                     log.unlink()  # kernels said nothing: leave no empty file behind

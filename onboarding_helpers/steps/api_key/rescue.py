@@ -9,7 +9,6 @@ useless, so it is revoked at once. The error never carries the secret.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...credentials import API_KEY_SECRET, API_KEY_SID
 from ...errors import RunbookError, TwilioActionError
+from ...files import make_folder, write_new_file
 from ...journal import ApiKeyRecord, KeyCreated, KeyRevoked
 from ...runbook import Runbook
 from ...twilio_gateway import call
@@ -67,9 +67,8 @@ class _Kept:
 
 def rescue_locations(rb: Runbook, key_sid: str) -> list[Path]:
     """Where a rescue file may go, best first: beside the env file, then the home folder."""
-    env = rb.store.path
     return [
-        env.parent / f".{env.name}.unsaved-{key_sid}",
+        rb.store.rescue_file(key_sid),
         Path.home() / ".postman-onboarding" / f"unsaved-{key_sid}.env",
     ]
 
@@ -84,14 +83,10 @@ def write_rescue_file(rb: Runbook, key_sid: str, secret: str) -> Path | None:
     )
     for path in rescue_locations(rb, key_sid):
         try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
+            make_folder(path.parent, "env_file")
+            write_new_file(path, text.encode("utf-8"))  # never over anything, never via a link
             return path
-        except OSError:
+        except (OSError, RunbookError):
             continue
     return None
 
