@@ -13,7 +13,6 @@ line and refuses to write into a file of the other mode, so practice never wipes
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import stat
@@ -22,10 +21,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
-from dotenv.parser import parse_stream
-
+from .env_text import MARKER_PREFIX, NAME, STORE_MODES, EnvText, format_line
 from .errors import InputError
-from .files import write_atomically, write_new_file
+from .files import (
+    check_folder,
+    check_private_file,
+    make_folder,
+    read_private,
+    write_atomically,
+    write_new_file,
+    written_through,
+)
 
 ACCOUNT_SID = "TWILIO_ACCOUNT_SID"
 AUTH_TOKEN = "TWILIO_AUTH_TOKEN"
@@ -36,18 +42,12 @@ MESSAGING_SERVICE_SID = "TWILIO_MESSAGING_SERVICE_SID"
 VARIABLES = (ACCOUNT_SID, AUTH_TOKEN, API_KEY_SID, API_KEY_SECRET, MESSAGING_SERVICE_SID)
 SECRET_VARIABLES = frozenset({AUTH_TOKEN, API_KEY_SECRET})
 
-STORE_MODES = ("sandbox", "live")
 SANDBOX_ENV_FILE = ".env.sandbox"
-MARKER_PREFIX = "# postman-onboarding-runbook:"
 MARKERS = {
     "sandbox": f"{MARKER_PREFIX} sandbox practice credentials; never put a live account here",
     "live": f"{MARKER_PREFIX} live credentials",
 }
 
-_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-_PLAIN_VALUE = re.compile(r"^[A-Za-z0-9_.:/@+-]*$")
-_NEWLINE = re.compile(r"\r\n|\n|\r")
-_EXPORT = re.compile(r"\s*(export[^\S\r\n]+)")
 _STAMP = "%Y%m%dT%H%M%SZ"
 
 
@@ -60,19 +60,13 @@ def mask(value: str | None, shown: int = 4) -> str:
     return "••••" + value[-shown:]
 
 
-def _format_line(name: str, value: str) -> str:
-    if _PLAIN_VALUE.match(value):
-        return f"{name}={value}\n"
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
-    return f"{name}='{escaped}'\n"
-
-
 def _check_values(values: dict[str, str]) -> None:
     for name, value in values.items():
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not isinstance(name, str) or not NAME.match(name):
             raise ValueError(f"{name!r} is not a valid variable name")
         if not isinstance(value, str) or "\n" in value or "\r" in value:
             raise ValueError(f"the value for {name} must be one line of text")
+        format_line(name, value)  # raises for a value readers would take differently
 
 
 class CredentialFileMismatch(InputError):
@@ -92,94 +86,19 @@ class SaveReport:
     merged: tuple[str, ...] = ()  # names whose duplicate lines became one
 
 
-@dataclass(frozen=True)
-class _Occurrence:
-    index: int  # position among the parsed bindings
-    line: int  # 1-based line of the name
-    value: str  # "" for ``NAME=`` and for a bare ``NAME``
+def _not_an_env_file(path: Path, lines: list[int]) -> InputError:
+    # Line numbers only: a line of a file that is not ours may hold anything, a secret too.
+    more = f" (and {len(lines) - 1} more)" if len(lines) > 1 else ""
+    return InputError(
+        "env_file",
+        f"{path} is not an env file: line {lines[0]}{more} is neither NAME=value, export"
+        " NAME=value, a comment nor blank. Nothing was read or written.",
+        "Check that this is the env file you meant (env_file, or --env-file). If it is, correct"
+        " or delete that line: the runbook writes only NAME=value lines.",
+    )
 
 
-def _leading_lines(original: str) -> str:
-    # The parser folds blank lines before a binding into it; keep them, drop the indentation.
-    body = original.lstrip()
-    leading = original[: len(original) - len(body)]
-    return leading[: max(leading.rfind("\n"), leading.rfind("\r")) + 1]
-
-
-class _EnvText:
-    """One parse of the env file. The rule for names that occur more than once lives here only:
-    the value that counts is the last non-empty one, so an empty duplicate never hides a value."""
-
-    def __init__(self, text: str) -> None:
-        self.bindings = list(parse_stream(io.StringIO(text)))
-        self.occurrences: dict[str, list[_Occurrence]] = {}
-        self.markers: set[str] = set()
-        for index, binding in enumerate(self.bindings):
-            original = binding.original.string
-            if binding.key is None:
-                self._note_marker(binding.error, original)
-                continue
-            leading = original[: len(original) - len(original.lstrip())]
-            line = binding.original.line + len(_NEWLINE.findall(leading))
-            occurrence = _Occurrence(index, line, binding.value or "")
-            self.occurrences.setdefault(binding.key, []).append(occurrence)
-
-    def _note_marker(self, error: bool, original: str) -> None:
-        comment = original.strip()
-        if error or not comment.startswith(MARKER_PREFIX):
-            return
-        words = comment[len(MARKER_PREFIX) :].split()
-        if words and words[0].rstrip(";:,") in STORE_MODES:
-            self.markers.add(words[0].rstrip(";:,"))
-
-    def counting(self, name: str) -> _Occurrence | None:
-        """The occurrence whose value counts: the last non-empty one, else the last one."""
-        found = self.occurrences.get(name, [])
-        filled = [o for o in found if o.value]
-        return (filled or found or [None])[-1]
-
-    def values(self) -> dict[str, str]:
-        counted = {name: self.counting(name) for name in self.occurrences}
-        return {name: o.value for name, o in counted.items() if o is not None and o.value}
-
-    def non_empty(self, name: str) -> list[str]:
-        return [o.value for o in self.occurrences.get(name, []) if o.value]
-
-    def holds_twilio_values(self) -> list[str]:
-        return [n for n in self.occurrences if n.startswith("TWILIO_") and self.non_empty(n)]
-
-    def file_mode(self) -> str | None:
-        # Both markers (two files pasted together): answer "live", the reading that protects more.
-        return next((m for m in ("live", "sandbox") if m in self.markers), None)
-
-    def render(self, changes: dict[str, str], drop: frozenset[str] = frozenset()) -> str:
-        """The file with ``changes`` set (one line each, where the counting occurrence was) and
-        every other occurrence of those names, and every occurrence of ``drop``, removed."""
-        keep = {name: self.counting(name) for name in changes}
-        out: list[str] = []
-        for index, binding in enumerate(self.bindings):
-            original = binding.original.string
-            name = binding.key
-            if name is None or (name not in changes and name not in drop):
-                out.append(original)
-                continue
-            out.append(_leading_lines(original))
-            kept = keep.get(name)
-            if kept is not None and kept.index == index:
-                export = _EXPORT.match(original)
-                prefix = export.group(1) if export else ""
-                out.append(prefix + _format_line(name, changes[name]))
-        text = "".join(out)
-        if text and not text.endswith(("\n", "\r")):
-            text += "\n"
-        return text + "".join(
-            _format_line(name, value)
-            for name, value in changes.items()
-            if name not in self.occurrences
-        )
-
-
-def _what_is_held(env: _EnvText, held: list[str]) -> str:
+def _what_is_held(env: EnvText, held: list[str]) -> str:
     # Names and the Account SID (not a secret) help the officer recognise the account.
     account = env.values().get(ACCOUNT_SID)
     owner = f" for the account {account}" if account else ""
@@ -263,11 +182,18 @@ class CredentialStore:
             for name in VARIABLES
         ]
 
+    def file(self) -> Path:
+        """The file that holds the values: the env file, or the target of the symbolic link it
+        is (written through, the link kept; refused unless both are the user's own)."""
+        return written_through(self.path, "env_file")
+
     def backups(self) -> list[Path]:
-        """The dated copies ``save()`` made of this env file, newest last."""
-        pattern = re.compile(re.escape(self.path.name) + r"\.backup-(\d{8}T\d{6}Z)(?:-(\d+))?")
+        """The dated copies ``save()`` made of this env file (beside the file that holds the
+        values, a link's target), newest last."""
+        real = self.file()
+        pattern = re.compile(re.escape(real.name) + r"\.backup-(\d{8}T\d{6}Z)(?:-(\d+))?")
         try:
-            names = os.listdir(self.path.parent)
+            names = os.listdir(real.parent)
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as exc:
@@ -277,16 +203,37 @@ class CredentialStore:
             match = pattern.fullmatch(name)
             if match:
                 found.append((match.group(1), int(match.group(2) or 1), name))
-        return [self.path.parent / name for *_, name in sorted(found)]
+        return [real.parent / name for *_, name in sorted(found)]
+
+    def rescue_file(self, key_sid: str) -> Path:
+        """Where a new key's secret goes when the env file cannot take it (step 02's rescue):
+        a new 0600 file beside the env file."""
+        return self.path.with_name(f".{self.path.name}.unsaved-{key_sid}")
+
+    def copies(self) -> list[Path]:
+        """Every file beside the env file that holds values copied from it: the dated backups
+        and the rescue files (beside the link and beside its target, for a linked env file)."""
+        found = self.backups()
+        for env_path in dict.fromkeys((self.path, self.file())):
+            try:
+                names = os.listdir(env_path.parent)
+            except OSError:
+                continue
+            prefix = f".{env_path.name}.unsaved-"
+            found += [env_path.parent / n for n in sorted(names) if n.startswith(prefix)]
+        return list(dict.fromkeys(found))
 
     # ------------------------------------------------------------------ writing
 
     def check_mode(self) -> None:
         """Raise what ``save()`` would raise for this file's mode, without writing anything.
 
-        Also raises InputError for an unusable path, so callers can fail before doing anything.
+        Also raises InputError for an unusable path (a folder others can write, a link to
+        another user's file), so callers can fail before doing anything.
         """
         self._refuse_other_mode(self._load()[1], writing_values=True)
+        for folder in dict.fromkeys((self.path.parent, self.file().parent)):
+            check_folder(folder, "env_file")
 
     def save(self, values: dict[str, str]) -> SaveReport:
         """Set ``values`` in one atomic write, keeping every other line and comment.
@@ -313,6 +260,17 @@ class CredentialStore:
         self._write(text)
         return SaveReport(backup, tuple(replaced), tuple(merged))
 
+    def one_line_per_name(self) -> SaveReport:
+        """Leave each of the runbook's names on one line, holding the value that counts (with a
+        backup first when a different non-empty value goes), so that python-dotenv, ``source``
+        and ``docker --env-file``, which take the last line, read what the store reads."""
+        env = self._load()[1]
+        repeated = [n for n in VARIABLES if len(env.occurrences.get(n, [])) > 1]
+        if not repeated:
+            return SaveReport()
+        held = env.values()
+        return self.save({name: held.get(name, "") for name in repeated})
+
     def remove(self, *names: str) -> tuple[str, ...]:
         """Delete variables (used when a key is revoked), atomically; no backup: deliberate.
 
@@ -329,14 +287,18 @@ class CredentialStore:
 
     # ------------------------------------------------------------------ internals
 
-    def _load(self) -> tuple[bytes | None, _EnvText]:
-        """The raw bytes (None: no file) and their one parse."""
+    def _load(self) -> tuple[bytes | None, EnvText]:
+        """The raw bytes (None: no file) and their one parse; a file that is not an env file is
+        refused, whatever else the caller meant to do."""
         try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return None, _EnvText("")
+            real = self.file()
+            if os.path.isdir(real):
+                raise IsADirectoryError(real)
+            raw = read_private(real, "env_file")
         except OSError as exc:
             self._fail(exc, "read")
+        if raw is None:
+            return None, EnvText("")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -349,9 +311,12 @@ class CredentialStore:
                 "Open it in an editor and save it with UTF-8 encoding, or retype that line; if"
                 " it is not an env file at all, choose another env file path.",
             ) from None
-        return raw, _EnvText(text)
+        env = EnvText(text)
+        if env.not_env_lines:
+            raise _not_an_env_file(self.path, env.not_env_lines)
+        return raw, env
 
-    def _refuse_other_mode(self, env: _EnvText, *, writing_values: bool) -> None:
+    def _refuse_other_mode(self, env: EnvText, *, writing_values: bool) -> None:
         mine = self.expected_mode
         if mine is None:
             return
@@ -382,35 +347,29 @@ class CredentialStore:
 
     def _backup(self, raw: bytes) -> Path:
         stamp = datetime.now(timezone.utc).strftime(_STAMP)
-        base = f"{self.path.name}.backup-{stamp}"
-        target, number = self.path.with_name(base), 1
+        real = self.file()
+        base = f"{real.name}.backup-{stamp}"
+        target, number = real.with_name(base), 1
         while True:
             try:
                 write_new_file(target, raw)
                 return target
             except FileExistsError:
                 number += 1  # two saves in one second: take the next number
-                target = self.path.with_name(f"{base}-{number}")
+                target = real.with_name(f"{base}-{number}")
             except OSError as exc:
                 self._fail(exc, "back up")
 
     def _write(self, text: str) -> None:
         try:
-            self._make_parent()
-            write_atomically(self.path, text)
+            real = self.file()
+            make_folder(real.parent, "env_file")
+            if os.path.exists(real):  # a hard link would keep the old text under its other name
+                check_private_file(os.stat(real), real, "env_file")
+            write_atomically(real, text, field="env_file")
         except OSError as exc:
             # Other failures (a full disk) stay OSErrors: the caller's rescue path handles them.
             self._fail(exc, "write")
-
-    def _make_parent(self) -> None:
-        # mkdir(parents=True) would give the folders above the umask's mode; every one is 0700.
-        missing: list[Path] = []
-        folder = self.path.parent
-        while not folder.exists():
-            missing.append(folder)
-            folder = folder.parent
-        for folder in reversed(missing):
-            folder.mkdir(mode=0o700, exist_ok=True)
 
     def _fail(self, exc: OSError, action: str) -> NoReturn:
         error = self._path_error(exc, action)

@@ -6,11 +6,13 @@ import io
 import os
 import re
 import stat
+import subprocess
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +28,7 @@ from onboarding_helpers.credentials import (
     CredentialStore,
     SaveReport,
 )
+from onboarding_helpers.env_text import format_line
 from onboarding_helpers.errors import InputError
 
 SID = "AC" + "1" * 32
@@ -181,8 +184,13 @@ def test_line_numbers_count_multiline_values(tmp_path: Path) -> None:
 
 def test_values_are_literal_no_interpolation(tmp_path: Path) -> None:
     store = CredentialStore(tmp_path / ".env")
-    tricky = "pa$$ ${HOME} 'q' \"d\" \\ #x"
+    tricky = "pa$$ ${HOME} \"d\" #x"
     store.save({AUTH_TOKEN: tricky})
+    assert store.get(AUTH_TOKEN) == tricky
+    # Both kinds of quote and a backslash: no quoting gives python-dotenv and the shell the same
+    # value, so the store refuses it rather than write a line readers disagree on.
+    with pytest.raises(ValueError):
+        store.save({AUTH_TOKEN: "pa$$ 'q' \"d\" \\"})
     assert store.get(AUTH_TOKEN) == tricky
     (tmp_path / ".env").write_text("X=${HOME}\n")
     assert store.get("X") == "${HOME}"
@@ -490,7 +498,7 @@ def test_permission_denied_is_named_even_as_root(tmp_path: Path, monkeypatch) ->
         raise PermissionError(13, "Permission denied", str(path))
 
     with monkeypatch.context() as patch:
-        patch.setattr(Path, "read_bytes", denied)
+        patch.setattr(credentials, "read_private", denied)
         with pytest.raises(InputError) as caught:
             store.values()
     assert_names_path(caught.value, path)
@@ -562,6 +570,18 @@ LINES = st.lists(
 )
 
 
+def _writable(value: str) -> bool:
+    try:
+        format_line("X", value)
+    except ValueError:
+        return False
+    return True
+
+
+# What the store writes: every value that some quoting gives all readers alike.
+WRITABLE = VALUES.filter(_writable)
+
+
 def _initial_text(lines: list[tuple[str, str, str, str]]) -> str:
     out = ["# start\n"]
     for prefix, name, equals, value in lines:
@@ -573,7 +593,7 @@ def _initial_text(lines: list[tuple[str, str, str, str]]) -> str:
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     initial=LINES,
-    saves=st.lists(st.dictionaries(NAMES, VALUES, min_size=1, max_size=3), max_size=6),
+    saves=st.lists(st.dictionaries(NAMES, WRITABLE, min_size=1, max_size=3), max_size=6),
 )
 def test_no_value_ever_written_is_lost(
     initial: list[tuple[str, str, str, str]], saves: list[dict[str, str]]
@@ -598,3 +618,24 @@ def test_no_value_ever_written_is_lost(
                 held |= set(every_value(backup))
             lost = {pair for pair in ever if pair not in held}
             assert not lost
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.dictionaries(st.sampled_from([AUTH_TOKEN, API_KEY_SECRET, "OTHER"]), WRITABLE))
+def test_python_dotenv_the_shell_and_the_store_read_what_the_store_wrote(
+    values: dict[str, str],
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = CredentialStore(Path(folder) / ".env")
+        store.save(values)
+        expected = {k: v for k, v in values.items() if v}
+        assert store.values() == expected
+        assert {k: v for k, v in dotenv_values(store.path).items() if v} == expected
+        shell = subprocess.run(
+            ["bash", "-c", 'set -a; . "$1"; env -0', "-", str(store.path)],
+            capture_output=True,
+            env={"PATH": os.environ["PATH"]},
+            check=True,
+        ).stdout.decode("utf-8", "surrogateescape")
+        seen = dict(entry.split("=", 1) for entry in shell.split("\0") if "=" in entry)
+        assert {k: seen.get(k) for k in expected} == expected
