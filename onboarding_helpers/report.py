@@ -27,7 +27,8 @@ from .credentials import (
     CredentialStore,
     mask,
 )
-from .files import write_atomically
+from .errors import InputError
+from .files import make_folder, write_atomically
 from .journal import HandoffRecord
 from .progress import ProgressRecord
 from .runbook import Runbook
@@ -131,8 +132,22 @@ def _account_lines(rb: Runbook) -> list[str]:
             " needs it: remove it with step 06 (forget_auth_token) once the values are proven."
         )
     else:
-        lines.append(f"- The credential store holds no Auth Token ({AUTH_TOKEN}).")
+        kept = [c.name for c in rb.store.copies() if AUTH_TOKEN in _names_in(c)]
+        where = (
+            f", but {len(kept)} backup(s) beside it still do ({', '.join(kept)}): step 06 with"
+            " forget_auth_token removes it from them too."
+            if kept
+            else ", nor does any backup beside it."
+        )
+        lines.append(f"- The credential store holds no Auth Token ({AUTH_TOKEN}){where}")
     return lines
+
+
+def _names_in(copy: Path) -> set[str]:
+    try:
+        return set(CredentialStore(copy).values())
+    except (InputError, OSError):
+        return set()
 
 
 def _step_lines(progress: ProgressRecord) -> list[str]:
@@ -197,10 +212,10 @@ def write_report(rb: Runbook, path: Path | None = None) -> Path:
     """Write the report (atomically) and return its path."""
     path = Path(path) if path else report_path(rb.settings.state_dir)
     text = build_report(rb)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_folder(path.parent, "state_dir")
     # Holds no secret, but account ids and masked numbers: the user's alone, like every file a
     # run writes; share it on purpose.
-    write_atomically(path, text, 0o600)
+    write_atomically(path, text, 0o600, field="state_dir")
     return path
 
 

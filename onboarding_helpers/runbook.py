@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from . import locks
+from .credential_copies import keep_tidy
 from .credentials import (
     ACCOUNT_SID,
     API_KEY_SECRET,
@@ -35,6 +36,7 @@ from .credentials import (
 from .errors import InputError, StepBlocked
 from .journal import AuthTokenRemoved
 from .progress import ProgressRecord
+from .steps import registry
 from .steps.registry import ACCOUNT, API_KEY, HANDOFF, START
 from .validation import SID_KINDS, validate_auth_token
 
@@ -184,8 +186,10 @@ class Runbook:
         )
 
     @contextmanager
-    def exclusive(self, kind: str, wait: float = locks.ACTION_WAIT) -> Iterator[None]:
-        """Hold the credentials and the state folder (``locks``) while a step acts."""
+    def exclusive(self, kind: str, wait: float | None = None) -> Iterator[None]:
+        """Hold the credentials and the state folder (``locks``) while a step acts, waiting
+        ``locks.ACTION_WAIT`` seconds (read at each call) for another action to finish."""
+        wait = locks.ACTION_WAIT if wait is None else wait
         with locks.hold(self.settings.env_file, self.settings.state_dir, kind, wait):
             yield
 
@@ -340,17 +344,21 @@ class Runbook:
 
 def step_action(step: str) -> Callable[[F], F]:
     """Make a step function hold the runbook's lock (``Runbook.exclusive``) while it acts, so a
-    form in a notebook and a headless run never act on the same credentials at once."""
+    form in a notebook and a headless run never act on the same credentials at once; once it
+    succeeded, the env file and its copies are kept tidy (``credential_copies.keep_tidy``)."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(rb: Runbook, *args: Any, **kwargs: Any) -> Any:
             with rb.exclusive(f"step {step}"):
                 try:
-                    return function(rb, *args, **kwargs)
+                    result = function(rb, *args, **kwargs)
                 except (InputError, StepBlocked) as exc:
                     rb.name_missing_env_file(step, exc)
                     raise
+                # A key this action revoked leaves every backup now, not at some later run.
+                keep_tidy(rb, registry.find(step) or START)
+                return result
 
         return wrapper  # type: ignore[return-value]
 

@@ -108,6 +108,25 @@ class CredentialsBackedUp(Event):
     names: tuple[str, ...] | list[str] = ()
 
 
+@dataclass(frozen=True)
+class CredentialLinesMerged(Event):
+    """Names that stood on several lines of the env file now stand on one (names only)."""
+
+    action: ClassVar[str] = "env file lines merged"
+    names: tuple[str, ...] | list[str] = ()
+    backup: str = ""  # where a dropped non-empty value went, if one did
+
+
+@dataclass(frozen=True)
+class CredentialCopiesTidied(Event):
+    """Backups and rescue files that lost a revoked key's pair or a forgotten value (names
+    only), and those deleted because they held nothing the env file lacks."""
+
+    action: ClassVar[str] = "env file copies tidied"
+    cleaned: tuple[Any, ...] | list[Any] = ()  # [copy, [names]]
+    deleted: tuple[str, ...] | list[str] = ()
+
+
 # 01
 
 

@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import locks
+from ..credential_copies import keep_tidy
 from ..errors import InputError, RunbookError
+from ..files import make_folder, refuse_link
 from ..progress import wait_for_kernels
 from ..runbook import (
     BASE_URL_VARIABLE,
@@ -33,7 +35,7 @@ from ..runbook import (
     resolve_settings,
 )
 from ..sandbox import SandboxServer
-from ..steps.registry import Step
+from ..steps.registry import START, Step
 from ..training.practice import prepare_sandbox_account, start_scenario
 from ..training.scenarios import Scenario, get_scenario
 from .kernels import PRESTART, Interrupts, KernelPool, import_papermill
@@ -166,7 +168,7 @@ def run_notebooks(
     less than papermill starting and stopping one kernel after another. ``env`` is the kernels'
     whole environment (default: a copy of this process's).
     """
-    out_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_folder(out_dir, "--out")
     report = RunReport(out_dir)
     if not steps:
         return report
@@ -185,6 +187,7 @@ def run_notebooks(
             if on_step:
                 on_step("start", step, None)
             output = out_dir / f"{step.id}.ipynb"
+            refuse_link(output, "--out")  # papermill opens it by name: never through a link
             started = time.perf_counter()
             km = None
             error = ""
@@ -408,6 +411,8 @@ def _locked(job: _Run) -> RunReport:
     try:
         with ExitStack() as stack:
             _practice(job, stack)
+            for note in keep_tidy(Runbook(job.settings), START):
+                job.echo(f"  note: {note}")
             job.echo(f"mode: {job.settings.mode}   output: {job.out}")
             report = run_notebooks(
                 job.steps,
