@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import http.client
 import os
+import shutil
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -302,9 +304,13 @@ def test_a_form_action_in_a_notebook_blocks_a_headless_run_on_the_same_credentia
     assert "credentials" in result.stderr and "step 02 in a notebook" in result.stderr
 
 
-def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace):
+def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace, monkeypatch):
     assert workspace.cli("--only", "00", "--only", "01").returncode == 0
     account = CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
+    # A button pressed while the run acts waits briefly, then is refused: it must not outwait
+    # the run (ACTION_WAIT is 10 s; this run holds the lock for a few).
+    monkeypatch.setattr(locks, "ACTION_WAIT", 0.2)
+    env_lock = locks.lock_files(workspace.env_file, workspace.state_dir)[0]
     cmd = [
         sys.executable,
         "-m",
@@ -313,6 +319,8 @@ def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace
         "--sandbox",
         "--only",
         "02",
+        "--only",
+        "03",
         "--out",
         str(workspace.out_dir / "bg"),
         "--env-file",
@@ -335,11 +343,14 @@ def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace
 
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         try:
-            time.sleep(1.0)  # the run holds the lock from its start
-            try:
+            deadline = time.monotonic() + 60
+            held_by_run = f"pid {proc.pid}, headless run".encode()
+            while held_by_run not in (env_lock.read_bytes() if env_lock.exists() else b""):
+                assert time.monotonic() < deadline and proc.poll() is None, "the run never locked"
+                time.sleep(0.05)
+            with pytest.raises(StateLocked, match="headless run"):
                 set_up_api_key(Runbook(settings))
-            except StateLocked as err:
-                assert "headless run" in str(err)
+            assert proc.poll() is None, "the run ended before the form acted: nothing was proven"
         finally:
             assert proc.wait(timeout=120) == 0
         assert len(snapshot(server.url, account)["keys"]) == 1  # one key, whoever came second
@@ -372,6 +383,94 @@ def test_env_file_that_is_a_folder(workspace):
 def test_env_file_that_is_not_utf8(workspace):
     workspace.env_file.write_bytes(b"TWILIO_ACCOUNT_SID=AC\xff\xfe\n")
     _refused_before_provisioning(workspace, workspace.cli("--only", "00"), str(workspace.env_file))
+
+
+# ---------------------------------------------------------------- links and files that are not ours
+
+
+def _ran_once(workspace) -> bytes:
+    """A practice env file with a saved key pair, as after steps 00-02."""
+    result = workspace.cli("--only", "00", "--only", "01", "--only", "02")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return workspace.env_file.read_bytes()
+
+
+def test_a_link_at_the_lock_file_never_wipes_the_env_file(workspace):
+    before = _ran_once(workspace)
+    lock = locks.lock_files(workspace.env_file, workspace.state_dir)[0]
+    lock.unlink()
+    lock.symlink_to(workspace.env_file.name)  # `ln -s .env ..env.lock`, a careless officer
+    result = workspace.cli("--only", "03")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert str(lock) in result.stderr and "symbolic link" in result.stderr
+    assert workspace.env_file.read_bytes() == before  # the secret is still on disk
+    assert _pair_works(workspace)
+
+
+def test_another_users_link_in_a_shared_folder_is_never_followed(workspace):
+    # A hostile neighbour: the officer's env file sits in a folder others can write, and another
+    # system user plants the lock file as a link to it. The runbook names the folder and stops.
+    if os.geteuid() != 0:
+        pytest.skip("makes the link as another system user: needs root")
+    folder = Path(tempfile.mkdtemp(prefix="shared-project-"))  # in /tmp, which nobody can reach
+    env_file = folder / ".env"
+    try:
+        made = workspace.cli("--env-file", str(env_file), "--only", "00", "--only", "01")
+        assert made.returncode == 0, made.stdout + made.stderr
+        before = env_file.read_bytes()
+        os.chmod(folder, 0o777)
+        lock = locks.lock_files(env_file, workspace.state_dir)[0]
+        lock.unlink()
+        planted = subprocess.run(
+            ["ln", "-s", str(env_file), str(lock)],
+            preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)),  # nobody
+            capture_output=True,
+        )
+        assert planted.returncode == 0, planted.stderr
+        result = workspace.cli("--env-file", str(env_file), "--only", "01")
+        assert result.returncode == 2
+        assert str(folder) in result.stderr and "every user" in result.stderr
+        assert env_file.read_bytes() == before
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_copy_of_etc_passwd_is_not_taken_as_the_env_file(workspace):
+    workspace.env_file.write_bytes(Path("/etc/passwd").read_bytes())
+    os.chmod(workspace.env_file, 0o644)
+    os.link(workspace.env_file, workspace.root / "passwd-second-name")
+    before = (workspace.env_file.read_bytes(), os.stat(workspace.env_file))
+    result = workspace.cli("--only", "00", "--only", "01")
+    _refused_before_provisioning(workspace, result, str(workspace.env_file), "not an env file")
+    after = os.stat(workspace.env_file)
+    assert workspace.env_file.read_bytes() == before[0]
+    assert (after.st_mode, after.st_nlink, after.st_ino) == (
+        before[1].st_mode,
+        before[1].st_nlink,
+        before[1].st_ino,
+    )
+    assert not list(workspace.env_file.parent.glob("*.backup-*"))
+
+
+def test_a_fifo_as_the_env_file_is_refused_without_waiting(workspace):
+    os.mkfifo(workspace.env_file, 0o600)
+    result = workspace.cli("--only", "00", timeout=60)  # before: hung forever, holding the lock
+    _refused_before_provisioning(workspace, result, str(workspace.env_file), "not a regular file")
+
+
+def test_an_empty_duplicate_secret_line_is_merged_and_said(workspace):
+    _ran_once(workspace)
+    secret = CredentialStore(workspace.env_file).values()[API_KEY_SECRET]
+    with open(workspace.env_file, "a", encoding="utf-8") as env:
+        env.write(f"{API_KEY_SECRET}=\n")  # python-dotenv, source and docker read this one
+    result = workspace.cli("--only", "03")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{API_KEY_SECRET} stood on more than one line" in result.stdout
+    assert workspace.env_file.read_text().count(f"{API_KEY_SECRET}=") == 1
+    from dotenv import dotenv_values
+
+    assert dotenv_values(workspace.env_file)[API_KEY_SECRET] == secret
+    assert leaks([secret], [], [result.stdout, result.stderr]) == []
 
 
 def test_state_dir_that_is_a_file(workspace):

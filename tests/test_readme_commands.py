@@ -99,6 +99,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     copy = tmp_path_factory.mktemp("readme") / "project"
     shutil.copytree(ROOT, copy, ignore=NOT_COPIED, symlinks=True)
     (copy / ".venv").symlink_to(ROOT / ".venv")
+    # A fresh clone's view: what git tracks before the demo, to compare with after it.
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    for words in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+        subprocess.run([*git, *words], cwd=copy, check=True, capture_output=True)
     try:
         done = shell(copy, "make -o .venv/.installed demo")
         assert done.returncode == 0, said(done)
@@ -119,6 +123,19 @@ def test_the_commands_the_readme_needs_are_there_and_not_synopses() -> None:
         the_command(wanted, lambda w, s=subcommand: is_cli(w, *s))
     run_only = the_command("run --only", lambda w: is_cli(w, "run") and "--only" in w)
     assert "--sandbox" in run_only.split()
+
+
+@on_the_demo
+def test_make_demo_leaves_nothing_git_would_pick_up(demo: Path) -> None:
+    # Lock files, rescue files, backups, runs: all ignored, so `git add -A` stages no secret.
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        cwd=demo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert [line for line in status.stdout.splitlines() if ".venv" not in line] == []
 
 
 @on_the_demo
