@@ -1,4 +1,5 @@
-"""What every step's form shares: text and password fields, wide buttons, ``run_into``, the
+"""What every step's form shares: text fields, wide buttons, secret fields with the buttons that
+use them (``secret_row.SecretRow``; ``TokenField`` for the Auth Token), ``run_into``, the
 moving indicator shown while a message is on its way (``DeliveryWait``), and a panel whose
 values have copy buttons (``CopyCard``).
 
@@ -21,6 +22,7 @@ import traitlets
 from .display import Panel, error_panel
 from .errors import RunbookError
 from .runbook import Runbook
+from .secret_row import SecretField
 
 if TYPE_CHECKING:  # messages imports phone and the gateway: off the import path of every form
     from .messages import StatusUpdate
@@ -31,15 +33,6 @@ _LAYOUT = {"description_width": "initial"}
 def text_field(description: str, value: str = "", placeholder: str = "") -> widgets.Text:
     return widgets.Text(
         value=value,
-        description=description,
-        placeholder=placeholder,
-        style=_LAYOUT,
-        layout=widgets.Layout(width="34em"),
-    )
-
-
-def password_field(description: str, placeholder: str = "") -> widgets.Password:
-    return widgets.Password(
         description=description,
         placeholder=placeholder,
         style=_LAYOUT,
@@ -73,24 +66,27 @@ def wide_button(**kwargs: Any) -> widgets.Button:
 
 
 class TokenField:
-    """The Auth Token for one action, when the env file holds none (put away after step 06).
+    """The Auth Token for a form's actions when the env file holds none (put away after 06).
 
-    ``field`` is a password widget, hidden while the env file has the token. ``around(action)``
-    takes what was typed out of the widget at once (it must not stay in widget state) and runs
-    the action with it for that action only (``Runbook.with_typed_token``): never saved.
+    ``field`` goes into the form's ``SecretRow``, shown only while the env file has no Auth
+    Token (``Runbook.needs_typed_token``). ``around(values, action)`` runs the action with what
+    was typed, for that action only (``Runbook.with_typed_token``): it came in the press's
+    message, never widget state, and is never saved.
     """
 
-    def __init__(self, rb: Runbook) -> None:
+    NAME = "auth_token"
+
+    def __init__(
+        self,
+        rb: Runbook,
+        label: str = "Auth Token",
+        placeholder: str = "only for this action; never saved",
+    ) -> None:
         self._runbook = rb
-        self.field = password_field("Auth Token", "only for this action; never saved")
-        self.refresh()
+        self.field = SecretField(self.NAME, label, placeholder, shown=rb.needs_typed_token())
 
-    def refresh(self) -> None:
-        """Show the field only while the env file has no Auth Token."""
-        self.field.layout.display = None if self._runbook.needs_typed_token() else "none"
-
-    def around(self, action: Callable[[], Any]) -> Callable[[], Any]:
-        typed, self.field.value = self.field.value.strip(), ""
+    def around(self, values: Mapping[str, str], action: Callable[[], Any]) -> Callable[[], Any]:
+        typed = values.get(self.NAME, "").strip()
 
         def run() -> Any:
             # Inside the action, so that a malformed token shows as the form's error.

@@ -68,6 +68,7 @@ from onboarding_helpers.steps.secret_key import form as secret_form
 from onboarding_helpers.steps.secret_key import panel as secret_panel
 from onboarding_helpers.twilio_gateway import make_client
 
+from .presses import press
 from .secret_audit import leaks
 
 KEYS_PATH = r"POST /Keys\.json$"
@@ -567,29 +568,32 @@ def _text(output: Any) -> str:
 def test_form_lists_keys_then_creates_and_reuses(rb):
     f = api_key_form(rb)
     assert f.console_box.layout.display == "none"
-    f.list_button.click()
+    assert not f.action.field("api_secret")["shown"] and f.action.button("list")["shown"]
+    press(f.action, "list")
     assert "no API keys yet" in _text(f.output)
 
-    f.go.click()
+    press(f.action, "go")
 
     sid, secret = pair(rb)
     assert sid in _text(f.output) and "API key created" in _text(f.output)
-    f.go.click()
+    press(f.action, "go", api_secret="typed in a field the page hides")  # not sent: ignored
     assert "reused, nothing created" in _text(f.output) and keys(rb) == [sid]
     assert secret not in _text(f.output)
 
 
-def test_form_console_path_clears_the_typed_secret(rb):
+def test_form_console_path_takes_the_secret_from_the_press_only(rb):
     sid, secret = _console_key(rb)
     f = api_key_form(rb)
     f.source.value = "console"
     assert f.console_box.layout.display is None and f.create_box.layout.display == "none"
-    f.key_sid.value, f.secret.value = sid, secret
+    assert f.action.field("api_secret")["shown"] and not f.action.button("list")["shown"]
+    f.key_sid.value = sid
 
-    f.go.click()
+    press(f.action, "go", api_secret=secret)
 
-    assert f.secret.value == "" and pair(rb) == (sid, secret)
+    assert pair(rb) == (sid, secret)
     assert "console key and secret work" in _text(f.output)
+    assert leaks([secret], [], [str(f.action.get_state()), _text(f.output)]) == []
 
 
 def test_form_shows_an_unsaved_secret_once_and_clears_it(rb, monkeypatch):
@@ -598,7 +602,7 @@ def test_form_shows_an_unsaved_secret_once_and_clears_it(rb, monkeypatch):
     f = api_key_form(rb)
     assert f.saved_it.layout.display == "none"
 
-    f.go.click()
+    press(f.action, "go")
 
     secret = attempts[0][API_KEY_SECRET]
     assert "NOT SAVED" in _text(f.output) and secret not in _text(f.output)
@@ -614,7 +618,7 @@ def test_form_revoke_orphans_button(rb):
     set_up_api_key(rb)
     f = api_key_form(rb)
 
-    f.revoke_orphans.click()
+    press(f.action, "revoke_orphans")
 
     assert first.key_sid in _text(f.output) and first.key_sid not in keys(rb)
 
@@ -791,10 +795,10 @@ def test_form_makes_a_restricted_key_when_chosen(rb):
     f = api_key_form(rb, api_key_type="restricted")
     assert f.key_type.value == "restricted"
 
-    f.go.click()
+    press(f.action, "go")
 
     assert "Restricted" in _text(f.output)
     assert snapshot(rb.base_url, account(rb))["keys"][0]["key_type"] == "restricted"
     f.key_type.value = "standard"
-    f.go.click()  # the saved key works: reused, and the note says why nothing changed
+    press(f.action, "go")  # the saved key works: reused, and the note says why nothing changed
     assert "applies when a key is made" in _text(f.output) and len(keys(rb)) == 1

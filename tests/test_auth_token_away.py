@@ -27,6 +27,7 @@ from onboarding_helpers.sandbox import SandboxServer, request_log, snapshot
 from onboarding_helpers.steps.registry import ACCOUNT, HANDOFF, MESSAGING_SERVICE
 
 from .fixtures_flow import Flow, prepare_flow
+from .presses import press
 from .secret_audit import leaks
 
 OTHER_SG_MOBILE = "+6591234567"
@@ -267,21 +268,17 @@ def test_the_01_form_after_a_removal_checks_without_keeping_the_token(away):
 
     shown = form(away.rb)
     assert shown.keep_token.layout.display == ""  # offered only when the token was put away
-    assert "put away on purpose" in shown.auth_token.placeholder
-    shown.auth_token.value = away.auth_token
-    shown.button.click()
+    assert "put away on purpose" in shown.action.field("auth_token")["placeholder"]
+    press(shown.action, "check", auth_token=away.auth_token)
     text = _shown(shown.output)
     assert "Account checked" in text and "used for this check only" in text
-    assert shown.auth_token.value == ""
     assert away.rb.store.get(AUTH_TOKEN) is None
     assert leaks([away.auth_token], _all_written(away), [text, _widget_state()]) == []
 
     shown.keep_token.value = True
-    shown.auth_token.value = away.auth_token
-    shown.button.click()
+    press(shown.action, "check", auth_token=away.auth_token)
     assert "Account SID and Auth Token are saved" in _shown(shown.output)
     assert away.rb.store.get(AUTH_TOKEN) == away.auth_token
-    assert shown.auth_token.value == ""
     assert leaks([away.auth_token], [away.rb.settings.state_dir], [_widget_state()]) == []
 
 
@@ -290,7 +287,7 @@ def test_the_01_form_without_a_removal_hides_the_keep_box(flow):
 
     shown = form(flow.rb)
     assert shown.keep_token.layout.display == "none"
-    shown.button.click()  # the saved token
+    press(shown.action, "check")  # the saved token
     assert "Account checked" in _shown(shown.output)
 
 
@@ -342,12 +339,11 @@ def test_the_04_form_asks_for_the_token_for_one_press_and_never_keeps_it(away):
     from onboarding_helpers.steps.messaging_service import form
 
     shown = form(away.rb, sender_id="GOVTECH")
-    assert shown.token.field.layout.display is None  # shown: the env file has no token
-    shown.button.click()  # nothing typed: refused, naming the variable, nothing changed
+    assert shown.action.field("auth_token")["shown"]  # the env file has no token
+    press(shown.action, "set_up", auth_token="")  # nothing typed: refused, naming the variable
     assert "TWILIO_AUTH_TOKEN" in _shown(shown.output)
-    shown.token.field.value = away.auth_token
-    shown.button.click()
-    assert "Messaging Service" in _shown(shown.output) and shown.token.field.value == ""
+    press(shown.action, "set_up", auth_token=away.auth_token)
+    assert "Messaging Service" in _shown(shown.output)
     assert away.rb.store.get(AUTH_TOKEN) is None
     assert (
         leaks([away.auth_token], _all_written(away), [_shown(shown.output), _widget_state()]) == []
@@ -357,6 +353,6 @@ def test_the_04_form_asks_for_the_token_for_one_press_and_never_keeps_it(away):
 @pytest.mark.parametrize("package", ["api_key", "phone_number", "messaging_service"])
 def test_the_token_field_shows_only_while_the_env_file_has_no_token(flow, package):
     form = importlib.import_module(f"onboarding_helpers.steps.{package}").form
-    assert form(flow.rb).token.field.layout.display == "none"
+    assert not form(flow.rb).action.field("auth_token")["shown"]
     flow.rb.store.remove(AUTH_TOKEN)
-    assert form(flow.rb).token.field.layout.display is None
+    assert form(flow.rb).action.field("auth_token")["shown"]

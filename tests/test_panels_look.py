@@ -26,6 +26,7 @@ from onboarding_helpers.steps.test_message import form as message_form
 from onboarding_helpers.training.scenarios import SCENARIOS
 
 from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
+from .presses import press
 from .secret_audit import leaks
 
 
@@ -256,7 +257,7 @@ def test_the_form_shows_the_indicator_until_the_message_is_delivered(flow):
         names="outputs",
     )
     check.phone.value = SG_MOBILE
-    check.button.click()
+    press(check.action, "send")
     assert any(any(WIDGET_VIEW in o for o in outputs) for outputs in seen), "no indicator shown"
     final = [o["data"] for o in check.output.outputs]
     assert all(WIDGET_VIEW not in d for d in final), "the indicator stayed after delivery"

@@ -13,6 +13,7 @@ from onboarding_helpers.steps.messaging_service import set_up_messaging_service
 from onboarding_helpers.steps.phone_number import buy_phone_number, panel
 from onboarding_helpers.steps.registry import PHONE_NUMBER as STEP
 
+from .presses import press
 from .test_messaging_service import make_runbook, requests, state
 
 
@@ -154,15 +155,15 @@ def test_form_buys_only_after_the_tick(rb):
     from onboarding_helpers.steps.phone_number import form
 
     shown = form(rb)
-    shown.search_button.click()
+    press(shown.action, "search")
     choice = shown.phone_number
     assert len(choice.options) == 5
     choice.value = choice.options[3][1]
-    shown.buy_button.click()
+    press(shown.action, "buy")
     assert "Nothing was bought" in str(shown.output.outputs)
     assert state(rb)["incoming_phone_numbers"] == []
     shown.confirm_purchase.value = True
-    shown.buy_button.click()
+    press(shown.action, "buy")
     assert "Phone number ready" in str(shown.output.outputs)
     assert shown.confirm_purchase.value is False  # one tick, one purchase
     assert [n["phone_number"] for n in state(rb)["incoming_phone_numbers"]] == [choice.value]
@@ -207,5 +208,5 @@ def test_form_shows_what_each_destination_needs_as_you_type(rb):
     shown.foreign_countries.value = "UK"
     assert "the United Kingdom's is GB" in str(shown.destinations.outputs)
     shown.foreign_countries.value = "KR"
-    shown.search_button.click()
+    press(shown.action, "search")
     assert "South Korea" in str(shown.output.outputs)

@@ -21,6 +21,7 @@ from onboarding_helpers.credentials import (
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
 from onboarding_helpers.journal import (
     ApiKeyRecord,
+    CredentialCopiesTidied,
     CredentialsBackedUp,
     Event,
     KeyCreateAnswerLost,
@@ -59,6 +60,7 @@ from .fixtures_flow import (
     Flow,
     flow_fixture,  # noqa: F401
 )
+from .presses import press
 from .secret_audit import leaks
 
 # ---------------------------------------------------------------- helpers
@@ -195,7 +197,9 @@ def test_phase_two_checks_the_new_pair_then_revokes_the_old_key(flow):
     assert code_for(f, old_sid, old_secret) == 20003  # Twilio refuses the old pair now
     assert code_for(f, new_sid, new_secret) is None
     assert keys(f) == [new_sid]
-    assert kinds(f)[-3:] == [PostmanUpdateConfirmed, KeyVerified, KeyRevoked]
+    # ...and the revoked key's pair left the env file's backups at once.
+    tidied = CredentialCopiesTidied
+    assert kinds(f)[-4:] == [PostmanUpdateConfirmed, KeyVerified, KeyRevoked, tidied]
     revoked = f.rb.progress.events(KeyRevoked, step=ROTATE)[-1]
     assert revoked.key_sid == old_sid
     assert f.rb.progress.read(ROTATE).phase == FINISHED
@@ -462,18 +466,19 @@ def test_form_does_phase_one_then_phase_two_only_when_ticked(flow):
     f = flow()
     old_sid, _ = pair(f)
     shown = form(f.rb, wait_seconds=5)
-    assert shown.button.description == "Make and check the new key"
-    assert shown.auth_token.layout.display == "none"  # the env file holds the token
+    assert shown.action.button("press")["label"] == "Make and check the new key"
+    assert not shown.action.field("auth_token")["shown"]  # the env file holds the token
 
     shown.phone.value = SG_MOBILE
-    shown.button.click()
+    press(shown.action, "press")
 
     new_sid, new_secret = pair(f)
     assert "New API key made" in _text(shown.output) and new_sid in _text(shown.output)
     assert old_sid in keys(f)
     shown.postman_updated.value = True
-    assert shown.button.description == "Revoke the old key"
-    shown.button.click()
+    assert shown.action.button("press")["label"] == "Revoke the old key"
+    assert shown.action.button("press")["style"] == "danger"
+    press(shown.action, "press")
     assert "Rotation finished" in _text(shown.output) and keys(f) == [new_sid]
     assert shown.postman_updated.value is False  # one deliberate press at a time
     assert new_secret not in _text(shown.output)
@@ -483,13 +488,13 @@ def test_form_takes_a_typed_auth_token_for_one_press_when_it_was_put_away(flow):
     f = flow()
     f.rb.store.remove(AUTH_TOKEN)
     shown = form(f.rb, wait_seconds=5)
-    assert shown.auth_token.layout.display is None  # offered: the env file has none
+    assert shown.action.field("auth_token")["shown"]  # offered: the env file has none
 
-    shown.auth_token.value = f.auth_token
-    shown.button.click()
+    press(shown.action, "press", auth_token=f.auth_token)
 
-    assert "New API key made" in _text(shown.output)
-    assert shown.auth_token.value == "" and AUTH_TOKEN not in f.rb.store.values()
+    assert "New API key made" in _text(shown.output) and not shown.action.disabled
+    assert AUTH_TOKEN not in f.rb.store.values()
+    assert f.auth_token not in str(shown.action.get_state())
     assert audit(f, _text(shown.output)) == []
 
 
@@ -556,8 +561,14 @@ def test_headless_rotation_after_a_full_run(workspace):
     # The terminal says where things stand and what to do next, the secret masked.
     assert "Key rotation, phase one done" in one.stdout and new[API_KEY_SID] in one.stdout
     assert "••••" + new[API_KEY_SECRET][-4:] in one.stdout and "postman_updated True" in one.stdout
+    # The old pair is kept (Postman still uses it) in a dated backup...
+    copies = CredentialStore(ws.env_file).copies()
+    assert leaks([old[API_KEY_SECRET]], copies) != []
 
     two = ws.cli("--only", "07", "-p", "postman_updated", "True", "--out", str(ws.root / "out-07b"))
+    # ...until its key is revoked: then no copy keeps the dead secret (nor, here, anything the
+    # env file lacks, so the backup went).
+    assert not any(c.exists() for c in copies) and CredentialStore(ws.env_file).copies() == []
 
     assert two.returncode == 0, two.stdout + two.stderr
     assert f"the old key {old[API_KEY_SID]} is revoked" in two.stdout

@@ -26,6 +26,7 @@ from onboarding_helpers.steps.test_message import (
 from onboarding_helpers.steps.test_message import panel as message_check_panel
 
 from .fixtures_flow import SG_MOBILE, flow_fixture  # noqa: F401
+from .presses import press
 from .secret_audit import leaks
 
 
@@ -279,17 +280,17 @@ def test_polling_backs_off_and_stops_at_the_limit():
 def test_form_sends_and_shows_statuses_in_its_output(flow):
     f = flow()
     check = form(f.rb, wait_seconds=10)
-    assert check.auth_token is None  # the env file holds the token: no field for it
-    shown = (check.notice, check.phone, check.us_registered, check.button, check.output)
+    assert not check.action.field("auth_token")["shown"]  # the env file holds the token
+    shown = (check.notice, check.phone, check.us_registered, check.action, check.output)
     assert check.children == shown
-    check.button.click()  # empty number: refused, nothing sent
+    press(check.action, "send")  # empty number: refused, nothing sent
     assert "is empty" in str(check.output.outputs[-1]["data"]["text/plain"])
     assert _messages(f) == []
     check.phone.value = SG_MOBILE
-    check.button.click()
+    press(check.action, "send")
     texts = [o["data"]["text/plain"] for o in check.output.outputs]
     assert any("Message status: accepted" in t for t in texts)
-    assert "Test message delivered" in texts[-1] and not check.button.disabled
+    assert "Test message delivered" in texts[-1] and not check.action.disabled
 
 
 def test_a_rerun_after_delivery_sends_nothing_unless_asked(flow):
@@ -330,16 +331,16 @@ def test_the_form_asks_for_the_token_once_it_is_put_away_and_never_keeps_it(flow
     f = flow()
     f.rb.store.remove(AUTH_TOKEN)
     check = form(f.rb, wait_seconds=10)
-    assert check.auth_token is not None and check.auth_token in check.children
+    assert check.action.field("auth_token")["shown"] and check.action in check.children
+    assert check.action.field("auth_token")["label"] == "Auth Token (for this send only)"
     check.phone.value = SG_MOBILE
-    check.button.click()  # no token typed: refused, naming the variable, nothing sent
+    press(check.action, "send", auth_token="")  # nothing typed: refused, nothing sent
     texts = [o["data"]["text/plain"] for o in check.output.outputs]
     assert AUTH_TOKEN in texts[-1] and _messages(f) == []
-    check.auth_token.value = f.auth_token
-    check.button.click()
+    press(check.action, "send", auth_token=f.auth_token)
     texts = [o["data"]["text/plain"] for o in check.output.outputs]
     assert "Test message delivered" in texts[-1]
-    assert check.auth_token.value == ""  # taken out of the widget before the send
+    assert f.auth_token not in str(check.action.get_state())  # it came in the press only
     assert f.rb.store.get(AUTH_TOKEN) is None  # used for this send only, never saved
     (post,) = _posts(f)
     assert post["auth_kind"] == "auth_token"

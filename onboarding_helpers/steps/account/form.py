@@ -8,10 +8,13 @@ import ipywidgets as widgets
 
 from ...balance import DEFAULT_LOW_BALANCE
 from ...credentials import ACCOUNT_SID, AUTH_TOKEN
-from ...forms import password_field, run_into, text_field, wide_button
+from ...forms import run_into, text_field
 from ...runbook import Runbook
+from ...secret_row import ActionButton, SecretField, SecretRow
 from .panel import panel
 from .step import AccountResult, check_account
+
+AUTH_FIELD = "auth_token"
 
 
 def _token_hint(has_token: bool, put_away: bool) -> str:
@@ -23,9 +26,10 @@ def _token_hint(has_token: bool, put_away: bool) -> str:
 
 
 class AccountForm(widgets.VBox):
-    """The fields ``account_sid`` and ``auth_token``, the ``keep_token`` box (shown only when the
-    Auth Token was put away on purpose), the ``button`` that checks them, and the result (or the
-    error and its advice) in ``output``."""
+    """The field ``account_sid``, the ``keep_token`` box (shown only when the Auth Token was put
+    away on purpose), then ``action``: the Auth Token field and the button ``check``, its press
+    bringing what was typed (never widget state); the result (or the error and its advice) in
+    ``output``."""
 
     def __init__(
         self,
@@ -38,32 +42,30 @@ class AccountForm(widgets.VBox):
         self.account_sid = text_field(
             "Account SID", rb.store.get(ACCOUNT_SID) or "", "AC followed by 32 characters"
         )
-        self.auth_token = password_field("Auth Token", _token_hint(has_token, put_away))
         self.keep_token = widgets.Checkbox(
             value=False,
             description="Keep the Auth Token in the env file (you had put it away)",
             indent=False,
             layout=widgets.Layout(width="34em", display="" if put_away else "none"),
         )
-        self.button = wide_button(description="Check account", button_style="primary", icon="check")
-        self.output = widgets.Output()
-        super().__init__(
-            [self.account_sid, self.auth_token, self.keep_token, self.button, self.output]
+        self.action = SecretRow(
+            [SecretField(AUTH_FIELD, "Auth Token", _token_hint(has_token, put_away))],
+            [ActionButton("check", "Check account", "primary", "check")],
         )
+        self.output = widgets.Output()
+        super().__init__([self.account_sid, self.keep_token, self.action, self.output])
         self._runbook = rb
         self._on_done = on_done
         self._low_balance = low_balance
-        self.button.on_click(self._check)
+        self.action.on_press("check", self._check)
 
-    def _check(self, _: widgets.Button) -> None:
-        # Take the token out of the widget before the check: it must not linger in widget state.
-        typed, self.auth_token.value = self.auth_token.value, ""
+    def _check(self, typed: dict[str, str]) -> None:
         result = run_into(
             self.output,
             lambda: check_account(
                 self._runbook,
                 self.account_sid.value,
-                typed,
+                typed[AUTH_FIELD],
                 low_balance=self._low_balance,
                 keep_auth_token=self.keep_token.value,
             ),

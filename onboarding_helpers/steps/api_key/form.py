@@ -1,10 +1,12 @@
 """Step 02's form: create the API key (after showing the existing ones), or enter one made in the
 console.
 
-A secret typed here is cleared from its widget as soon as the step has taken it. The one place a
-secret is shown in full is the one-time panel (``secret_out``), used only when the env file could
-not be written; 'I have saved it' clears it. Clearing resets the Output widget's model, so the
-secret leaves the widget state too (what a notebook saved with widget state would hold).
+A secret typed here (the API secret of a key made in the console; the Auth Token once it was put
+away) is in no widget's state: it reaches the kernel with the press of a button
+(``secret_row.SecretRow``), and the page clears its field. The one place a secret is shown in
+full is the one-time panel (``secret_out``), used only when the env file could not be written;
+'I have saved it' clears it. Clearing resets the Output widget's model, so the secret leaves the
+widget state too (what a notebook saved with widget state would hold).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ...forms import TokenField, password_field, run_into, text_field, wide_button
+from ...forms import TokenField, run_into, text_field, wide_button
 from ...runbook import Runbook
+from ...secret_row import ActionButton, SecretField, SecretRow
 from .keys import list_account_keys
 from .leftovers import revoke_orphans
 from .panel import keys_panel, panel, revoked_panel, unsaved_secret_panel
@@ -24,6 +27,7 @@ from .step import default_key_name, set_up_api_key
 from .ways import ApiKeyResult
 
 _HIDDEN = "none"
+SECRET_FIELD = "api_secret"
 
 
 def _show(widget: widgets.DOMWidget, visible: bool) -> None:
@@ -37,10 +41,12 @@ def _wipe(output: widgets.Output) -> None:
 
 
 class ApiKeyForm(widgets.VBox):
-    """``source`` picks the way and ``key_type`` the kind of key. Create: ``name``,
-    ``list_button`` (in ``create_box``). Console: ``key_sid``, ``secret`` (in ``console_box``).
-    Buttons ``go`` and ``revoke_orphans``; results in ``output``; the one-time secret in
-    ``secret_out``, cleared by ``saved_it``. Replacing a saved key is step 07's."""
+    """``source`` picks the way and ``key_type`` the kind of key. Create: ``name`` (in
+    ``create_box``). Console: ``key_sid`` (in ``console_box``). Then ``action``: the API secret
+    field (console only) and the Auth Token field (``token``, only while the env file has none),
+    the buttons ``list`` (create only), ``go`` and ``revoke_orphans``, each press bringing what
+    was typed. Results in ``output``; the one-time secret in ``secret_out``, cleared by
+    ``saved_it``. Replacing a saved key is step 07's."""
 
     def __init__(
         self,
@@ -53,16 +59,15 @@ class ApiKeyForm(widgets.VBox):
         self.on_done = on_done
         self._make_fields(api_key_name or default_key_name(rb), api_key_type)
         self._make_buttons()
-        self.create_box = widgets.VBox([self.name, self.list_button])
-        self.console_box = widgets.VBox([self.key_sid, self.secret])
+        self.create_box = widgets.VBox([self.name])
+        self.console_box = widgets.VBox([self.key_sid])
         super().__init__(
             [
                 self.source,
                 self.key_type,
                 self.create_box,
                 self.console_box,
-                self.token.field,
-                widgets.HBox([self.go, self.revoke_orphans]),
+                self.action,
                 self.output,
                 self.secret_out,
                 self.saved_it,
@@ -71,10 +76,10 @@ class ApiKeyForm(widgets.VBox):
         self.source.observe(self._on_source, names="value")
         self._on_source()
         _show(self.saved_it, False)
-        self.list_button.on_click(self._on_list)
-        self.go.on_click(self._on_go)
+        self.action.on_press("list", self._on_list)
+        self.action.on_press("go", self._on_go)
+        self.action.on_press("revoke_orphans", self._on_revoke_orphans)
         self.saved_it.on_click(self._on_saved_it)
-        self.revoke_orphans.on_click(self._on_revoke_orphans)
 
     def _make_fields(self, name: str, key_type: str) -> None:
         self.source = widgets.RadioButtons(
@@ -85,7 +90,6 @@ class ApiKeyForm(widgets.VBox):
         )
         self.name = text_field("Key name", name, "at most 64 characters")
         self.key_sid = text_field("API key SID", "", "SK followed by 32 characters")
-        self.secret = password_field("API secret", "the secret Twilio showed once")
         self.key_type = widgets.RadioButtons(
             options=[
                 ("Standard (what Postman's guide asks for)", STANDARD),
@@ -97,19 +101,29 @@ class ApiKeyForm(widgets.VBox):
         )
 
     def _make_buttons(self) -> None:
-        self.list_button = wide_button(description="Show existing keys", icon="list")
-        self.go = wide_button(description="Set up API key", button_style="primary", icon="key")
-        self.revoke_orphans = wide_button(
-            description="Revoke orphan keys", button_style="danger", icon="trash"
+        self.token = TokenField(self.rb)  # only when the Auth Token was put away (step 06)
+        self.action = SecretRow(
+            [
+                SecretField(SECRET_FIELD, "API secret", "the secret Twilio showed once"),
+                self.token.field,
+            ],
+            [
+                ActionButton("list", "Show existing keys", icon="list"),
+                ActionButton("go", "Set up API key", "primary", "key"),
+                ActionButton("revoke_orphans", "Revoke orphan keys", "danger", "trash"),
+            ],
+            enter="go",
         )
         self.output = widgets.Output()
         self.secret_out = widgets.Output()
         self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
-        self.token = TokenField(self.rb)  # only when the Auth Token was put away (step 06)
 
     def _on_source(self, _: object = None) -> None:
-        _show(self.create_box, self.source.value == "create")
-        _show(self.console_box, self.source.value == "console")
+        create = self.source.value == "create"
+        _show(self.create_box, create)
+        _show(self.console_box, not create)
+        self.action.show_field(SECRET_FIELD, not create)
+        self.action.change_button("list", shown=create)
 
     def _show_once(self, sid: str, value: str) -> bool:
         # The only place a secret is shown in full: nothing else holds it.
@@ -124,31 +138,35 @@ class ApiKeyForm(widgets.VBox):
         _wipe(self.secret_out)
         _show(self.saved_it, False)
 
-    def _on_list(self, _: widgets.Button) -> None:
-        run_into(self.output, self.token.around(lambda: list_account_keys(self.rb)), keys_panel)
+    def _on_list(self, typed: dict[str, str]) -> None:
+        run_into(
+            self.output, self.token.around(typed, lambda: list_account_keys(self.rb)), keys_panel
+        )
 
-    def _on_go(self, _: widgets.Button) -> None:
-        typed, self.secret.value = self.secret.value, ""  # checked, then kept in the env file only
+    def _on_go(self, typed: dict[str, str]) -> None:
         result = run_into(
             self.output,
             self.token.around(
+                typed,
                 lambda: set_up_api_key(
                     self.rb,
                     self.source.value,
                     self.name.value,
                     self.key_sid.value,
-                    typed,
+                    typed[SECRET_FIELD],  # checked, then kept in the env file only
                     api_key_type=self.key_type.value,
                     on_unsaved_secret=self._show_once,
-                )
+                ),
             ),
             panel,
         )
         if result is not None and self.on_done:
             self.on_done(result)
 
-    def _on_revoke_orphans(self, _: widgets.Button) -> None:
-        run_into(self.output, self.token.around(lambda: revoke_orphans(self.rb)), revoked_panel)
+    def _on_revoke_orphans(self, typed: dict[str, str]) -> None:
+        run_into(
+            self.output, self.token.around(typed, lambda: revoke_orphans(self.rb)), revoked_panel
+        )
 
 
 def form(

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from ...forms import TokenField, run_into, text_field, wide_button
+from ...forms import TokenField, run_into, text_field
 from ...runbook import Runbook
+from ...secret_row import ActionButton, SecretRow
 from ...validation import USECASES
 from .alpha_sender import resolve_sender_id
 from .panel import panel, sender_id_panel
@@ -28,8 +29,9 @@ def usecase_dropdown(value: str) -> widgets.Dropdown:
 
 class MessagingServiceForm(widgets.VBox):
     """The fields ``messaging_service_name``, ``usecase`` and ``sender_id`` (its rules checked in
-    ``sender_check`` as the officer types), the ``button`` that sets the service up, and the
-    result (or the error and its advice) in ``output``."""
+    ``sender_check`` as the officer types), then ``action``: the Auth Token field (``token``,
+    only while the env file has none) and the button ``set_up``, its press bringing what was
+    typed; the result (or the error and its advice) in ``output``."""
 
     def __init__(
         self,
@@ -49,19 +51,19 @@ class MessagingServiceForm(widgets.VBox):
             "Sender ID", resolve_sender_id(rb, sender_id), "exactly as registered with SGNIC"
         )
         self.sender_check = widgets.Output()
-        self.button = wide_button(
-            description="Set up Messaging Service", button_style="primary", icon="check"
+        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
+        self.action = SecretRow(
+            [self.token.field],
+            [ActionButton("set_up", "Set up Messaging Service", "primary", "check")],
         )
         self.output = widgets.Output()
-        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
         super().__init__(
             [
                 self.messaging_service_name,
                 self.usecase,
                 self.sender_id,
                 self.sender_check,
-                self.token.field,
-                self.button,
+                self.action,
                 self.output,
             ]
         )
@@ -69,23 +71,24 @@ class MessagingServiceForm(widgets.VBox):
         self._on_done = on_done
         self.sender_id.observe(self._check_sender_id, names="value")
         self._check_sender_id()
-        self.button.on_click(self._set_up)
+        self.action.on_press("set_up", self._set_up)
 
     def _check_sender_id(self, _: object = None) -> None:
         self.sender_check.outputs = ()  # reset the model; clear_output() can wipe the new result
         if self.sender_id.value:
             self.sender_check.append_display_data(sender_id_panel(self.sender_id.value))
 
-    def _set_up(self, _: widgets.Button) -> None:
+    def _set_up(self, typed: dict[str, str]) -> None:
         result = run_into(
             self.output,
             self.token.around(
+                typed,
                 lambda: set_up_messaging_service(
                     self._runbook,
                     self.sender_id.value,
                     self.messaging_service_name.value,
                     self.usecase.value,
-                )
+                ),
             ),
             panel,
         )

@@ -10,8 +10,9 @@ import ipywidgets as widgets
 from ...countries import parse_countries
 from ...display import Panel
 from ...errors import InputError
-from ...forms import TokenField, run_into, text_field, wide_button
+from ...forms import TokenField, run_into, text_field
 from ...runbook import Runbook
+from ...secret_row import ActionButton, SecretRow
 from ..messaging_service import DEFAULT_USECASE, resolve_service_name, usecase_dropdown
 from .destinations import destination_notes, plan_destinations
 from .numbers import MONTHLY_PRICE
@@ -32,10 +33,12 @@ def destinations_panel(value: str) -> Panel:
 
 class PhoneNumberForm(widgets.VBox):
     """The field ``foreign_countries`` (what each country needs shown in ``destinations`` as the
-    officer types), the fields ``messaging_service_name`` and ``usecase``, the ``search_button``
-    that fills ``phone_number`` with the numbers on offer, the ``confirm_purchase`` tick, the
-    ``buy_button``, and the result (or the error and its advice) in ``output``. Nothing is bought
-    until the officer ticks the confirmation and presses Buy; one tick buys at most once."""
+    officer types), the fields ``messaging_service_name`` and ``usecase``, the ``phone_number``
+    to buy and the ``confirm_purchase`` tick, then ``action``: the Auth Token field (``token``,
+    only while the env file has none) and the buttons ``search`` (fills ``phone_number`` with the
+    numbers on offer) and ``buy``; the result (or the error and its advice) in ``output``.
+    Nothing is bought until the officer ticks the confirmation and presses Buy; one tick buys at
+    most once."""
 
     def __init__(
         self,
@@ -57,7 +60,6 @@ class PhoneNumberForm(widgets.VBox):
             "the same name you will use in step 04",
         )
         self.usecase = usecase_dropdown(usecase or DEFAULT_USECASE)
-        self.search_button = wide_button(description="Show available numbers", icon="search")
         self.phone_number = widgets.Dropdown(
             options=[], description="Number to buy", style={"description_width": "initial"}
         )
@@ -67,29 +69,31 @@ class PhoneNumberForm(widgets.VBox):
             indent=False,
             layout=widgets.Layout(width="40em"),
         )
-        self.buy_button = wide_button(
-            description="Buy and add to service", button_style="warning", icon="cart-plus"
+        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
+        self.action = SecretRow(  # both buttons may need the Auth Token: one row holds them
+            [self.token.field],
+            [
+                ActionButton("search", "Show available numbers", icon="search"),
+                ActionButton("buy", "Buy and add to service", "warning", "cart-plus"),
+            ],
         )
         self.output = widgets.Output()
-        self.token = TokenField(rb)  # only when the Auth Token was put away (step 06)
         super().__init__(
             [
                 self.foreign_countries,
                 self.destinations,
                 self.messaging_service_name,
                 self.usecase,
-                self.search_button,
                 self.phone_number,
                 self.confirm_purchase,
-                self.token.field,
-                self.buy_button,
+                self.action,
                 self.output,
             ]
         )
         self._runbook = rb
         self._on_done = on_done
-        self.search_button.on_click(self._search)
-        self.buy_button.on_click(self._buy)
+        self.action.on_press("search", self._search)
+        self.action.on_press("buy", self._buy)
         self.foreign_countries.observe(self._show_destinations, names="value")
         self._show_destinations()
 
@@ -97,17 +101,18 @@ class PhoneNumberForm(widgets.VBox):
         self.destinations.outputs = ()  # reset the model; clear_output() can wipe the new result
         self.destinations.append_display_data(destinations_panel(self.foreign_countries.value))
 
-    def _search(self, _: widgets.Button) -> None:
+    def _search(self, typed: dict[str, str]) -> None:
         result = run_into(
             self.output,
             self.token.around(
+                typed,
                 lambda: buy_phone_number(
                     self._runbook,
                     self.messaging_service_name.value,
                     self.usecase.value,
                     buy=False,
                     foreign_countries=self.foreign_countries.value,
-                )
+                ),
             ),
             panel,
         )
@@ -119,10 +124,11 @@ class PhoneNumberForm(widgets.VBox):
                 result.candidates[0].phone_number if result.candidates else None
             )
 
-    def _buy(self, _: widgets.Button) -> None:
+    def _buy(self, typed: dict[str, str]) -> None:
         result = run_into(
             self.output,
             self.token.around(
+                typed,
                 lambda: buy_phone_number(
                     self._runbook,
                     self.messaging_service_name.value,
@@ -131,7 +137,7 @@ class PhoneNumberForm(widgets.VBox):
                     self.confirm_purchase.value,
                     self.phone_number.value or "",
                     self.foreign_countries.value,
-                )
+                ),
             ),
             panel,
         )

@@ -3,7 +3,8 @@ brief reveal, and the one-time panel for a secret the env file could not take.
 
 The button does phase one while the box is clear and phase two once it is ticked; the box clears
 itself after each press, so revoking the old key is always a deliberate act. Where the env file
-holds no Auth Token (put away after the hand-off), a password field takes it for this press only.
+holds no Auth Token (put away after the hand-off), a password field beside the button takes it for
+this press only: it reaches the kernel with the press, never widget state (``SecretRow``).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ...forms import DeliveryWait, password_field, run_into, text_field, wide_button
+from ...forms import DeliveryWait, TokenField, run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
+from ...secret_row import ActionButton, SecretRow
 from ..api_key import unsaved_secret_panel
 from ..handoff import secret_reveal
 from .job import RotationResult
@@ -33,9 +35,10 @@ def _wipe(output: widgets.Output) -> None:
 
 
 class RotateForm(widgets.VBox):
-    """Fields ``phone``, ``postman_updated`` (the box) and, when the env file has no Auth Token,
-    ``auth_token``; the ``button``; results in ``output``; the ``reveal`` button and its
-    ``secret_view``; an unsaved secret in ``secret_out`` until ``saved_it`` clears it."""
+    """Fields ``phone`` and ``postman_updated`` (the box); then ``action``: the Auth Token field
+    (``token``, only when the env file has none) and the button ``press`` (its label says the
+    phase); results in ``output``; the ``reveal`` button and its ``secret_view``; an unsaved
+    secret in ``secret_out`` until ``saved_it`` clears it."""
 
     def __init__(
         self,
@@ -54,9 +57,10 @@ class RotateForm(widgets.VBox):
             indent=False,
             layout=widgets.Layout(width="auto"),
         )
-        self.auth_token = password_field("Auth Token", "only for this press; not saved")
-        self.auth_token.layout.display = None if rb.needs_typed_token() else "none"
-        self.button = wide_button(description=PHASE_ONE, button_style="primary", icon="refresh")
+        self.token = TokenField(rb, placeholder="only for this press; not saved")
+        self.action = SecretRow(
+            [self.token.field], [ActionButton("press", PHASE_ONE, "primary", "refresh")]
+        )
         self.output, self.secret_out = widgets.Output(), widgets.Output()
         self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
         self.saved_it.layout.display = "none"
@@ -67,8 +71,7 @@ class RotateForm(widgets.VBox):
                 self.notice,
                 self.phone,
                 self.postman_updated,
-                self.auth_token,
-                self.button,
+                self.action,
                 self.output,
                 self.secret_out,
                 self.saved_it,
@@ -77,12 +80,16 @@ class RotateForm(widgets.VBox):
             ]
         )
         self.postman_updated.observe(self._on_box, names="value")
-        self.button.on_click(self._on_press)
+        self.action.on_press("press", self._on_press)
         self.saved_it.on_click(self._on_saved_it)
 
     def _on_box(self, _: object = None) -> None:
-        self.button.description = PHASE_TWO if self.postman_updated.value else PHASE_ONE
-        self.button.button_style = "danger" if self.postman_updated.value else "primary"
+        ticked = self.postman_updated.value
+        self.action.change_button(
+            "press",
+            label=PHASE_TWO if ticked else PHASE_ONE,
+            style="danger" if ticked else "primary",
+        )
 
     def _show_once(self, sid: str, secret: str) -> bool:
         # The only place a secret is shown in full: the env file could not take it.
@@ -101,30 +108,29 @@ class RotateForm(widgets.VBox):
         self.output.append_display_data(status_panel(update))
         self._waiting.seen(update)
 
-    def _on_press(self, _: widgets.Button) -> None:
-        typed, self.auth_token.value = self.auth_token.value, ""  # for this press only
+    def _on_press(self, typed: dict[str, str]) -> None:
         updated = self.postman_updated.value
-        self.button.disabled = True
+        self.action.disabled = True
         self._waiting = DeliveryWait(self.output, self.wait_seconds)
         try:
-            result = run_into(self.output, lambda: self._rotate(typed, updated), panel)
+            rotate = self.token.around(typed, lambda: self._rotate(updated))  # this press only
+            result = run_into(self.output, rotate, panel)
         finally:
             self._waiting.stop()
-            self.button.disabled = False
+            self.action.disabled = False
             self.postman_updated.value = False  # deliberate, one press at a time
         if result is not None and self.on_done:
             self.on_done(result)
 
-    def _rotate(self, typed: str, updated: bool) -> RotationResult:
-        with self.rb.with_typed_token(typed):
-            return rotate_key(
-                self.rb,
-                self.phone.value,
-                postman_updated=updated,
-                wait_seconds=self.wait_seconds,
-                on_unsaved_secret=self._show_once,
-                on_status=self._show_status,
-            )
+    def _rotate(self, updated: bool) -> RotationResult:
+        return rotate_key(
+            self.rb,
+            self.phone.value,
+            postman_updated=updated,
+            wait_seconds=self.wait_seconds,
+            on_unsaved_secret=self._show_once,
+            on_status=self._show_status,
+        )
 
 
 def form(
