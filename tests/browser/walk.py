@@ -53,7 +53,8 @@ def resolve(value: Value, work: Values) -> str:
 
 @dataclass(frozen=True)
 class Type:
-    """Type ``value`` into the form field labelled ``field``, key by key, replacing its text."""
+    """Type ``value`` into the form field labelled ``field``, replacing its text (a password
+    field key by key, other fields pasted)."""
 
     field: str
     value: Value
@@ -174,12 +175,19 @@ class Desk:
         if isinstance(action, Type):
             box = self.field(action.field)
             value = resolve(action.value, self.work)
-            # Pasted, as officers copy values from Twilio's console: one input event. Typed key
-            # by key, ipywidgets buffers the updates while the kernel is busy and a click's message
-            # can overtake the last of them, so the form is cleared before the rest arrives.
-            box.fill(value)
-            # Compared here, not with expect(): its message would print a typed secret.
-            assert box.input_value() == value, f"{step}: {action.field}: the typing was garbled"
+            if box.get_attribute("type") == "password":
+                # A secret field (the forms' SecretRow) keeps what is typed in the page until a
+                # press carries it: typed key by key, as officers type, nothing can overtake it.
+                box.fill("")
+                box.press_sequentially(value)
+            else:
+                # Pasted, as officers copy values from Twilio's console: one input event. Typed
+                # key by key, ipywidgets buffers the updates while the kernel is busy and a
+                # click's message can overtake the last of them.
+                box.fill(value)
+            # Compared outside the assert: pytest, like expect(), would print a typed secret.
+            same = box.input_value() == value
+            assert same, f"{step}: {action.field}: the typing was garbled"
         elif isinstance(action, Press):
             self._press(action.button, step)
         elif isinstance(action, Choose):
