@@ -183,6 +183,31 @@ def _country_name(region: str) -> str:
     return name
 
 
+def recipient_country(e164: str) -> tuple[str, str]:
+    """(ISO code, English name) of the country of an E.164 number; ("", "") when no country's
+    code starts it. Read from the calling code alone where one country has it, so a campaign's
+    thousands of recipients are counted by country cheaply; a shared code (+1, +7, +44 ...) has
+    the number parsed in full."""
+    digits = e164[1:] if e164.startswith("+") else e164
+    regions: tuple[str, ...] = ()
+    for length in (1, 2, 3):
+        code = digits[:length]
+        if code.isdigit() and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            regions = tuple(phonenumbers.COUNTRY_CODE_TO_REGION_CODE[int(code)])
+            break
+    regions = tuple(r for r in regions if r != "001")  # non-geographic codes
+    if not regions:
+        return "", ""
+    region = regions[0]
+    if len(regions) > 1:
+        try:
+            region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or region
+        except NumberParseException:
+            pass
+    name = _country_name(region) or (RULES[region].name if region in RULES else region)
+    return region, name
+
+
 def _singapore_mobile_for_postman(text: str) -> PhoneNumber | None:
     """A Singapore mobile by Postman's pattern (spaces and dashes dropped), or None. Where the
     phone-number database does not list the range, a warning says so: Postman takes it all the

@@ -29,10 +29,10 @@ from .credentials import (
 )
 from .errors import InputError
 from .files import make_folder, write_atomically
-from .journal import HandoffRecord
+from .journal import HandoffRecord, HealthRecord
 from .progress import ProgressRecord
 from .runbook import Runbook
-from .steps.registry import ACCOUNT, HANDOFF, STEPS
+from .steps.registry import ACCOUNT, HANDOFF, HEALTH_CHECK, STEPS
 from .which_postman import CHANNEL_TYPE, LEGACY, POSTMANS, V2
 
 _SECRET_LIKE = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{32}(?![A-Za-z0-9])")
@@ -185,6 +185,42 @@ def _journal_lines(progress: ProgressRecord) -> list[str]:
     return lines
 
 
+_MARKS = {"ok": "✔", "warn": "!", "fail": "✖"}
+
+
+def _health_lines(progress: ProgressRecord) -> list[str]:
+    """The last health check (step 08), when one ran: what it read and every check, from its
+    findings file (``health-<UTC>.json``); nothing when none ran."""
+    record: HealthRecord = progress.read(HEALTH_CHECK)
+    if not record.done:
+        return []
+    if record.messages is None:
+        read = "its messages could not be read with the key"
+    else:
+        rate = "" if record.delivery_rate is None else f", {record.delivery_rate:.1%} delivered"
+        read = f"{record.messages:,} messages in the last {record.window_days:g} days{rate}"
+    lines = [
+        "## Health check",
+        "",
+        f"Step {HEALTH_CHECK.number} at {record.at}, with the API key {record.api_key_sid} only"
+        f" (read-only): the Messaging Service {record.service_sid}, {read}. Findings:"
+        f" `{record.health_file}`.",
+        "",
+        "| | Check | Found | What to do |",
+        "|---|---|---|---|",
+    ]
+    try:
+        data = json.loads(Path(record.health_file).read_text(encoding="utf-8"))
+        checks = [c for c in data["checks"] if isinstance(c, dict)]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [*lines[:3], "The findings file could not be read: run the check again.", ""]
+    for c in checks:
+        mark = _MARKS.get(str(c.get("status")), "?")
+        cells = (_cell(c.get("name")), _cell(c.get("summary")), _cell(c.get("advice")))
+        lines.append(f"| {mark} | {cells[0]} | {cells[1]} | {cells[2]} |")
+    return [*lines, ""]
+
+
 def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
     """The report's Markdown text (no secret)."""
     generated = generated or datetime.now(timezone.utc)
@@ -197,6 +233,7 @@ def build_report(rb: Runbook, *, generated: datetime | None = None) -> str:
         "",
         *_postman_lines(rb, rb.progress.read(HANDOFF)),
         "",
+        *_health_lines(rb.progress),
         *_step_lines(rb.progress),
         "",
         *_journal_lines(rb.progress),

@@ -161,3 +161,108 @@ STATUS_ADVICE = {
     404: ADVICE[20404],
     429: ADVICE[20429],
 }
+
+# What each code on a campaign's messages means for the agency, read by step 08 from the message
+# log: code -> (severity, Twilio's documented cause, what to do in Postman's terms). "fail": the
+# set-up or the account stops messages; "warn": some recipients could not be reached. Causes are
+# summarised from Twilio's error pages (https://www.twilio.com/docs/api/errors/CODE).
+CAMPAIGN_ADVICE: dict[int, tuple[str, str, str]] = {
+    21211: (
+        "warn",
+        "The 'To' number is not a valid phone number.",
+        "Correct the numbers in the recipient list you upload to Postman (the campaign's CSV):"
+        " a Singapore mobile is 8 digits starting with 8 or 9.",
+    ),
+    21408: (
+        "fail",
+        "Messaging Geo Permissions do not allow the destination country.",
+        "Allow the country in the console (Messaging > Settings > Geo permissions), or take those"
+        " recipients out of the Postman campaign.",
+    ),
+    21610: (
+        "warn",
+        "The recipient opted out: they replied STOP to this sender, and Twilio will not text them"
+        " from it again until they reply START.",
+        "Take these recipients off the campaign's list in Postman: Twilio refuses every further"
+        " message to them (and does not charge). Only the recipient can opt back in, by replying"
+        " START.",
+    ),
+    21612: (
+        "fail",
+        "No sender in the Messaging Service can reach the destination (e.g. an alphanumeric"
+        " Sender ID to a country that takes none).",
+        "Add a number for that country to the service's sender pool (step 04a says what each"
+        " country needs), or take those recipients out of the Postman campaign.",
+    ),
+    21614: (
+        "warn",
+        "The 'To' number is not a mobile number (a landline cannot receive SMS).",
+        "Replace landlines in the recipient list you upload to Postman with mobile numbers.",
+    ),
+    21703: (
+        "fail",
+        "The Messaging Service has no sender in its pool.",
+        "Add your Sender ID to the service's sender pool (step 04) before Postman sends again.",
+    ),
+    30001: (
+        "warn",
+        "Twilio's queue for the sender overflowed: messages were sent faster than it can send.",
+        "Send the campaign again later in smaller batches (Postman: split the recipient list).",
+    ),
+    30002: (
+        "fail",
+        "The account is suspended, most often because its prepaid balance ran out.",
+        "Add funds in the console (Billing), set up auto-recharge and a low-balance"
+        " notification, then send the campaign again to the recipients who did not get it.",
+    ),
+    30003: (
+        "warn",
+        "The recipient's phone was switched off or out of coverage (unreachable handset).",
+        "Nothing is wrong with the set-up. Send to these recipients again later from Postman;"
+        " persistent failures mean the numbers may be out of use.",
+    ),
+    30004: (
+        "warn",
+        "The recipient's phone or network blocks the message.",
+        "Ask the recipients to allow messages from your Sender ID (some phones block unknown"
+        " senders), or reach them another way.",
+    ),
+    30005: (
+        "warn",
+        "The destination number is unknown to its network: it may no longer exist.",
+        "Remove or correct these numbers in the recipient list you upload to Postman; sending"
+        " again will not help.",
+    ),
+    30006: (
+        "warn",
+        "The number is a landline or its network cannot receive SMS.",
+        "Replace these numbers with mobile numbers in the recipient list you upload to Postman.",
+    ),
+    30007: (
+        "fail",
+        "The carrier filtered the message. In Singapore this usually means the Sender ID is not"
+        " registered with SGNIC, not yet mapped to the account by Twilio, or another"
+        " organisation's (protected).",
+        "Check the Sender ID in the service's sender pool is exactly the one your agency"
+        " registered with SGNIC (SSIR), and that Twilio has mapped it to this account; for"
+        " Postman v2 it must also match the campaign's Expected Sender Name.",
+    ),
+    30008: (
+        "warn",
+        "An unknown error from the carrier or handset.",
+        "Send to these recipients again later from Postman. If it persists, give Twilio support"
+        " a few message SIDs from the console (Monitor > Logs > Messaging).",
+    ),
+    30034: (
+        "fail",
+        "US carriers blocked a message from a US number that is not registered for A2P 10DLC.",
+        "Register the number (a brand and a campaign in Messaging > Regulatory Compliance) or"
+        " use a verified toll-free number before Postman sends to US phones.",
+    ),
+}
+CAMPAIGN_DEFAULT = (
+    "warn",
+    "Twilio reported this error on the messages.",
+    "Look the code up on Twilio's error page and check a few of the messages in the console"
+    " (Monitor > Logs > Messaging).",
+)

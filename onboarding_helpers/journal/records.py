@@ -152,3 +152,21 @@ class RotationRecord(StepRecord):
     to: str = ""  # masked
     backup: str = ""  # the env file's dated copy holding the old pair
     old_key_revoked: bool | None = None
+
+
+@dataclass(frozen=True)
+class HealthRecord(StepRecord):
+    """Step 08: the last health check of a set-up in use. ``status`` "done" whatever it found
+    (findings are not failures); ``worst``: "ok", "warn" or "fail", the worst check's status."""
+
+    service_sid: str = ""
+    api_key_sid: str = ""
+    key_type: str = ""
+    window_days: float | None = None
+    messages: int | None = None  # the service's messages in the window (None: not readable)
+    delivered: int | None = None
+    delivery_rate: float | None = None
+    problems: int | None = None  # checks not passed
+    worst: str = ""
+    health_file: str = ""  # <state dir>/health-<UTC>.json
+    report_path: str = ""

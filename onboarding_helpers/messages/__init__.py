@@ -8,14 +8,15 @@ guide's terms. Split by idea:
 - ``sending``: one send with its intent journalled, made good when the answer is lost;
 - ``earlier``: what earlier runs left (a delivered message that stands, a send stopped before its
   outcome, to follow instead of sending again);
-- ``advice``: refused sends, failed deliveries and the sender shown, in the guide's terms;
+- ``advice``: refused sends, failed deliveries and the sender shown, in the guide's terms, and
+  what each error code on a campaign's messages means in Postman's (``campaign_advice``, 08);
 - ``service``: what the run knows about the service (its SID, Sender ID, phone-number branch);
 - ``panel``: the notice before a send and each status as it is seen.
 """
 
 from __future__ import annotations
 
-from .advice import delivery_failure, explain_send_error, sender_notes
+from .advice import campaign_advice, delivery_failure, explain_send_error, sender_notes
 from .earlier import delivered_earlier, find_sent_message, resume_earlier_send
 from .following import (
     DEFAULT_WAIT_SECONDS,
@@ -40,6 +41,7 @@ __all__ = [
     "StatusCallback",
     "StatusUpdate",
     "before_send_panel",
+    "campaign_advice",
     "check_wait_seconds",
     "delivered_earlier",
     "delivery_failure",

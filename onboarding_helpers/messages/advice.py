@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..countries import country_rule
 from ..errors import TwilioActionError
 from ..phone import PhoneNumber
 from ..steps.registry import ACCOUNT, MESSAGING_SERVICE, PHONE_NUMBER
-from ..twilio_errors import ADVICE
+from ..twilio_errors import ADVICE, CAMPAIGN_ADVICE, CAMPAIGN_DEFAULT
 from .following import Delivery
 
 
@@ -140,3 +142,26 @@ def sender_notes(
             f" registered with SGNIC, then run {MESSAGING_SERVICE.id} again."
         )
     return notes, warnings
+
+
+def campaign_advice(
+    code: int, senders: Sequence[str] = (), sender_id: str | None = None
+) -> tuple[str, str, str]:
+    """(severity, cause, what to do) for ``code`` on a campaign's messages, in Postman's terms
+    (``twilio_errors.CAMPAIGN_ADVICE``). For 30007, ``senders`` (what those messages went out as)
+    and ``sender_id`` (what the sender pool holds now) say whether the ID has changed since."""
+    severity, cause, advice = CAMPAIGN_ADVICE.get(code, CAMPAIGN_DEFAULT)
+    if code != 30007 or not senders:
+        return severity, cause, advice
+    shown = ", ".join(f"'{s}'" for s in senders)
+    cause = f"{cause} These messages went out as {shown}."
+    earlier = [s for s in senders if sender_id and s.upper() != sender_id.upper()]
+    if earlier:
+        advice = (
+            f"The sender pool now holds '{sender_id}'; the filtered messages went out as"
+            f" {', '.join(repr(s) for s in earlier)} (a Sender ID your agency does not hold, e.g."
+            " another organisation's, or one never registered). Make sure every campaign goes"
+            f" out as '{sender_id}' only, then send again to the recipients who did not get it."
+            f" {advice}"
+        )
+    return severity, cause, advice

@@ -22,6 +22,7 @@ from ..journal import (
     AccountRecord,
     ApiKeyRecord,
     HandoffRecord,
+    HealthRecord,
     PhoneNumberRecord,
     RotationRecord,
     SecretRecord,
@@ -156,6 +157,24 @@ ROTATE_KEY = Step(
     ),
 )
 
+# After the hand-off, any time, on purpose only (``--only 08``): reads what Postman holds and says
+# why messages fail. Read-only, with the API key alone: no Auth Token.
+HEALTH_CHECK = Step(
+    id="08_health_check",
+    title="Health check",
+    package="health_check",
+    function="health_check",
+    record=HealthRecord,
+    optional=True,
+    after_run="onboarding_helpers.steps.health_check.summary:health_summary",
+    requests=(
+        5,
+        5,
+        "fetch the service + list its Sender ID + list its numbers + read the balance + one"
+        " page of the message log per 1,000 messages (+1 to tell a console key's type)",
+    ),
+)
+
 STEPS: tuple[Step, ...] = (
     START,
     ACCOUNT,
@@ -166,6 +185,7 @@ STEPS: tuple[Step, ...] = (
     TEST_MESSAGE,
     HANDOFF,
     ROTATE_KEY,
+    HEALTH_CHECK,
 )
 BY_ID = {step.id: step for step in STEPS}
 

@@ -19,24 +19,33 @@ STANDARD = "standard"
 RESTRICTED = "restricted"
 KEY_TYPES = (STANDARD, RESTRICTED)
 
+# Twilio's names of the permissions the runbook's calls with a key need.
+SEND = "/twilio/messaging/messages/create"
+READ_MESSAGE = "/twilio/messaging/messages/read"
+READ_SERVICE = "/twilio/messaging/services/read"
+LIST_SENDER_IDS = "/twilio/messaging/services.alphasenders/list"
+LIST_POOL_NUMBERS = "/twilio/messaging/services.phonenumbers/list"
+# Reading the message log (step 08's health check). Left out of the policy on purpose: a leaked
+# key could read every recipient and text; the price is that a send whose answer was lost cannot
+# be looked up with the key (see messages.earlier), and that 08 cannot read the log with it.
+LIST_MESSAGES = "/twilio/messaging/messages/list"
+
 # Each permission, and the calls made with the key that need it. Left out on purpose:
-# messages/list (a leaked key could read the message log: every recipient and text; the price
-# is that a send whose answer was lost cannot be looked up with the key, see messages.earlier),
-# and everything that buys, configures or deletes.
+# LIST_MESSAGES, and everything that buys, configures or deletes.
 POSTMAN_PERMISSIONS = (
     # Postman's only call: messages.create with From = the Messaging Service SID. Also 06's and
     # 07's Postman-equivalent check, which make the same call.
-    "/twilio/messaging/messages/create",
+    SEND,
     # Fetching one message by its SID: 06 and 07 follow their check message to its final status;
     # 03 proves the pair by looking up a message that cannot exist (Twilio answers 404 only once
     # the key is accepted and allowed to look).
-    "/twilio/messaging/messages/read",
-    # Fetching the Messaging Service: 06's and 07's check when no test phone is given.
-    "/twilio/messaging/services/read",
-    # Listing the service's Sender ID: 06, when step 04's record does not name it.
-    "/twilio/messaging/services.alphasenders/list",
-    # Listing the service's numbers: 06, before a check message to a foreign phone.
-    "/twilio/messaging/services.phonenumbers/list",
+    READ_MESSAGE,
+    # Fetching the Messaging Service: 06's and 07's check when no test phone is given; 08.
+    READ_SERVICE,
+    # Listing the service's Sender ID: 06, when step 04's record does not name it; 08.
+    LIST_SENDER_IDS,
+    # Listing the service's numbers: 06, before a check message to a foreign phone; 08.
+    LIST_POOL_NUMBERS,
 )
 
 
