@@ -33,8 +33,9 @@ from onboarding_helpers.sandbox import (
     snapshot,
     trainer_token,
 )
-from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, START, TEST_MESSAGE
+from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, HEALTH_CHECK, START, TEST_MESSAGE
 from onboarding_helpers.training.scenarios import (
+    CAMPAIGN_MIX,
     SCENARIOS,
     SENDER_ID,
     SG_MOBILE,
@@ -391,6 +392,35 @@ def test_flaky_network_completes_finds_the_lost_create_and_a_rerun_is_safe(works
         state = snapshot(server.url, _account(workspace))
     assert len(state["services"]) == 1 and len(state["keys"]) == 1  # nothing made twice
     assert [a["alpha_sender"] for a in state["services"][0]["alpha_senders"]] == [SENDER_ID]
+    _audit(workspace)
+
+
+def test_failing_campaign_is_explained_code_by_code_by_the_health_check(workspace):
+    done = _run(workspace, *_only("08"), scenario="failing-campaign")
+    assert done.returncode == 0, done.stdout + done.stderr  # findings, not a failed step
+    _says(done.stdout, SCENARIOS["failing-campaign"].advice, "✖ Error 30007")
+    record = ProgressRecord(workspace.state_dir).read(HEALTH_CHECK)
+    counted = json.loads(Path(record.health_file).read_text(encoding="utf-8"))["messages"]
+    codes = {code: n for code, n in CAMPAIGN_MIX.items() if code.isdigit()}
+    assert counted["by_error"] == codes and counted["total"] == sum(CAMPAIGN_MIX.values())
+    assert counted["by_status"]["sent"] == CAMPAIGN_MIX["sent"]
+    text = _notebook(workspace, HEALTH_CHECK.id)
+    explained = {
+        "30007": ("went out as 'GOVSG'", f"The sender pool now holds '{SENDER_ID}'"),
+        "21610": ("replied STOP", "Take these recipients off the campaign's list in Postman"),
+        "30003": ("switched off or out of coverage", "Send to these recipients again later"),
+        "30005": ("may no longer exist", "Remove or correct these numbers"),
+        "30008": ("unknown error", "give Twilio support a few message SIDs"),
+    }
+    assert set(explained) == set(codes)
+    for code, fragments in explained.items():
+        _says(text, f"Error {code}", *fragments)
+    _says(text, "Postman counts it as a success")  # the 'sent' ones
+    with _server(workspace) as server:
+        sent = [
+            r for r in request_log(server.url, _account(workspace)) if "step/08" in r["user_agent"]
+        ]
+    assert sent and {r["method"] for r in sent} == {"GET"}
     _audit(workspace)
 
 

@@ -21,10 +21,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..credentials import API_KEY_SECRET, API_KEY_SID
+from ..credentials import API_KEY_SECRET, API_KEY_SID, MESSAGING_SERVICE_SID
 from ..errors import InputError
 from ..journal import KeyCreated, ScenarioFaultsInjected, ScenarioKeyMistyped
-from ..steps.registry import ACCOUNT, API_KEY, MESSAGING_SERVICE, START, TEST_MESSAGE
+from ..steps.registry import (
+    ACCOUNT,
+    API_KEY,
+    HEALTH_CHECK,
+    MESSAGING_SERVICE,
+    START,
+    TEST_MESSAGE,
+)
 from ..twilio_gateway import call
 
 if TYPE_CHECKING:
@@ -165,6 +172,48 @@ def _protect_sender_id(ctx: ScenarioContext) -> None:
     sender_id = str(ctx.parameters.get("sender_id") or PROTECTED_SENDER_ID)
     protected = list(dict.fromkeys([*DEFAULT_PROTECTED_SENDER_IDS, sender_id.upper()]))
     set_account(ctx.url, ctx.account_sid, protected_sender_ids=protected)
+
+
+# A week of a campaign through an agency's service, message by message as Twilio logged it: the
+# first run of the campaign went out as a protected Sender ID (30007), the rest as the agency's
+# own; recipients off or out of coverage (30003), numbers no longer in use (30005), carrier
+# errors (30008), recipients who replied STOP (21610), a few with no delivery receipt ("sent").
+CAMPAIGN_MIX = {
+    "delivered": 1150,
+    "sent": 20,
+    "30003": 60,
+    "30005": 35,
+    "30007": 140,
+    "30008": 15,
+    "21610": 30,
+}
+CAMPAIGN_DAYS = 6  # inside the health check's default window of 7 days
+
+
+def _failing_campaign(ctx: ScenarioContext) -> None:
+    # A set-up made by hand and in use for months: the four values Postman holds are in the env
+    # file (no progress record says how they were made), and a week of campaigns in the log.
+    import json
+
+    from ..sandbox import set_account  # heavy admin client: only when it runs
+
+    sender_id = str(ctx.parameters.get("sender_id") or SENDER_ID)
+    client = ctx.rb.client_with_token(ctx.account_sid, ctx.auth_token, START.id)
+    services = client.messaging.v1.services
+    service = call("create the agency's service", services.create, friendly_name="Campaigns")
+    call("add its Sender ID", services(service.sid).alpha_senders.create, alpha_sender=sender_id)
+    key_sid, secret = _create_key(ctx, "Postman (made in the console)")
+    ctx.rb.store.save(
+        {API_KEY_SID: key_sid, API_KEY_SECRET: secret, MESSAGING_SERVICE_SID: service.sid}
+    )
+    history = {
+        "service_sid": service.sid,
+        "days": CAMPAIGN_DAYS,
+        "mix": CAMPAIGN_MIX,
+        "countries": {"SG": 96, "MY": 4},
+        "senders": {"30007": PROTECTED_SENDER_ID},
+    }
+    set_account(ctx.url, ctx.account_sid, message_history=json.dumps(history))
 
 
 # ---------------------------------------------------------------- the registry
@@ -317,6 +366,28 @@ _SCENARIO_LIST: tuple[Scenario, ...] = (
         outcome="completes",
         parameters=_COMMON,
         setup=_flaky_network,
+    ),
+    Scenario(
+        name="failing-campaign",
+        title="Why did the campaign fail?",
+        story="Your agency set up its Twilio account by hand last year and Postman has sent its"
+        " campaigns through it since. This week officers say many SMS never arrived. The env"
+        " file holds the four values Postman holds. Run the health check (step 08) and find out"
+        " why, error code by error code.",
+        teaches="Reading a campaign's outcome from what Postman holds, read-only and without the"
+        " Auth Token: the Sender ID a filtered message went out as (30007: a protected ID, the"
+        " set-up's fault, fix first), recipients who replied STOP (21610: take them off the"
+        " list), phones off (30003), numbers out of use (30005), carrier errors (30008) and"
+        " messages without a receipt ('sent', which Postman counts as success).",
+        bites_at=HEALTH_CHECK.id,
+        advice="went out as 'GOVSG'",
+        fix="Nothing to repair in Twilio today: the service's pool already holds the agency's own"
+        f" ID ('{SENDER_ID}'). Send the 30007 recipients the campaign again from Postman, take"
+        " the 21610 recipients off the list, correct or remove the 30005 numbers, and retry"
+        " 30003 and 30008 later.",
+        outcome="completes",
+        parameters={"sender_id": SENDER_ID, "days": 7},
+        setup=_failing_campaign,
     ),
 )
 
