@@ -56,6 +56,13 @@ class Workspace:
     def sandbox_dir(self) -> Path:
         return self.root / "sandbox"
 
+    def leaks(self, *texts: str, also: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """Where a secret of the env file (or ``also``) appears in what the runs wrote (the out
+        and state folders) or in ``texts``; empty when clean (tests/secret_audit.py)."""
+        from .secret_audit import run_leaks
+
+        return run_leaks(self.env_file, [self.out_dir, self.state_dir], texts, also)
+
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """``python -m onboarding_helpers run --sandbox`` on this workspace."""
         cmd = [sys.executable, "-m", "onboarding_helpers", "run", "--sandbox"]

@@ -51,3 +51,13 @@ def leaks(secrets: Iterable[str], roots: Iterable[Path], texts: Iterable[str] = 
         if any(form in data for s in secrets for form in _forms(s)):
             found.append(f"<text {index}>")
     return found
+
+
+def run_leaks(
+    env_file: Path, roots: Iterable[Path], texts: Iterable[str] = (), also: Iterable[str] = ()
+) -> list[str]:
+    """``leaks`` for a run: every secret the env file holds (repeated lines too) and ``also``,
+    searched for in what the run wrote (``roots``) and printed (``texts``). Empty = clean."""
+    from onboarding_helpers.credentials import CredentialStore
+
+    return leaks([*CredentialStore(env_file).secrets(), *also], roots, texts)

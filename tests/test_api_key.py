@@ -69,7 +69,7 @@ from onboarding_helpers.steps.secret_key import panel as secret_panel
 from onboarding_helpers.twilio_gateway import make_client
 
 from .presses import press
-from .secret_audit import leaks
+from .secret_audit import leaks, run_leaks
 
 KEYS_PATH = r"POST /Keys\.json$"
 
@@ -122,10 +122,6 @@ def authenticates(rb: Runbook, key_sid: str, secret: str) -> bool:
     return True
 
 
-def audit(rb: Runbook, texts: list[str] = ()) -> list[str]:
-    return leaks(rb.store.secrets(), [rb.settings.state_dir], texts)
-
-
 # ---------------------------------------------------------------- create, reuse, check
 
 
@@ -151,7 +147,7 @@ def test_fresh_run_lists_then_creates_one_key_and_saves_the_secret(rb):
     assert rb.progress.read(STEP).status == "done"
     panel = str(api_key_panel(result))
     assert sid in panel and "step 03 checks" in panel and secret not in panel
-    assert audit(rb, [panel, repr(result)]) == []
+    assert run_leaks(rb.store.path, [rb.settings.state_dir], [panel, repr(result)]) == []
 
 
 def test_second_run_reuses_the_pair_with_one_request_and_creates_nothing(rb):
@@ -196,7 +192,7 @@ def test_step_03_verifies_with_a_call_a_standard_key_may_make(rb):
     panel = str(secret_panel(result))
     assert str(rb.store.path) in panel and secret not in panel
     assert rb.progress.read(SECRET_STEP).verified is True
-    assert audit(rb, [panel, repr(result)]) == []
+    assert run_leaks(rb.store.path, [rb.settings.state_dir], [panel, repr(result)]) == []
 
 
 def test_step_03_restores_0600_if_the_env_file_was_loosened(rb):
@@ -702,7 +698,7 @@ def test_restricted_key_is_made_through_iam_with_only_what_postman_needs(rb):
     created = rb.progress.events(KeyCreated, step=STEP)[-1]
     assert created.key_type == "restricted" and created.key_sid == sid
     assert "Restricted" in str(api_key_panel(result))
-    assert audit(rb, [str(api_key_panel(result))]) == []
+    assert run_leaks(rb.store.path, [rb.settings.state_dir], [str(api_key_panel(result))]) == []
 
 
 def test_restricted_key_sends_like_postman_and_is_refused_everything_else(rb):

@@ -20,8 +20,6 @@ from onboarding_helpers.sandbox import SandboxServer, set_faults, snapshot
 from onboarding_helpers.steps.registry import API_KEY, SECRET_KEY
 from onboarding_helpers.twilio_gateway import call, make_client
 
-from .secret_audit import leaks
-
 pytestmark = pytest.mark.notebook
 
 STEPS_00_03 = ("--only", "00", "--only", "01", "--only", "02", "--only", "03")
@@ -52,9 +50,8 @@ def _pair_authenticates(workspace) -> bool:
 
 
 def _audit(workspace, *texts: str) -> list[str]:
-    secrets = CredentialStore(workspace.env_file).secrets()
-    assert len(secrets) == 2  # the Auth Token and the API secret
-    return leaks(secrets, [workspace.out_dir, workspace.state_dir], texts)
+    assert len(CredentialStore(workspace.env_file).secrets()) == 2  # Auth Token, API secret
+    return workspace.leaks(*texts)
 
 
 def _journal(workspace, step=API_KEY) -> list[type[Event]]:

@@ -10,8 +10,6 @@ from onboarding_helpers.credentials import ACCOUNT_SID, MESSAGING_SERVICE_SID, C
 from onboarding_helpers.sandbox import SandboxServer, request_log, snapshot
 from onboarding_helpers.validation import validate_messaging_service_sid
 
-from .secret_audit import leaks
-
 pytestmark = pytest.mark.notebook
 
 
@@ -23,9 +21,7 @@ def _sandbox_view(workspace) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def _audit(workspace, *runs) -> None:
-    texts = [t for done in runs for t in (done.stdout, done.stderr)]
-    secrets = CredentialStore(workspace.env_file).secrets()
-    assert leaks(secrets, [workspace.out_dir, workspace.state_dir], texts) == []
+    assert workspace.leaks(*(t for done in runs for t in (done.stdout, done.stderr))) == []
 
 
 def test_bad_sender_id_then_good_then_rerun_creates_nothing(workspace):

@@ -29,7 +29,7 @@ from onboarding_helpers.steps.registry import HANDOFF, TEST_MESSAGE
 
 from .conftest import ROOT
 from .fixtures_flow import Flow, prepare_flow
-from .secret_audit import leaks
+from .secret_audit import leaks, run_leaks
 
 pytestmark = pytest.mark.notebook
 
@@ -42,11 +42,6 @@ def _prepare(workspace, **options) -> Flow:
 
 def _sandbox(workspace):
     return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
-
-
-def _audit(flow: Flow, workspace, done, *extra: Path) -> None:
-    roots = [workspace.out_dir, workspace.state_dir, *extra]
-    assert leaks(flow.secrets, roots, texts=[done.stdout, done.stderr]) == []
 
 
 def test_05_and_06_send_check_like_postman_and_write_the_report(workspace):
@@ -77,7 +72,15 @@ def test_05_and_06_send_check_like_postman_and_write_the_report(workspace):
     assert "Message status: accepted" in nb05 and "Test message delivered" in nb05
     assert "Postman-equivalent check passed" in nb06 and f"Run report: {report}" in nb06
     assert "••••" + flow.api_secret[-4:] in nb06  # the card shows the secret masked only
-    _audit(flow, workspace, done, report)
+    assert (
+        run_leaks(
+            flow.rb.store.path,
+            [workspace.out_dir, workspace.state_dir, report],
+            [done.stdout, done.stderr],
+            also=flow.secrets,
+        )
+        == []
+    )
 
 
 def test_headless_without_test_phone_sends_nothing_but_hands_off(workspace):
@@ -92,7 +95,7 @@ def test_headless_without_test_phone_sends_nothing_but_hands_off(workspace):
     nb06 = (workspace.out_dir / "06_postman_handoff.ipynb").read_text()
     assert "nothing will be sent" in nb06 and "check was not run" in nb06
     assert "Run report: " in nb06
-    _audit(flow, workspace, done)
+    assert workspace.leaks(done.stdout, done.stderr, also=flow.secrets) == []
 
 
 def test_filtered_sender_id_stops_05_with_the_guide_advice(workspace):
@@ -104,7 +107,7 @@ def test_filtered_sender_id_stops_05_with_the_guide_advice(workspace):
     assert "Stopped at step 05_send_test_message" in done.stderr
     assert "30007" in done.stderr and "SGNIC" in done.stderr and "another agency" in done.stderr
     assert not (workspace.out_dir / "06_postman_handoff.ipynb").exists()
-    _audit(flow, workspace, done)
+    assert workspace.leaks(done.stdout, done.stderr, also=flow.secrets) == []
 
 
 @pytest.mark.parametrize("notebook", ["05_send_test_message", "06_postman_handoff"])

@@ -61,7 +61,7 @@ from .fixtures_flow import (
     flow_fixture,  # noqa: F401
 )
 from .presses import press
-from .secret_audit import leaks
+from .secret_audit import leaks, run_leaks
 
 # ---------------------------------------------------------------- helpers
 
@@ -103,8 +103,8 @@ def rotate(flow: Flow, phone: object = SG_MOBILE, **kwargs: Any) -> Any:
 
 def audit(flow: Flow, *texts: str, also: list[str] = ()) -> list[str]:
     """Every file step 07 wrote but the env file and its backups, and what it showed."""
-    secrets = [flow.auth_token, flow.api_secret, *also, *flow.rb.store.secrets()]
-    return leaks(secrets, [flow.rb.settings.state_dir], texts)
+    also = [flow.auth_token, flow.api_secret, *also]
+    return run_leaks(flow.rb.store.path, [flow.rb.settings.state_dir], texts, also)
 
 
 # ---------------------------------------------------------------- phase one
