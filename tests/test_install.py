@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from .ci import cannot_run
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME, DEV, UV_LOCK = "requirements.txt", "requirements-dev.txt", "requirements-uv.txt"
 LOCKS = (RUNTIME, DEV, UV_LOCK)
@@ -34,10 +36,6 @@ REQUIREMENT = re.compile(
     r"\s*(?:;\s*(?P<marker>[^\\]*?))?\s*(?P<hashes>(?:--hash=\S+\s*)*)$"
 )
 HASH = re.compile(r"--hash=sha256:([0-9a-f]{64})\b")
-
-
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def _normal(name: str) -> str:
@@ -133,7 +131,7 @@ def _pinned_uv() -> str:
         subprocess.run([uv, "--version"], capture_output=True, text=True) if uv.exists() else None
     )
     if not found or found.stdout.split()[1:2] != [version]:
-        pytest.skip(f"this venv has no uv {version} (the pinned one)")
+        cannot_run(f"this venv has no uv {version} (the pinned one)")
     return str(uv)
 
 
@@ -150,10 +148,7 @@ def test_make_lock_would_change_no_lock(tmp_path: Path) -> None:
         cmd = [uv, "pip", "compile", "-q", *shlex.split(flags), "-o", name, source]
         done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=180)
         if done.returncode != 0:
-            reason = f"uv pip compile {source} failed:\n{done.stderr[-1500:]}"
-            if _in_ci():
-                pytest.fail(reason)
-            pytest.skip(reason)
+            cannot_run(f"uv pip compile {source} failed:\n{done.stderr[-1500:]}")
         assert (tmp_path / name).read_text() == (ROOT / name).read_text(), (
             f"`make lock` would rewrite {name}: run it and commit the result"
         )
@@ -261,7 +256,7 @@ def _install(kind: str, requirements: Path, target: Path) -> subprocess.Complete
         uv = Path(sys.executable).parent / "uv"
         uv_cmd = str(uv) if uv.exists() else shutil.which("uv")
         if not uv_cmd:
-            pytest.skip("no uv here (make installed with pip): the pip case covers the hashes")
+            cannot_run("no uv here (make installed with pip): the pip case covers the hashes")
         cmd = [uv_cmd, "pip", "install", "--python", sys.executable, "--no-deps", "--no-build"]
     else:
         cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-deps"]
@@ -289,9 +284,6 @@ def test_a_tampered_hash_makes_the_install_fail(kind: str, tmp_path: Path) -> No
     assert tampered.returncode != 0, f"{kind} installed {name} despite the wrong hashes:\n{output}"
     expected = "Hash mismatch" if kind == "uv" else "DO NOT MATCH THE HASHES"
     if expected not in output:  # no download to check: no index here, say
-        reason = f"{kind} failed before it could check a hash:\n{output[-1500:]}"
-        if _in_ci():
-            pytest.fail(reason)
-        pytest.skip(reason)
+        cannot_run(f"{kind} failed before it could check a hash:\n{output[-1500:]}")
     assert any(h in output for h in hashes), f"the error names no hash of the real file:\n{output}"
     assert not any((tmp_path / "target").glob(f"{name}*")), "the tampered package was installed"

@@ -38,6 +38,8 @@ import pytest
 from onboarding_helpers.credentials import SECRET_VARIABLES, CredentialStore
 from onboarding_helpers.kernel_forks import PROVISIONER, PROVISIONER_VARIABLE
 
+from ..ci import cannot_run
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BROWSER_TESTS_CHROMIUM", "/usr/bin/chromium"))
 LAUNCH_ARGS = [
@@ -304,9 +306,7 @@ def browser() -> Iterator[object]:
     """Debian's Chromium, headless, through Playwright; one per test module."""
     reason = browser_missing()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests must run in CI: {reason}")
-        pytest.skip(reason)
+        cannot_run(f"browser tests: {reason}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

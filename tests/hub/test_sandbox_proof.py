@@ -43,6 +43,8 @@ from onboarding_helpers.training.hub.trainees import (
     wait_for_sandbox,
 )
 
+from ..ci import cannot_run
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Answers health like the sandbox (naming the class sandbox's database, so a client looks for the
@@ -221,7 +223,7 @@ def _impostor_python() -> str:
     for python in (sys.executable, "/usr/bin/python3"):
         if Path(python).exists() and unreadable_for_trainees(Path(python).resolve()) is None:
             return python
-    pytest.skip("no Python on this machine that another user may run")
+    cannot_run("no Python on this machine that another user may run")
 
 
 @dataclass
@@ -236,10 +238,7 @@ class TraineeImpostor:
 def trainee_impostor(tmp_path: Path) -> Iterator[TraineeImpostor]:
     """A trainee of the class (a real system user) listening on the sandbox's port first."""
     if os.geteuid() != 0 or not shutil.which("useradd"):
-        reason = "needs root and useradd: the impostor runs as another system user"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        cannot_run("needs root and useradd: the impostor runs as another system user")
     from onboarding_helpers.training.hub.trainees import as_user, create_user
 
     tag = secrets.token_hex(3)
