@@ -303,7 +303,7 @@ def verdict(outcomes: list[Outcome], total: dict[str, Any], args: argparse.Names
 
 
 def print_runs(outcomes: list[Outcome]) -> None:
-    print(f"\n{'run':>3} {'seed':>5} {'result':<22} {'faulted':>9}  {'kinds':<34} dup lost leak")
+    print(f"\n{'run':>3} {'seed':>5} {'result':<22} {'faulted':>9}  {'kinds':<40} dup lost leak")
     for o in outcomes:
         if o.error:
             result = "BENCHMARK ERROR"
@@ -316,7 +316,7 @@ def print_runs(outcomes: list[Outcome]) -> None:
         faulted = f"{o.chaos['faulted']}/{o.chaos['seen']}"
         print(
             f"{o.index:>3} {o.seed:>5} {result:<22} {faulted:>9}  "
-            f"{describe_kinds(o.chaos['injected']):<34} {sum(o.duplicates.values()):>3} "
+            f"{describe_kinds(o.chaos['injected']):<40} {sum(o.duplicates.values()):>3} "
             f"{int(o.secret_lost):>4} {len(o.leaked):>4}"
         )
 
