@@ -21,8 +21,8 @@ Prints medians over ``--runs`` runs taken in this one invocation:
    of each, alternating; ``--skip-install`` skips it), with the load average.
 
 ``--smoke`` runs every section in its short form: one run, a smaller latency sample, ``make test``
-in a fresh clone on one quick test file (linting as make test does, installing nothing), and the
-install benchmark's smoke form: its figures prove the script works, not that a target is met. It
+on one quick test file (linting as make test does, installing nothing), and the install
+benchmark's smoke form: its figures prove the script works, not that a target is met. It
 exits 1 when a run, ``make test`` or an install failed (a missed target is printed, not fatal).
 """
 
@@ -383,16 +383,11 @@ def load_average() -> str:
 
 def make_test(smoke: bool = False) -> tuple[list[str], float, int, str]:
     """``make test`` as a newcomer types it (browser tests included when Chromium is there):
-    the command, its wall time, exit code and pytest's summary line. The smoke form runs it in a
-    fresh clone (HEAD: edits in progress in this tree are not linted), its .venv this one's, and
-    on one quick test file, one by one, installing nothing."""
-    from install_benchmark import fresh_tree  # beside this script
-
-    command, scratch = ["make", "test"], Path(tempfile.mkdtemp(prefix="bench-make-test-"))
+    the command, its wall time, exit code and pytest's summary line. The smoke form lints as
+    make test does, then runs one quick test file, one by one, installing nothing."""
+    command = ["make", "test"]
     if smoke:
-        fresh_tree(scratch / "tree")
-        (scratch / "tree" / ".venv").symlink_to(ROOT / ".venv")
-        command[1:1] = ["-C", str(scratch / "tree"), "-o", STAMPS[0], "-o", STAMPS[1]]
+        command[1:1] = ["-o", STAMPS[0], "-o", STAMPS[1]]
         command += ["PYTEST_WORKERS=0", f"PYTEST_ARGS={SMOKE_TESTS}"]
     elif not os.access(CHROMIUM, os.X_OK):
         command.append("PYTEST_ARGS=-m 'not browser'")
@@ -402,7 +397,6 @@ def make_test(smoke: bool = False) -> tuple[list[str], float, int, str]:
     env = {k: v for k, v in env.items() if not k.startswith(("PYTEST_", "RUNBOOK_TEST_"))}
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    shutil.rmtree(scratch, ignore_errors=True)
     lines = (done.stdout + done.stderr).strip().splitlines()
     summary = next((ln for ln in reversed(lines) if re.search(r"passed|failed|error", ln)), "")
     return command, time.perf_counter() - started, done.returncode, summary.strip()
