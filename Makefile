@@ -152,18 +152,14 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Jupyter servers fork their kernels from one fork server (runner/provisioner.py), unless the
-# caller chose another provisioner: JUPYTER_DEFAULT_PROVISIONER_NAME=local-provisioner make lab.
-FORKED_KERNELS = JUPYTER_DEFAULT_PROVISIONER_NAME=$${JUPYTER_DEFAULT_PROVISIONER_NAME:-onboarding-forks}
-
 ## JupyterLab on the first notebook, in sandbox mode unless ONBOARDING_MODE=live.
 lab: $(SERVERS_STAMP)
-	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(FORKED_KERNELS) $(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/jupyter lab notebooks/00_start_here.ipynb
 
 ## Voila: the runbook as an app, forms and results only, code hidden (trainees). Sandbox mode
 ## unless ONBOARDING_MODE=live. Opens http://127.0.0.1:8866/ (with a token) listing the notebooks.
 voila: $(SERVERS_STAMP)
-	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(FORKED_KERNELS) $(BIN)/voila notebooks --Voila.ip=127.0.0.1 --token
+	ONBOARDING_MODE=$${ONBOARDING_MODE:-sandbox} $(BIN)/voila notebooks --Voila.ip=127.0.0.1 --token
 
 ## The sandbox Twilio on its own, in the foreground (for trainers).
 sandbox: $(STAMP)

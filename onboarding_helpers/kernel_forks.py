@@ -44,10 +44,6 @@ from typing import Any
 KERNEL_AWARE = frozenset({"matplotlib", "matplotlib_inline"})
 KERNEL_EXTENSIONS = ("ipywidgets",)
 PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
-# The kernel provisioner that has a Jupyter server fork its kernels here (runner/provisioner.py,
-# registered under this name in pyproject.toml), and the variable that chooses it.
-PROVISIONER = "onboarding-forks"
-PROVISIONER_VARIABLE = "JUPYTER_DEFAULT_PROVISIONER_NAME"
 # A request carries the kernel's argv, environment and folder; this bounds its size.
 MAX_REQUEST = 1 << 20
 PEERCRED = getattr(socket, "SO_PEERCRED", 17)  # Linux's number, where Python does not name it

@@ -34,21 +34,9 @@ FORKS_VARIABLE = "ONBOARDING_KERNEL_FORKS"
 SERVER_VARIABLE = "ONBOARDING_KERNEL_FORK_SERVER"
 LAUNCHER = ["-m", "ipykernel_launcher"]
 # Environment entries a forked kernel's environment may differ in from its server's: those
-# jupyter_client sets per kernel, the run's settings (read by this package when called), and
-# what Voila adds for each page (voila/utils.py, ENV_VARIABLE: the request, for the notebook to
-# read). Others (PYTHONPATH, say) act at interpreter start or when a module is imported.
-PER_KERNEL = ("JPY_", "ONBOARDING_", "VOILA_")
-PER_KERNEL_NAMES = frozenset(
-    {
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SCRIPT_NAME",
-        "PATH_INFO",
-        "QUERY_STRING",
-        "SERVER_SOFTWARE",
-        "SERVER_PROTOCOL",
-    }
-)
+# jupyter_client sets per kernel, and the run's settings (read by this package when called).
+# Others (PYTHONPATH, say) act at interpreter start or when a module is imported.
+PER_KERNEL = ("JPY_", "ONBOARDING_")
 
 
 def available(env: Mapping[str, str]) -> bool:
@@ -210,11 +198,7 @@ class ForkServer:
         """Whether kernels with environment ``env`` may be forked from this server."""
 
         def shared(entries: Mapping[str, str]) -> dict[str, str]:
-            return {
-                k: v
-                for k, v in entries.items()
-                if not k.startswith(PER_KERNEL) and k not in PER_KERNEL_NAMES
-            }
+            return {k: v for k, v in entries.items() if not k.startswith(PER_KERNEL)}
 
         return shared(self.env) == shared(env)
 

@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import types
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -31,6 +32,7 @@ from typing import Any
 
 from ..files import open_private
 from .forked import SERVER_VARIABLE, ForkServer, available
+
 
 def _open_log(path: Path) -> Any:
     """The kernels' log, appended to; never through a link (``files.open_private``)."""
@@ -193,35 +195,53 @@ def quick_ready_client_class() -> type:
     return QuickReadyClient
 
 
+def forking_provisioner_class() -> type:
+    """jupyter_client's local provisioner, launching a fork of the run's fork server where it can.
+
+    A provisioner is jupyter_client's public way to launch kernels differently (LocalProvisioner
+    is there to be subclassed). The pool hands one to each of its kernel managers: no entry
+    point, so no Jupyter server can pick it.
+    """
+    from jupyter_client.provisioning import LocalProvisioner  # heavy: only to start kernels
+
+    class ForkingProvisioner(LocalProvisioner):  # type: ignore[misc]
+        fork_server: ForkServer | None = None
+
+        async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+            forked = self.fork_server.fork(cmd, kwargs) if self.fork_server else None
+            if forked is None:  # not a kernel the server can fork: a new process
+                return await super().launch_kernel(cmd, **kwargs)
+            # What LocalProvisioner records, but no pgid: signals go through the process (its
+            # own session once forked), whose pid may not be known yet.
+            self.process, self.cwd = forked
+            self.pgid = None
+            return self.connection_info
+
+    return ForkingProvisioner
+
+
 def pooled_manager_class() -> type:
-    """The IPC kernel manager, with the quick-ready client, remembering the clients it made.
+    """The IPC kernel manager, with the quick-ready client, forking its kernel where it can, and
+    remembering the clients it made.
 
     nbclient leaves its client's channels open on a kernel manager it did not create; the pool
     closes them.
     """
     base = ipc_manager_class()
     client_class = quick_ready_client_class()
+    provisioner_class = forking_provisioner_class()
 
     class PooledKernelManager(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, fork_server: ForkServer | None = None, **kwargs: Any):
             kwargs.setdefault("client_factory", client_class)
             super().__init__(*args, **kwargs)
             self.clients: list[Any] = []
-            self.fork_server = fork_server
-
-        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-            # jupyter_client's documented hook for launching kernels differently: a fork of
-            # the run's fork server where it can, else its own way (a new process).
-            forked = self.fork_server.fork(kernel_cmd, kw) if self.fork_server else None
-            if forked is None:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            process, cwd = forked
-            # What LocalProvisioner.launch_kernel records; no pgid, so that signals go through
-            # the process (its own session once forked), whose pid may not be known yet.
-            self.provisioner.process = process
-            self.provisioner.pgid = None
-            self.provisioner.cwd = cwd
-            self._reconcile_connection_info(self.provisioner.connection_info)
+            if fork_server is not None:  # else jupyter_client picks the provisioner, as ever
+                self.kernel_id = str(uuid.uuid4())
+                self.provisioner = provisioner_class(
+                    kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                )
+                self.provisioner.fork_server = fork_server
 
         def client(self, **kwargs: Any) -> Any:
             kc = super().client(**kwargs)

@@ -36,7 +36,6 @@ from pathlib import Path
 import pytest
 
 from onboarding_helpers.credentials import SECRET_VARIABLES, CredentialStore
-from onboarding_helpers.kernel_forks import PROVISIONER, PROVISIONER_VARIABLE
 
 from ..ci import cannot_run
 
@@ -149,7 +148,6 @@ class WorkFolder:
             JUPYTER_RUNTIME_DIR=str(self.runtime),
             PYTHONUNBUFFERED="1",
         )
-        env[PROVISIONER_VARIABLE] = PROVISIONER  # as make lab and make voila set it
         return env
 
     def saved(self, name: str) -> str:
@@ -201,18 +199,6 @@ class Server:
     def log_tail(self, lines: int = 30) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
         return "\n".join(text.splitlines()[-lines:])
-
-    def forked_kernels(self) -> list[int]:
-        """The server's kernels forked from its kernel fork server (the ``onboarding-forks``
-        provisioner): the fork server is its child, and they are the fork server's."""
-        import psutil
-
-        return [
-            kernel.pid
-            for child in psutil.Process(self.process.pid).children()
-            if "onboarding_helpers.kernel_forks" in child.cmdline()
-            for kernel in child.children()
-        ]
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -5,7 +5,6 @@ itself, end to end, is ``test_hub.py``."""
 from __future__ import annotations
 
 import json
-from importlib.metadata import entry_points
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,9 +18,7 @@ from onboarding_helpers.credentials import (
     CredentialStore,
 )
 from onboarding_helpers.journal import SandboxAccountProvisioned
-from onboarding_helpers.kernel_forks import PROVISIONER, PROVISIONER_VARIABLE
 from onboarding_helpers.progress import ProgressRecord
-from onboarding_helpers.runner import provisioner
 from onboarding_helpers.steps.registry import START
 from onboarding_helpers.training.hub import home
 from onboarding_helpers.training.hub.config import configure
@@ -83,15 +80,6 @@ def test_the_config_gives_each_trainee_a_server_and_the_class_one_sandbox(tmp_pa
     assert sandbox["name"] == "sandbox" and str(settings.sandbox_dir) in sandbox["command"]
     assert str(settings.sandbox_port) in sandbox["command"]
     assert not any("TOKEN" in name for name in sandbox["environment"])  # the sandbox makes it
-
-
-def test_a_trainees_server_forks_its_kernels(tmp_path):
-    # jupyter_client picks the provisioner named here for every kernel the server starts.
-    settings = ClassSettings(class_dir=tmp_path / "class")
-    environment = settings.trainee_environment(tmp_path / "home", "ana")
-    assert environment[PROVISIONER_VARIABLE] == PROVISIONER == provisioner.NAME
-    (entry,) = entry_points(group="jupyter_client.kernel_provisioners", name=PROVISIONER)
-    assert entry.load() is provisioner.ForkedProvisioner
 
 
 @pytest.mark.parametrize("name", ["root", "ana", "ben-tan", "a1"])

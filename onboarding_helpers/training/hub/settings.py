@@ -14,7 +14,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...kernel_forks import PROVISIONER, PROVISIONER_VARIABLE
 from ...runbook import BASE_URL_VARIABLE
 from ..practice import CLASS_HUB_VARIABLE
 
@@ -111,7 +110,6 @@ class ClassSettings:
             "PATH": f"{self.venv_bin}:/usr/local/bin:/usr/bin:/bin",
             "LANG": os.environ.get("LANG", "C.UTF-8"),
             "PYTHONNOUSERSITE": "1",  # trainees' own packages never shadow the runbook's
-            PROVISIONER_VARIABLE: PROVISIONER,  # kernels forked: a class shares one machine
         }
 
 
