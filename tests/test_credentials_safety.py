@@ -184,7 +184,7 @@ def test_line_numbers_count_multiline_values(tmp_path: Path) -> None:
 
 def test_values_are_literal_no_interpolation(tmp_path: Path) -> None:
     store = CredentialStore(tmp_path / ".env")
-    tricky = "pa$$ ${HOME} \"d\" #x"
+    tricky = 'pa$$ ${HOME} "d" #x'
     store.save({AUTH_TOKEN: tricky})
     assert store.get(AUTH_TOKEN) == tricky
     # Both kinds of quote and a backslash: no quoting gives python-dotenv and the shell the same
