@@ -131,9 +131,10 @@ def test_fresh_run_lists_then_creates_one_key_and_saves_the_secret(rb):
 
     sent = requests_since(rb, mark)
     assert [(r["method"], r["path"].rsplit("/", 1)[-1]) for r in sent] == [
-        ("GET", "Keys.json"),
+        ("GET", "Keys"),  # Key resource v1: both types, the account named in AccountSid
         ("POST", "Keys.json"),
     ]
+    assert sent[0]["path"] == "/v1/Keys" and f"AccountSid={account(rb)}" in sent[0]["query"]
     assert all(r["auth_kind"] == "auth_token" for r in sent)
     assert "step/02_api_key" in sent[0]["user_agent"]
     sid, secret = pair(rb)
@@ -681,7 +682,7 @@ def test_restricted_key_is_made_through_iam_with_only_what_postman_needs(rb):
 
     sent = requests_since(rb, mark)
     assert [(r["method"], r["path"]) for r in sent] == [
-        ("GET", f"/2010-04-01/Accounts/{account(rb)}/Keys.json"),
+        ("GET", "/v1/Keys"),
         ("POST", "/v1/Keys"),
     ]
     assert sent[1]["form"]["KeyType"] == "restricted"

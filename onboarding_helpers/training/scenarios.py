@@ -138,7 +138,7 @@ def _flaky_network(ctx: ScenarioContext) -> None:
     faults = [
         # Refused before Twilio acted: the gateway sends them again after a pause.
         (rf"GET {ac}\.json$", 503, "before", "Service Unavailable"),
-        (rf"GET {ac}/Keys\.json$", 0, "before", ""),
+        (r"GET ^/v1/Keys$", 0, "before", ""),  # iam v1 paths name no account
         (rf"POST {ac}/Keys\.json$", 429, "before", "Too Many Requests"),
         (rf"GET {ac}/IncomingPhoneNumbers\.json$", 503, "before", "Service Unavailable"),
         (rf"POST {ac}/Messages\.json$", 503, "before", "Service Unavailable"),

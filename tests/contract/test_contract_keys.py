@@ -4,7 +4,9 @@ policy, checked against Twilio's official OpenAPI specs (``twilio_iam_v1.json`` 
 One module-scoped scenario makes a Restricted key through step 02, checks it through step 03,
 rotates it through step 07 (both phases), then drives every iam v1 Keys operation the sandbox
 serves (``GET|POST /v1/Keys``, ``GET|POST|DELETE /v1/Keys/{Sid}``) through the real SDK, with the
-refusals an officer can meet. Each test checks the exchanges of one operation (see ``oas.py``).
+refusals an officer can meet. The steps list, look up and revoke keys through Key resource v1
+only (both types): no 2010-04-01 Keys request is made. Each test checks the exchanges of one
+operation (see ``oas.py``).
 """
 
 from __future__ import annotations
@@ -36,8 +38,6 @@ COVERED: dict[str, set[int]] = {
     "iam.v1.FetchKey": {20404},
     "iam.v1.UpdateKey": {20001},
     "iam.v1.DeleteKey": {20404},
-    "api.v2010.ListKey": set(),
-    "api.v2010.DeleteKey": set(),
     "api.v2010.CreateMessage": {70051},
     "api.v2010.FetchMessage": {20404},
     "api.v2010.ListMessage": {70051},

@@ -1,7 +1,11 @@
-"""The account's API keys in Twilio: listing them, revoking one, and what one run knows of them.
+"""The account's API keys in Twilio: listing them, revoking one, telling their type, and what one
+run knows of them.
 
-Listing and revoking need the Auth Token: neither a Standard nor a Restricted key may manage keys.
-The 2010-04-01 Keys resource lists and deletes both kinds.
+Through Key resource v1 (iam ``/v1/Keys``, every call naming the account): Twilio documents it
+for Standard and Restricted keys alike, where the 2010-04-01 resource manages Standard keys
+only; a key's v1 answer carries its policy, so it also says which type a key is. Listing,
+fetching and revoking need the Auth Token: neither a Standard nor a Restricted key may manage
+keys.
 """
 
 from __future__ import annotations
@@ -10,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ...errors import TwilioActionError
-from ...journal import KeyRevoked
+from ...journal import KeyCreated, KeyRevoked
 from ...runbook import Runbook
 from ...twilio_gateway import call
 from ..registry import API_KEY as STEP
 from ..registry import Step
+from .policy import RESTRICTED, STANDARD
 
 if TYPE_CHECKING:
     from twilio.rest import Client
@@ -29,9 +34,30 @@ class KeyInfo:
 
 
 def list_keys(client: Client) -> list[KeyInfo]:
-    """The account's API keys (needs the Auth Token: a Standard key may not list keys)."""
-    keys = call("list the account's API keys", client.keys.list)
+    """The account's API keys, both types (needs the Auth Token: no API key may list keys)."""
+    keys = call(
+        "list the account's API keys",
+        client.iam.v1.get_api_keys.list,
+        account_sid=client.account_sid,
+    )
     return [KeyInfo(k.sid, k.friendly_name or "", str(k.date_created or "")[:19]) for k in keys]
+
+
+def key_type_in_twilio(client: Client, key_sid: str) -> str | None:
+    """The key's type as Twilio holds it: "restricted" when its v1 answer carries a policy, else
+    "standard"; None when the account has no such key."""
+    try:
+        key = call("look the API key up", client.iam.v1.api_key(key_sid).fetch)
+    except TwilioActionError as err:
+        if err.status == 404 and not err.served_by:
+            return None
+        raise
+    return RESTRICTED if key.policy else STANDARD
+
+
+def made_by_runbook(rb: Runbook, key_sid: str) -> bool:
+    """Whether the journal holds this key's creation (step 02 or 07 made it, so knows its type)."""
+    return any(e.key_sid == key_sid for e in rb.progress.events(KeyCreated))
 
 
 def list_account_keys(rb: Runbook) -> list[KeyInfo]:
@@ -42,7 +68,7 @@ def list_account_keys(rb: Runbook) -> list[KeyInfo]:
 def revoke(rb: Runbook, client: Client, key_sid: str, reason: str, step: Step = STEP) -> None:
     """Delete the key in Twilio and journal it (on behalf of ``step``)."""
     try:
-        call("revoke the API key", client.keys(key_sid).delete)
+        call("revoke the API key", client.iam.v1.api_key(key_sid).delete)
     except TwilioActionError as err:
         # A DELETE repeated after a lost answer finds the key already gone: what was wanted.
         if err.status != 404:

@@ -153,7 +153,7 @@ def _keep_elsewhere(
         # Nobody holds the secret, so the key can never be used: revoke it rather than leave an
         # orphan behind.
         with suppress(TwilioActionError):
-            call("revoke the key whose secret was lost", client.keys(key.sid).delete)
+            call("revoke the key whose secret was lost", client.iam.v1.api_key(key.sid).delete)
             revoked = True
     return _Kept(rescue, shown, revoked)
 

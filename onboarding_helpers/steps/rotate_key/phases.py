@@ -19,7 +19,7 @@ from ...journal import (
     RotationRecord,
 )
 from ..api_key import create_key, default_key_name, validate_key_name
-from ..api_key.keys import revoke
+from ..api_key.keys import key_type_in_twilio, made_by_runbook, revoke
 from ..registry import API_KEY, MESSAGING_SERVICE
 from ..registry import ROTATE_KEY as STEP
 from ..secret_key.pair import is_auth_failure, saved_key_type, stored_pair, verify_pair
@@ -36,6 +36,15 @@ def rotation_key_name(job: Job) -> str:
     return validate_key_name(base + ROTATED_SUFFIX)
 
 
+def _old_key_type(job: Job, old_sid: str) -> str:
+    """The type of the key being replaced, so the new key is of the same type: as the runbook
+    made it (the journal), else as Twilio holds it (Key resource v1: a console-made Restricted
+    key is replaced by a Restricted key, never a broader Standard one)."""
+    if made_by_runbook(job.rb, old_sid):
+        return saved_key_type(job.rb, old_sid)
+    return key_type_in_twilio(job.run.client, old_sid) or saved_key_type(job.rb, old_sid)
+
+
 def begin(job: Job) -> Rotation:
     """Check the current pair, then record the old key's SID before anything is created."""
     rb = job.rb
@@ -46,7 +55,7 @@ def begin(job: Job) -> Rotation:
             advice=f"Run {API_KEY.id} first: it makes the key Postman uses.",
             field="API key SID",
         )
-    key_type = saved_key_type(rb, old_sid)
+    key_type = _old_key_type(job, old_sid)
     if not old_secret:
         job.notes.append(
             f"The env file names the key {old_sid} but holds no secret for it, so the new key is"
