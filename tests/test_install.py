@@ -190,19 +190,13 @@ def test_dev_targets_install_both_locks(target: str, tmp_path: Path) -> None:
     assert installs(plan) == [RUNTIME, DEV]
 
 
-def test_with_installer_pip_both_locks_are_installed_by_pip_with_hashes(tmp_path: Path) -> None:
-    plan = make_n("-B", "test", "INSTALLER=pip", f"VENV={tmp_path / 'venv'}")
-    assert 'inst="$pip install -q"' in plan
-    assert installs(plan) == [RUNTIME, DEV]
-
-
 @pytest.fixture
 def installed_venv(tmp_path: Path) -> Path:
     """A venv make takes as installed: its stamps newer than the locks and pyproject.toml."""
     venv = tmp_path / "venv"
     (venv / "bin").mkdir(parents=True)
     newest = max((ROOT / f).stat().st_mtime for f in (*LOCKS, "pyproject.toml"))
-    for name in ("bin/python", ".installed", ".installed-dev"):
+    for name in ("bin/python", "bin/uv", ".installed", ".installed-dev"):
         (venv / name).touch()
         os.utime(venv / name, (newest + 1, newest + 1))
     return venv
