@@ -30,6 +30,7 @@ from onboarding_helpers.steps.health_check import (
     health_check,
     panel,
 )
+from onboarding_helpers.twilio_gateway import make_client
 
 from .fixtures_flow import Flow, flow_fixture, prepare_flow  # noqa: F401
 from .presses import press
@@ -296,3 +297,41 @@ def test_notebook_08_runs_headless_after_forget_auth_token(workspace):
     notebook = (workspace.out_dir / f"{STEP.id}.ipynb").read_text(encoding="utf-8")
     assert "Health check:" in notebook and "Error 30003" in notebook
     assert leaks(f.secrets, [workspace.out_dir, workspace.state_dir], [done.stdout]) == []
+
+
+def _board(sandbox) -> dict:
+    """Each practice account's last health check, as the trainer's board reads it."""
+    from onboarding_helpers.sandbox import _db
+    from onboarding_helpers.sandbox.board import cohort_progress
+
+    conn = _db.connect(sandbox.db_path)
+    try:
+        return {p.account_sid: p.health for p in cohort_progress(conn)}
+    finally:
+        conn.close()
+
+
+def test_the_trainers_board_shows_each_trainees_last_health_check(flow, sandbox):
+    f = flow()
+    assert _board(sandbox)[f.account_sid] is None  # no check yet
+    _history(f, {"delivered": 90, "30007": 7, "21610": 3})
+    other = f.client().messaging.v1.services.create(friendly_name="Another team")
+    spec = {"service_sid": other.sid, "days": 2, "mix": {"delivered": 50}}
+    set_account(f.url, f.account_sid, message_history=json.dumps(spec))
+    f.client().messages.list(limit=5)  # the Auth Token reading the log is not a health check
+    keyed = make_client(
+        f.account_sid, api_key_sid=f.api_key_sid, api_secret=f.api_secret, base_url=f.url
+    )
+    keyed.messages.list(to="+6581234567", limit=1)  # nor a key looking one message up
+    assert _board(sandbox)[f.account_sid] is None
+    result = health_check(f.rb)
+    seen = _board(sandbox)[f.account_sid]
+    assert (seen.service_sid, seen.messages, seen.delivered) == (f.service_sid, 100, 90)
+    assert seen.by_error == ((30007, 7), (21610, 3)) and not seen.refused
+    assert seen.messages == result.counts.total
+
+    f.rb.store.remove(API_KEY_SID, API_KEY_SECRET)
+    set_up_api_key(f.rb, api_key_type="restricted")
+    health_check(f.rb)  # the runbook's Restricted key may not read the log
+    refused = _board(sandbox)[f.account_sid]
+    assert refused.refused and refused.messages == 0 and refused.service_sid == f.service_sid

@@ -12,7 +12,11 @@ request log and its resources, as it would be in Twilio's. Each milestone is rea
 - rotation: a second key created and a key deleted;
 - last error: the newest refused request (4xx/5xx), with Twilio's error code, its words and the
   docs link Twilio gives (``more_info``) as the advice; the sandbox stands alone and does not know
-  the runbook's own advice.
+  the runbook's own advice;
+- health check: the last time the message log was read with an API key over a ``DateSent``
+  window (how step 08 reads it), and what that window holds for the service it read (the
+  key-signed service fetch just before): messages, delivered, each error code; or that the key's
+  policy refused the log (70051).
 
 The trainee's name is the account's friendly name (set when the account was made for them); the
 scenario is the account's ``scenario`` setting. Nothing secret is shown: no token, no key secret,
@@ -27,21 +31,25 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from . import _db
 from .admin_accounts import scenario_of
 from .console_page import DOCS, render
-from .resources.messages import message_state
-from .wire import iso8601
+from .resources.messages import message_state, sent_messages, sent_window
+from .wire import ApiError, iso8601
 
 REFRESH_SECONDS = 5
 _SID = re.compile(r"(?<![A-Za-z0-9])(AC|SK|MG|AI|PN|SM)[0-9a-f]{32}(?![A-Za-z0-9])")
 _KEY_CREATE = re.compile(r"^(/2010-04-01/Accounts/AC[0-9a-f]{32}/Keys\.json|/v1/Keys)$")
 _KEY_DELETE = re.compile(r"^(/2010-04-01/Accounts/AC[0-9a-f]{32}/Keys|/v1/Keys)/SK[0-9a-f]{32}")
 _MESSAGE_CREATE = re.compile(r"^/2010-04-01/Accounts/AC[0-9a-f]{32}/Messages\.json$")
+_MESSAGE_LIST = _MESSAGE_CREATE  # the same path: GET reads the log, POST sends
+_SERVICE_FETCH = re.compile(r"^/v1/Services/(MG[0-9a-f]{32})$")
+POLICY_REFUSED = 70051
 _PHONE_DIGITS = re.compile(r"(?<![A-Za-z0-9])\+?\d[\d ]{5,}(\d{3})(?![A-Za-z0-9])")
 _OWNED = (
     ("api_keys", "sid"),
@@ -63,6 +71,23 @@ class LastError:
     @property
     def link(self) -> str:
         return f"{DOCS}{self.code}" if self.code else ""
+
+
+@dataclass(frozen=True)
+class HealthSeen:
+    """A trainee's last health check as Twilio's data shows it: when the log was read, the
+    window's messages through the service it read, and each error code (most first)."""
+
+    at: str
+    service_sid: str  # "" when no service was read with the key just before
+    messages: int = 0
+    delivered: int = 0
+    by_error: tuple[tuple[int, int], ...] = ()
+    refused: bool = False  # the key's policy refused the message log (70051)
+
+    @property
+    def delivery_rate(self) -> float | None:
+        return self.delivered / self.messages if self.messages else None
 
 
 @dataclass
@@ -87,6 +112,7 @@ class Progress:
     requests: int = 0
     last_seen: str = ""
     last_error: LastError | None = None
+    health: HealthSeen | None = None
 
     @property
     def delivered(self) -> bool:
@@ -173,6 +199,46 @@ def _apply_resources(conn: sqlite3.Connection, progress: Progress, at: float) ->
                 break
 
 
+def _log_reading(row: sqlite3.Row) -> dict[str, str] | None:
+    """The filters of a key-signed first page of the message log over a ``DateSent`` window."""
+    if row["auth_kind"] != "api_key" or row["method"] != "GET":
+        return None
+    if not _MESSAGE_LIST.match(row["path"]):
+        return None
+    query = dict(parse_qsl(row["query"] or ""))
+    if "PageToken" in query or not any(name.startswith("DateSent") for name in query):
+        return None
+    return query
+
+
+def _health(
+    conn: sqlite3.Connection, account_sid: str, rows: list[sqlite3.Row], at: float
+) -> HealthSeen | None:
+    """The last reading of the log with an API key, and what its window holds."""
+    readings = [(i, q) for i, row in enumerate(rows) if (q := _log_reading(row)) is not None]
+    if not readings:
+        return None
+    index, query = readings[-1]
+    reading = rows[index]
+    fetched = [_SERVICE_FETCH.match(r["path"]) for r in rows[:index] if r["auth_kind"] == "api_key"]
+    service = next((m.group(1) for m in reversed(fetched) if m), "")
+    if reading["status"] >= 400:
+        return HealthSeen(reading["time"], service, refused=reading["error_code"] == POLICY_REFUSED)
+    try:
+        low, high = sent_window(query)
+    except ApiError:
+        return None
+    where = {"service_sid": service} if service else None
+    errors: Counter[int] = Counter()
+    messages = delivered = 0
+    for _, state in sent_messages(conn, account_sid, at, low=low, high=high, where=where):
+        messages += 1
+        delivered += state["status"] == "delivered"
+        if state["error_code"]:
+            errors[state["error_code"]] += 1
+    return HealthSeen(reading["time"], service, messages, delivered, tuple(errors.most_common()))
+
+
 def _exists(conn: sqlite3.Connection, table: str, sid: str) -> bool:
     query = f"SELECT 1 FROM {table} WHERE account_sid = ? LIMIT 1"  # table: one of ours, fixed
     return conn.execute(query, (sid,)).fetchone() is not None
@@ -200,6 +266,7 @@ def cohort_progress(conn: sqlite3.Connection) -> list[Progress]:
         )
         _apply_log(progress, logs[account["sid"]].rows, errors)
         _apply_resources(conn, progress, at)
+        progress.health = _health(conn, account["sid"], logs[account["sid"]].rows, at)
         board.append(progress)
     board.sort(key=lambda p: p.trainee.lower())  # stable: newest first within a trainee
     return board

@@ -19,7 +19,7 @@ none, and no date filter matches it.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -257,8 +257,8 @@ def _when(name: str, value: str) -> tuple[int, bool]:
     return int(moment.timestamp()), False
 
 
-def _sent_filter(query: dict[str, str]) -> tuple[int | None, int | None]:
-    """The first and last second of ``date_sent`` the filters allow (None: unbounded)."""
+def sent_window(query: Mapping[str, str]) -> tuple[int | None, int | None]:
+    """The first and last second of ``date_sent`` a list's filters allow (None: unbounded)."""
     low: int | None = None
     high: int | None = None
     for name, value in query.items():
@@ -273,18 +273,30 @@ def _sent_filter(query: dict[str, str]) -> tuple[int | None, int | None]:
     return low, high
 
 
-def _matching_rows(
-    ctx: Ctx, low: int | None, high: int | None, after: sqlite3.Row | None
-) -> Iterator[sqlite3.Row]:
-    """The account's messages newest first, after ``after`` (a page token's message), narrowed
-    in SQL by ``To``, ``From`` and ``date_created`` (a message is sent after it is created, and
-    at most ``_STEPS`` status steps later)."""
+_STEPS = 5  # the most status steps between a message's creation and its date_sent
+
+
+def sent_messages(
+    conn: sqlite3.Connection,
+    account_sid: str,
+    at: float,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+    where: Mapping[str, str] | None = None,
+    after: sqlite3.Row | None = None,
+) -> Iterator[tuple[sqlite3.Row, dict[str, Any]]]:
+    """The account's messages newest first with their state at ``at``: those sent from second
+    ``low`` to ``high`` when either is given (a message not sent yet has no date and is left
+    out), ``where`` a column's value (``to_number``, ``sender``, ``service_sid``), after
+    ``after`` (a page token's message). SQL narrows by ``date_created``: a message is sent after
+    it is created, and at most ``_STEPS`` status steps later."""
     sql = "SELECT * FROM messages WHERE account_sid = ?"
-    args: list[Any] = [ctx.account_sid]
-    for name, column in (("To", "to_number"), ("From", "sender")):
-        if ctx.req.query.get(name):
+    args: list[Any] = [account_sid]
+    for column, value in (where or {}).items():
+        if column in ("to_number", "sender", "service_sid"):
             sql += f" AND {column} = ?"
-            args.append(ctx.req.query[name])
+            args.append(value)
     if high is not None:
         sql += " AND date_created < ?"
         args.append(high + 1)
@@ -294,10 +306,15 @@ def _matching_rows(
     if after is not None:
         sql += " AND (date_created < ? OR (date_created = ? AND rowid < ?))"
         args += [after["date_created"], after["date_created"], after["rowid"]]
-    yield from ctx.conn.execute(sql + " ORDER BY date_created DESC, rowid DESC", args)
-
-
-_STEPS = 5  # the most status steps between a message's creation and its date_sent
+    for row in conn.execute(sql + " ORDER BY date_created DESC, rowid DESC", args):
+        state = message_state(row, at)
+        sent = state["date_sent"]
+        if low is not None or high is not None:
+            if sent is None or (low is not None and sent < low):
+                continue
+            if high is not None and int(sent) > high:
+                continue
+        yield row, state
 
 
 def _page_start(ctx: Ctx) -> sqlite3.Row | None:
@@ -316,19 +333,17 @@ def _page_start(ctx: Ctx) -> sqlite3.Row | None:
 
 def _list(ctx: Ctx) -> Response:
     page_size, page = page_params(ctx.req.query)
-    low, high = _sent_filter(ctx.req.query)
+    low, high = sent_window(ctx.req.query)
     after = _page_start(ctx)
+    query = ctx.req.query
+    where = {c: query[n] for n, c in (("To", "to_number"), ("From", "sender")) if query.get(n)}
     # No token but a page number: count whole pages from the newest message.
     skip = page * page_size if after is None else 0
     at, chunk, more = _db.now(), [], False
-    for row in _matching_rows(ctx, low, high, after):
-        state = message_state(row, at)
-        sent = state["date_sent"]
-        if low is not None or high is not None:
-            if sent is None or (low is not None and sent < low):
-                continue
-            if high is not None and int(sent) > high:
-                continue
+    found = sent_messages(
+        ctx.conn, ctx.account_sid, at, low=low, high=high, where=where, after=after
+    )
+    for row, state in found:
         if skip:
             skip -= 1
             continue
