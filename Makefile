@@ -93,11 +93,11 @@ demo: $(STAMP)
 ## Lint, then every test (browser tests too, when Chromium is installed), PYTEST_WORKERS at a
 ## time (pytest-xdist; PYTEST_WORKERS=0: one by one, in one process). More pytest options:
 ## make test PYTEST_ARGS="-m 'not browser'", or PYTEST_ARGS="-k rotate -x".
-# 3 workers on 2 cores: the tests mostly wait on kernels, servers and Chromium. loadgroup keeps a
-# module whose tests share a module-scoped fixture on one worker (tests/conftest.py).
+# 3 workers on 2 cores: the tests mostly wait on kernels, servers and Chromium. loadfile keeps
+# each test module on one worker, so a module's shared fixture is built once.
 PYTEST_WORKERS ?= 3
 PYTEST_ARGS ?=
-PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

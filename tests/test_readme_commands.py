@@ -39,8 +39,6 @@ NOT_COPIED = shutil.ignore_patterns(
 )
 TIMEOUT = 600
 
-# The tests on the demo's copy share it (one worker, one demo), and run notebooks.
-on_the_demo = pytest.mark.xdist_group("readme_commands")
 
 
 def readme_commands() -> list[str]:
@@ -125,7 +123,6 @@ def test_the_commands_the_readme_needs_are_there_and_not_synopses() -> None:
     assert "--sandbox" in run_only.split()
 
 
-@on_the_demo
 def test_make_demo_leaves_nothing_git_would_pick_up(demo: Path) -> None:
     # Lock files, rescue files, backups, runs: all ignored, so `git add -A` stages no secret.
     status = subprocess.run(
@@ -138,7 +135,6 @@ def test_make_demo_leaves_nothing_git_would_pick_up(demo: Path) -> None:
     assert [line for line in status.stdout.splitlines() if ".venv" not in line] == []
 
 
-@on_the_demo
 @pytest.mark.notebook
 def test_the_papermill_example_runs_as_written_after_make_demo(demo: Path) -> None:
     command = papermill_example()
@@ -150,7 +146,6 @@ def test_the_papermill_example_runs_as_written_after_make_demo(demo: Path) -> No
     assert leaks(secrets_of(demo), [demo / "runs"], [done.stdout, done.stderr]) == []
 
 
-@on_the_demo
 @pytest.mark.notebook
 @pytest.mark.parametrize(
     ("wanted", "subcommand", "says"),
@@ -168,7 +163,6 @@ def test_the_cli_commands_run_as_written_after_make_demo(
     assert leaks(secrets_of(demo), [], [done.stdout, done.stderr]) == []
 
 
-@on_the_demo
 @pytest.mark.notebook
 def test_with_no_env_file_the_papermill_example_names_its_full_path(demo: Path) -> None:
     env_file = demo / ".env.sandbox"
