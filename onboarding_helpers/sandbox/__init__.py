@@ -44,6 +44,10 @@ Per-account settings (``set_account``; admin ``POST /_sandbox/accounts/{AC}``):
   ``-``, ``_``), shown on the trainer's board; it changes nothing the account does.
 - ``message_step_seconds`` default 0.2: a message's status moves one step per interval,
   ``accepted -> queued -> sending -> sent -> delivered`` (``queued`` first when sent from a number).
+- ``message_history`` (JSON, ``history.py``): adds a campaign's past messages to one of the
+  account's services, spread over the last days, each already in its final status (delivered,
+  sent, or a Twilio error code: 30003, 30005, 30007, 30008, 21610, 30002, 30034); the answer
+  says how many (``messages_added``). Recipients of its 21610 messages have replied STOP.
 
 Behaviours trainers can trigger:
 
@@ -61,10 +65,18 @@ Behaviours trainers can trigger:
   -> 21603; From not one of your numbers -> 21606; no Body -> 21602; empty sender pool -> 21703;
   Singapore non-mobile (+65 6xxx xxxx, +65 3xxx xxxx) -> 21614; a destination no sender in the
   pool can reach (an alpha sender only, to a country that takes none) -> 21612 (all 400).
-- After sending: To ending in ``0008`` -> ``undelivered`` with 30008; To ending in ``9999`` ->
-  stays ``sent`` forever; the outcomes above (30007, 30034, 30002). A service sends from its
+- After sending: To ending in ``0003``, ``0005`` or ``0008`` -> ``undelivered`` with 30003
+  (unreachable handset), 30005 (unknown number) or 30008; To ending in ``9999`` -> stays ``sent``
+  forever; a recipient who replied STOP to the service -> accepted, then ``failed`` with 21610
+  (from one of the account's numbers: refused, 400/21610); the outcomes above (30007, 30034,
+  30002). A service sends from its
   alpha sender to every country that takes one (``delivery.py``: the same rules as the runbook's
   ``countries`` table), otherwise from the first number in its pool.
+
+The message log (``GET .../Messages.json``) pages as Twilio's does: ``PageSize`` up to 1000,
+newest first, each ``next_page_uri`` carrying a ``PageToken``; filters ``To``, ``From``,
+``DateSent``, ``DateSent>`` and ``DateSent<`` (a message's ``date_sent``: when it went to the
+carrier, or when it failed).
 
 Admin endpoints answer only a Host of 127.0.0.1, localhost or ``[::1]`` (any port) and, if an
 ``Origin`` is sent, only ``http://<Host>`` (else 403: no DNS rebinding, no cross-site posts; the
