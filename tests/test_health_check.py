@@ -19,7 +19,7 @@ from onboarding_helpers.credentials import (
     MESSAGING_SERVICE_SID,
 )
 from onboarding_helpers.errors import InputError, StepBlocked, TwilioActionError
-from onboarding_helpers.journal import HealthRecord
+from onboarding_helpers.journal import HandoffRecord, HealthRecord
 from onboarding_helpers.report import build_report
 from onboarding_helpers.sandbox import request_log, set_account
 from onboarding_helpers.steps.api_key import set_up_api_key
@@ -30,6 +30,7 @@ from onboarding_helpers.steps.health_check import (
     health_check,
     panel,
 )
+from onboarding_helpers.steps.registry import HANDOFF
 from onboarding_helpers.twilio_gateway import make_client
 
 from .fixtures_flow import Flow, flow_fixture, prepare_flow  # noqa: F401
@@ -186,8 +187,14 @@ def test_the_runbooks_own_restricted_key_cannot_read_the_log_and_says_why(flow):
     assert "/twilio/messaging/messages/list" in checks["Key permissions"].summary
     assert "on purpose" in checks["Key permissions"].summary
     assert "journal" in checks["API key"].summary
+    assert checks["Postman's send"].status == "warn"  # a read-only check cannot send
     data = json.loads(Path(result.health_file).read_text(encoding="utf-8"))
     assert data["messages"] == {"read": False, "total": None, "by_status": {}, "by_error": {}}
+    # Once step 06's Postman-equivalent send passed with this very key, that is the proof.
+    passed = HandoffRecord(status="done", api_key_sid=made.key_sid, postman_check="passed")
+    f.rb.progress.save(HANDOFF, passed)
+    proven = _by_name(health_check(f.rb))["Postman's send"]
+    assert proven.status == "ok" and "step 06" in proven.summary
 
 
 @pytest.mark.parametrize(
