@@ -26,7 +26,7 @@ is the same measurement as a function, for ``benchmarks/run_benchmarks.py``.
 ``--smoke`` is the short form the tests run: still a fresh tree and two real, hash-checked
 installs into fresh venvs, but of one small package of the tree's runtime lock (pinned and
 hashed as the lock has it) instead of all of it, and without the runbook: make's way (a venv
-without pip, then uv's ``pip install --require-hashes``, as the Makefile's ``install_lock`` does
+without pip, then uv's ``pip install --require-hashes``, as the Makefile's install recipes do
 with uv) against the plain way (``python3 -m venv``, then pip). A whole ``make demo`` takes
 minutes; this takes seconds and still fails when an installer, a lock line or the script is
 broken. Its times say nothing about the targets.

@@ -3,8 +3,7 @@
 Each test runs one script of ``benchmarks/`` as a person would (its own process, from the project
 root), in the short form the script offers, with ``--json``, and checks from its figures that it
 did real work (runs completed, Twilio requests made, packages installed) and printed them. The
-full forms stay for people: they take minutes. ``benchmarks/kernel_provisioner.py`` has no test:
-the forking provisioner it measures is being removed, and the script with it.
+full forms stay for people: they take minutes.
 
 The three that run the runbook are marked ``notebook``, like every test that runs notebooks in
 real kernels; the install one builds venvs and needs the package index (it skips offline, not
