@@ -98,7 +98,19 @@ demo: $(STAMP)
 PYTEST_WORKERS ?= 3
 PYTEST_ARGS ?=
 PYTEST_PARALLEL = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
-test: $(DEV_STAMP)
+# axe-core for the browser tests' accessibility checks (tests/browser/accessibility.py), from npm
+# at the version and hash of its package-lock.json, into tests/browser/axe/node_modules (ignored
+# by git). Without npm, make test goes on: those checks skip, except in CI, where they fail.
+AXE_SRC := tests/browser/axe
+AXE_CORE := $(AXE_SRC)/node_modules/axe-core/axe.min.js
+$(AXE_CORE): $(AXE_SRC)/package.json $(AXE_SRC)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "+ cd $(AXE_SRC) && npm ci --ignore-scripts"; \
+	  cd $(AXE_SRC) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+	  && touch node_modules/axe-core/axe.min.js; \
+	else echo "make: no npm: the browser tests' accessibility checks skip (Debian: apt\
+	 install nodejs npm)" >&2; fi
+test: $(DEV_STAMP) $(AXE_CORE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
