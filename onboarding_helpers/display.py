@@ -29,6 +29,16 @@ _COLOURS = {
     "muted": "#5f6368",
 }
 _ICONS = {"ok": "✔", "error": "✖", "warn": "!", "info": "i", "muted": "○"}
+# What a panel's icon means, for screen readers (the icon itself is hidden from them): the kind
+# of a panel never rests on its colour alone.
+_WORDS = {"ok": "Done:", "error": "Error:", "warn": "Warning:", "info": "Note:", "muted": "Note:"}
+# An error is announced the moment it appears (alert); any other result politely (status).
+_ROLES = {"error": "alert"}
+# Read by screen readers, not shown (the usual visually-hidden style, inline: see above).
+_UNSEEN = (
+    "position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);white-space:nowrap;border:0"
+)
 # Left- and top-aligned, in the page's own font, whatever the theme's table style says.
 _CELL = (
     "text-align:left;vertical-align:top;padding:2px 16px 2px 0;border:none;"
@@ -122,11 +132,13 @@ class Panel:
         rows whose label it names, under the header ``extra_column``."""
         colour = _COLOURS[self.kind]
         notes = "".join(f"<p style='margin:4px 0'>{html.escape(n)}</p>" for n in self.notes)
+        role = _ROLES.get(self.kind, "status")
         return (
-            f"<div class='runbook-panel runbook-{self.kind}' style='border-left:4px solid {colour};"
-            f"padding:6px 12px;margin:6px 0;text-align:left'>"
-            f"<strong style='color:{colour}'>{_ICONS[self.kind]} {html.escape(self.title)}</strong>"
-            f"{self._table_html(extra, extra_column)}{notes}</div>"
+            f"<div class='runbook-panel runbook-{self.kind}' role='{role}' style='border-left:4px"
+            f" solid {colour};padding:6px 12px;margin:6px 0;text-align:left;position:relative'>"
+            f"<strong style='color:{colour}'><span aria-hidden='true'>{_ICONS[self.kind]}</span>"
+            f" <span style='{_UNSEEN}'>{_WORDS[self.kind]}</span> {html.escape(self.title)}"
+            f"</strong>{self._table_html(extra, extra_column)}{notes}</div>"
         )
 
     def _table_html(self, extra: Mapping[str, str] | None, extra_column: str) -> str:
@@ -146,7 +158,9 @@ class Panel:
             if extra:
                 cells.append(f"<td style='{_CELL}'>{extra.get(str(label), '')}</td>")
             body.append(f"<tr style='background:none'>{''.join(cells)}</tr>")
-        return f"<table style='{_TABLE}'>{head}<tbody>{''.join(body)}</tbody></table>"
+        # The caption names the table for screen readers; the panel's title above shows it.
+        caption = f"<caption style='{_UNSEEN}'>{html.escape(self.title)}</caption>"
+        return f"<table style='{_TABLE}'>{caption}{head}<tbody>{''.join(body)}</tbody></table>"
 
 
 def error_panel(err: RunbookError) -> Panel:

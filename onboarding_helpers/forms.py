@@ -98,9 +98,48 @@ class TokenField:
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
+# The waiting bar's script: a native <progress>, so assistive technology gets a progressbar with
+# its value and maximum; what it waits for is its accessible name, the text beside it its
+# aria-valuetext (the visible copy is hidden from screen readers, which would read it twice).
+_WAIT_SCRIPT = r"""
+function render({ model, el }) {
+  const row = document.createElement("div");
+  row.className = "runbook-wait";
+  row.style.cssText = "display:flex;align-items:center;gap:8px;flex-wrap:wrap;margin:4px 0";
+  const bar = document.createElement("progress");
+  bar.style.width = "16em";
+  bar.setAttribute("aria-label", "Waiting for delivery");
+  const said = document.createElement("span");
+  said.setAttribute("aria-hidden", "true");
+  row.append(bar, said);
+  el.append(row);
+  function draw() {
+    bar.max = model.get("max");
+    bar.value = model.get("value");
+    bar.setAttribute("aria-valuetext", model.get("text"));
+    said.textContent = model.get("text");
+  }
+  draw();
+  model.on("change", draw);
+  return () => model.off("change", draw);
+}
+
+export default { render };
+"""
+
+
+class WaitBar(anywidget.AnyWidget):
+    """A progress bar (``value`` of ``max``) with the ``text`` that says what it waits for."""
+
+    _esm = _WAIT_SCRIPT
+    value = traitlets.Float(0.0).tag(sync=True)
+    max = traitlets.Float(1.0).tag(sync=True)
+    text = traitlets.Unicode("").tag(sync=True)
+
 
 class DeliveryWait:
-    """A moving bar and the message's latest status while a form waits for its delivery.
+    """A moving bar and the message's latest status while a form waits for its delivery
+    (``bar``: a ``WaitBar``, which assistive technology reads as a progressbar).
 
     ``seen`` is the form's ``on_status``: the first status puts the indicator into ``output``,
     above the statuses, and starts a ticker that moves the bar four times a second; a final
@@ -113,15 +152,8 @@ class DeliveryWait:
     def __init__(self, output: widgets.Output, wait_seconds: float) -> None:
         self.output = output
         self.wait_seconds = float(wait_seconds)
-        self.bar = widgets.FloatProgress(
-            value=0.0,
-            min=0.0,
-            max=max(self.wait_seconds, 1.0),
-            bar_style="info",
-            layout=widgets.Layout(width="16em"),
-        )
-        self.label = widgets.Label("")
-        self.widget = widgets.HBox([self.bar, self.label])
+        self.bar = WaitBar(max=max(self.wait_seconds, 1.0))
+        self.widget = self.bar
         self._status = ""
         self._started = 0.0
         self._done = threading.Event()
@@ -166,11 +198,13 @@ class DeliveryWait:
 
     def _draw(self) -> None:
         elapsed = time.monotonic() - self._started
-        self.bar.value = min(elapsed, self.bar.max)
-        self.label.value = (
-            f"Waiting for delivery: {self._status or '…'} · {elapsed:.1f} s"
-            f" (gives up after {self.wait_seconds:g} s)"
-        )
+        # One message for the three traits: the page never shows a bar and text that disagree.
+        with self.bar.hold_sync():
+            self.bar.value = min(elapsed, self.bar.max)
+            self.bar.text = (
+                f"Waiting for delivery: {self._status or '…'} · {elapsed:.1f} s"
+                f" (gives up after {self.wait_seconds:g} s)"
+            )
 
 
 # The copy buttons' script (anywidget loads it in JupyterLab and Voila alike). A plain value is
@@ -237,10 +271,12 @@ function render({ model, el }) {
       return;
     }
     say(button, secret ? "Copying…" : "");
+    // Says what it copied: the status is read out, and a row's button may be pressed unseen.
+    const what = button.dataset.copyLabel;
     try {
       if (secret) await copySecret(secret);
       else await navigator.clipboard.writeText(button.dataset.copyValue);
-      say(button, secret ? "Copied (not shown)" : "Copied");
+      say(button, secret ? `Copied ${what} (not shown)` : `Copied ${what}`);
     } catch (err) {
       say(button, "Not copied: " + ((err && err.message) || err));
     }
@@ -270,8 +306,8 @@ def _copy_button(label: str, value: str | None) -> str:
     )
     name = html.escape(label, quote=True)
     return (
-        f"<button type='button' class='runbook-copy' {data} title='Copy {name}'"
-        f" aria-label='Copy {name}' style='{_BUTTON}'>Copy</button>"
+        f"<button type='button' class='runbook-copy' data-copy-label='{name}' {data}"
+        f" title='Copy {name}' aria-label='Copy {name}' style='{_BUTTON}'>Copy</button>"
         "<span class='runbook-copy-said' role='status'"
         " style='margin-left:6px;color:#5f6368;font-size:90%'></span>"
     )

@@ -34,8 +34,9 @@ class SecretField:
 
 @dataclass(frozen=True)
 class ActionButton:
-    """A button; ``style`` is ipywidgets' ``button_style`` (primary, danger, warning or empty)
-    and ``icon`` a Font Awesome name, as on ``widgets.Button``."""
+    """A button; ``style`` is ipywidgets' ``button_style`` (primary, danger or empty: the theme's
+    "warning" orange fails WCAG AA contrast with its white text) and ``icon`` a Font Awesome
+    name, as on ``widgets.Button``."""
 
     name: str
     label: str

@@ -237,11 +237,11 @@ def test_the_indicator_moves_while_waiting_and_goes_at_a_final_status():
     assert shown == [waiting.widget.model_id]
     first = waiting.bar.value
     time.sleep(4 * DeliveryWait.TICK)
-    assert waiting.bar.value > first and "queued" in waiting.label.value
+    assert waiting.bar.value > first and "queued" in waiting.bar.text
     waiting.seen(StatusUpdate("sent", 0.9))
     time.sleep(2 * DeliveryWait.TICK)
-    assert "Waiting for delivery: sent" in waiting.label.value
-    assert "gives up after 30 s" in waiting.label.value
+    assert "Waiting for delivery: sent" in waiting.bar.text
+    assert "gives up after 30 s" in waiting.bar.text
     waiting.seen(StatusUpdate("delivered", 1.2))
     assert not waiting.running and output.outputs == ()
     assert not any(t.name == "delivery-wait" for t in threading.enumerate())

@@ -109,7 +109,7 @@ def test_card_copies_each_value_and_the_board_shows_statuses_in_voila(
     for copy in COPIES:
         desk.do(copy, registry.HANDOFF.id)
     secret_button = card.locator("tr", has_text="API Secret").locator(".runbook-copy-said")
-    assert secret_button.inner_text() == "Copied (not shown)"
+    assert secret_button.inner_text() == "Copied API Secret (not shown)"
     desk.shoot("handoff-card-copied", card)
     desk.document("voila-handoff-card", card)
 

@@ -116,7 +116,8 @@ class ApiKeyForm(widgets.VBox):
         )
         self.output = widgets.Output()
         self.secret_out = widgets.Output()
-        self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
+        # Red, not the theme's orange "warning", whose white text fails WCAG AA contrast.
+        self.saved_it = wide_button(description="I have saved it: clear", button_style="danger")
 
     def _on_source(self, _: object = None) -> None:
         create = self.source.value == "create"

@@ -74,7 +74,9 @@ class PhoneNumberForm(widgets.VBox):
             [self.token.field],
             [
                 ActionButton("search", "Show available numbers", icon="search"),
-                ActionButton("buy", "Buy and add to service", "warning", "cart-plus"),
+                # Billed, so marked as a careful action: red (the theme's orange "warning" fails
+                # WCAG AA contrast with its white text).
+                ActionButton("buy", "Buy and add to service", "danger", "cart-plus"),
             ],
         )
         self.output = widgets.Output()

@@ -62,7 +62,8 @@ class RotateForm(widgets.VBox):
             [self.token.field], [ActionButton("press", PHASE_ONE, "primary", "refresh")]
         )
         self.output, self.secret_out = widgets.Output(), widgets.Output()
-        self.saved_it = wide_button(description="I have saved it: clear", button_style="warning")
+        # Red, not the theme's orange "warning", whose white text fails WCAG AA contrast.
+        self.saved_it = wide_button(description="I have saved it: clear", button_style="danger")
         self.saved_it.layout.display = "none"
         self.reveal, self.secret_view = secret_reveal(rb)
         self._waiting = DeliveryWait(self.output, wait_seconds)  # a moving bar while it waits

@@ -64,7 +64,10 @@ class ScenarioForm(widgets.VBox):
             layout=widgets.Layout(width="34em"),
         )
         self.button = widgets.Button(
-            description="Start scenario", button_style="warning", icon="play", disabled=True
+            # No "warning" style: the theme's orange with white text fails WCAG AA contrast.
+            description="Start scenario",
+            icon="play",
+            disabled=True,
         )
         self.output = widgets.Output()
         super().__init__([self.scenario, self.button, self.output])
