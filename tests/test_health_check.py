@@ -342,3 +342,21 @@ def test_the_trainers_board_shows_each_trainees_last_health_check(flow, sandbox)
     health_check(f.rb)  # the runbook's Restricted key may not read the log
     refused = _board(sandbox)[f.account_sid]
     assert refused.refused and refused.messages == 0 and refused.service_sid == f.service_sid
+
+
+def test_the_boards_page_shows_the_health_check_column(flow, sandbox):
+    from onboarding_helpers.sandbox import _db
+    from onboarding_helpers.sandbox.board import board_section, cohort_progress
+
+    f = flow()
+    _history(f, {"delivered": 1900, "30007": 70, "21610": 30})
+    health_check(f.rb)
+    conn = _db.connect(sandbox.db_path)
+    try:
+        page = board_section(cohort_progress(conn))
+    finally:
+        conn.close()
+    assert "Health check (the last reading of the log with a key)" in page
+    assert "2,000 messages, 95% delivered" in page
+    assert "30007</a> × 70" in page and "21610</a> × 30" in page
+    assert FULL_NUMBER.findall(page) == []
