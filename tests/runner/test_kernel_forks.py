@@ -44,9 +44,11 @@ def facts_of_two_notebooks(
     process's children seen while it ran (the run's fork server, when it has one). The kernels
     are told that ``runner`` (default: this process, which runs them) holds the run's lock."""
     children: list[int] = []
+    # Only what the runs start: the worker may still have children of an earlier test.
+    before = {p.pid for p in psutil.Process().children()} - {shared.process.pid if shared else 0}
 
     def on_step(event: str, step: Step, outcome: Any) -> None:
-        children.extend(p.pid for p in psutil.Process().children())
+        children.extend(p.pid for p in psutil.Process().children() if p.pid not in before)
 
     step = Step(id="facts", title="facts", package="-", function="-", record=StepRecord)
     env = {**RUN_ENV, FORKS_VARIABLE: forks}
