@@ -112,6 +112,17 @@ def _token_notes(token_saved: bool, typed_after_put_away: bool) -> list[str]:
 def _fetch_account(rb: Runbook, client: Client, account_sid: str) -> AccountResult:
     """The account as Twilio shows it to this SID and token; a refusal is recorded as failed."""
     try:
+        return read_account(client, account_sid)
+    except TwilioActionError as err:
+        rb.progress.save(STEP, AccountRecord(status="failed", reason=err.message))
+        raise
+
+
+def read_account(client: Client, account_sid: str) -> AccountResult:
+    """The account as Twilio shows it to this SID and token (one GET; changes nothing, so the
+    change plan reads it too). A refusal of the pair by Twilio itself says which values to copy
+    again."""
+    try:
         account = call(
             "fetch the account", client.api.v2010.accounts(account_sid).fetch, field="Auth Token"
         )
@@ -126,7 +137,6 @@ def _fetch_account(rb: Runbook, client: Client, account_sid: str) -> AccountResu
                 "Copy both again from the console dashboard (Account Info); the Auth Token is"
                 " hidden until you click 'Show'. If the token was changed lately, use the new one."
             )
-        rb.progress.save(STEP, AccountRecord(status="failed", reason=err.message))
         raise
     return AccountResult(
         account_sid=account.sid,
@@ -138,12 +148,24 @@ def _fetch_account(rb: Runbook, client: Client, account_sid: str) -> AccountResu
 
 def _refuse_unusable(rb: Runbook, account_sid: str, result: AccountResult) -> None:
     """Stop, recorded as blocked, when Postman could not send from this account."""
+    refusal = why_unusable(result)
+    if refusal is None:
+        return
     if result.status != "active":
-        rb.progress.save(
-            STEP,
-            AccountRecord(status="blocked", account_sid=account_sid, account_status=result.status),
+        record = AccountRecord(
+            status="blocked", account_sid=account_sid, account_status=result.status
         )
-        raise StepBlocked(
+    else:
+        record = AccountRecord(status="blocked", account_sid=account_sid, type=result.type)
+    rb.progress.save(STEP, record)
+    raise refusal
+
+
+def why_unusable(result: AccountResult) -> StepBlocked | None:
+    """Why Postman could not send from this account (not active, or a Trial account), as the
+    refusal step 01 stops with; None when it can. The change plan asks too."""
+    if result.status != "active":
+        return StepBlocked(
             f"Account SID: the account '{result.friendly_name}' is {result.status}.",
             advice="Ask your agency's Twilio account owner, or Twilio support, to reactivate it."
             " A prepaid account is also suspended when its balance reaches zero: check Billing >"
@@ -152,16 +174,14 @@ def _refuse_unusable(rb: Runbook, account_sid: str, result: AccountResult) -> No
             field="Account SID",
         )
     if result.type == "Trial":
-        rb.progress.save(
-            STEP, AccountRecord(status="blocked", account_sid=account_sid, type=result.type)
-        )
-        raise StepBlocked(
+        return StepBlocked(
             f"Account SID: the account '{result.friendly_name}' is still a Trial account.",
             advice="Upgrade billing first (Billing > Manage Billing > Upgrade, prepaid with a"
             " corporate card), as the onboarding guide asks. Trial accounts show SMS as"
             " Likely-SCAM and cannot use an alphanumeric Sender ID. Then run this step again.",
             field="Account SID",
         )
+    return None
 
 
 # The result note recommending the token be put away (live mode): shown by 01, and the text

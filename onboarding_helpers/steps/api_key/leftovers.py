@@ -50,17 +50,12 @@ def find_leftovers(run: KeyRun, current: str, revoke_orphan_keys: bool) -> Lefto
     if past.unanswered:  # e.g. a rotation killed mid-create: settle it now
         settle_unanswered(rb, run.client, run.account_sid, run.keys(), step)
         past = history(rb, run.account_sid)
-    old = {sid for sid in past.replaced if sid not in past.gone and sid != current}
-    orphan_sids = (
-        {sid for sid in set(past.created) | past.lost if sid not in past.gone} - old - {current}
-    )
-    if not (old or orphan_sids):
+    found = leftover_keys(run, current, past)
+    if found is None:
         return Leftovers()
-    existing = {k.sid: k for k in run.keys()}  # one list request, only when there is a suspect
-    for sid in sorted((old | orphan_sids) - set(existing)):
+    orphans, olds, missing = found
+    for sid in missing:
         rb.progress.log(step, KeyGone(key_sid=sid, account_sid=run.account_sid))
-    orphans = [existing[s] for s in sorted(orphan_sids & set(existing))]
-    olds = [existing[s] for s in sorted(old & set(existing))]
     revoked: list[str] = []
     notes: list[str] = []
     if orphans and revoke_orphan_keys:
@@ -77,6 +72,25 @@ def find_leftovers(run: KeyRun, current: str, revoke_orphan_keys: bool) -> Lefto
             " postman_updated True); it checks the new key again, then revokes the old one."
         )
     return Leftovers(tuple(orphans), tuple(olds), tuple(revoked), tuple(notes))
+
+
+def leftover_keys(
+    run: KeyRun, current: str, past: History
+) -> tuple[list[KeyInfo], list[KeyInfo], list[str]] | None:
+    """(orphans, replaced keys, keys gone from Twilio) as ``past`` describes them, ``current``
+    left out; None when the journal names no suspect (then nothing is listed). Reads only (one
+    listing), so the change plan asks it too."""
+    old = {sid for sid in past.replaced if sid not in past.gone and sid != current}
+    orphan_sids = (
+        {sid for sid in set(past.created) | past.lost if sid not in past.gone} - old - {current}
+    )
+    if not (old or orphan_sids):
+        return None
+    existing = {k.sid: k for k in run.keys()}  # one list request, only when there is a suspect
+    missing = sorted((old | orphan_sids) - set(existing))
+    orphans = [existing[s] for s in sorted(orphan_sids & set(existing))]
+    olds = [existing[s] for s in sorted(old & set(existing))]
+    return orphans, olds, missing
 
 
 def _orphan_notes(orphans: list[KeyInfo], past: History) -> list[str]:

@@ -35,9 +35,10 @@ from .ways import ApiKeyResult, reuse_or_create, use_console_key
 SOURCES = ("create", "console")
 
 
-def default_key_name(rb: Runbook, today: date | None = None) -> str:
-    """'Postman SMS - <account name from step 01> - <date>', within Twilio's 64 characters."""
-    agency = rb.progress.read(ACCOUNT).friendly_name or "agency"
+def default_key_name(rb: Runbook, today: date | None = None, *, agency: str | None = None) -> str:
+    """'Postman SMS - <account name from step 01> - <date>', within Twilio's 64 characters.
+    ``agency``: the account's name when step 01 has not recorded it yet (a change plan)."""
+    agency = (rb.progress.read(ACCOUNT).friendly_name if agency is None else agency) or "agency"
     day = (today or date.today()).isoformat()
     room = 64 - len("Postman SMS -  - ") - len(day)
     return f"Postman SMS - {agency.strip()[:room].strip()} - {day}"

@@ -120,21 +120,30 @@ def reuse_or_create(
     return _result(run, key, "created", False, key_type, existing_keys=existing)
 
 
-def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
-    """The saved pair, checked (one request); None when a new key is needed, with a note why.
+@dataclass(frozen=True)
+class SavedPair:
+    """What the env file's pair is worth: ``verdict`` "none" (no key saved), "no secret" (a key
+    SID without its secret), "works" (Twilio accepts it) or "gone" (Twilio refuses it and the
+    key is no longer in the account)."""
+
+    key_sid: str = ""
+    verdict: str = "none"
+    key_type: str = STANDARD
+
+
+def check_saved_pair(run: KeyRun) -> SavedPair:
+    """The env file's pair, checked with Twilio (one request; the keys listed only when Twilio
+    refuses it). Changes nothing, so the change plan asks it too.
 
     A key still in Twilio whose saved secret it refuses blocks the step: making a new key then
     would hide a mistake the officer can fix.
     """
     rb = run.rb
     stored_sid, stored_secret = stored_pair(rb)
-    if stored_sid and not stored_secret:
-        run.notes.append(
-            f"The env file names the key {stored_sid} but holds no secret for it, so a new key"
-            " was created."
-        )
-    if not (stored_sid and stored_secret):
-        return None
+    if not stored_sid:
+        return SavedPair()
+    if not stored_secret:
+        return SavedPair(stored_sid, "no secret")
     key_type = saved_key_type(rb, stored_sid)
     try:
         verify_pair(rb, run.account_sid, stored_sid, stored_secret, STEP.id, key_type)
@@ -153,12 +162,28 @@ def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
                 " once you say Postman uses the new one.",
                 field="API secret",
             ) from None
-        rb.progress.log(STEP, KeyGone(key_sid=stored_sid, account_sid=run.account_sid))
+        return SavedPair(stored_sid, "gone", key_type)
+    return SavedPair(stored_sid, "works", key_type)
+
+
+def _reuse_saved_pair(run: KeyRun) -> ApiKeyResult | None:
+    """The saved pair, checked (``check_saved_pair``); None when a new key is needed, with a
+    note why."""
+    rb = run.rb
+    saved = check_saved_pair(run)
+    if saved.verdict == "no secret":
         run.notes.append(
-            f"The saved key {stored_sid} is no longer in the account (deleted in the"
+            f"The env file names the key {saved.key_sid} but holds no secret for it, so a new key"
+            " was created."
+        )
+    if saved.verdict == "gone":
+        rb.progress.log(STEP, KeyGone(key_sid=saved.key_sid, account_sid=run.account_sid))
+        run.notes.append(
+            f"The saved key {saved.key_sid} is no longer in the account (deleted in the"
             " console?), so a new key was created."
         )
+    if saved.verdict != "works":
         return None
-    rb.progress.log(STEP, KeyReused(key_sid=stored_sid, account_sid=run.account_sid))
-    key = KeyInfo(stored_sid, known_name(rb, stored_sid))
-    return _result(run, key, "reused", True, key_type)
+    rb.progress.log(STEP, KeyReused(key_sid=saved.key_sid, account_sid=run.account_sid))
+    key = KeyInfo(saved.key_sid, known_name(rb, saved.key_sid))
+    return _result(run, key, "reused", True, saved.key_type)

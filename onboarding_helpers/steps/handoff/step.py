@@ -98,10 +98,18 @@ def _follow_window(rb: Runbook, phone: PhoneNumber, service_sid: str, wait: floa
 
 def _passed_before(earlier: HandoffRecord, phone: PhoneNumber, card: HandoffCard) -> bool:
     """Whether these same values (key and service) already passed the check to this phone."""
+    return passed_before(earlier, phone, card.api_key_sid, card.messaging_service_sid)
+
+
+def passed_before(
+    earlier: HandoffRecord, phone: PhoneNumber, key_sid: str, service_sid: str
+) -> bool:
+    """Whether this key and service already passed the check to this phone (then a re-run sends
+    nothing); the change plan asks too."""
     return (
         earlier.postman_check == "passed"
-        and earlier.api_key_sid == card.api_key_sid
-        and delivered_earlier(earlier, phone, card.messaging_service_sid)
+        and earlier.api_key_sid == key_sid
+        and delivered_earlier(earlier, phone, service_sid)
     )
 
 

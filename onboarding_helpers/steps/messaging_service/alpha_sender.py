@@ -125,6 +125,24 @@ def _refuse_a_different_one(service: ServiceOutcome, there: str, sender_id: str)
     )
 
 
+def alpha_sender_in(client: Client, service: ServiceOutcome, sender_id: str) -> Any | None:
+    """The service's alpha sender that equals ``sender_id`` exactly (None: the service holds
+    none, so it is added); StepBlocked when it holds another one. Reads only (one GET, none for
+    a service made a moment ago, whose pool is empty); the change plan uses it too."""
+    alphas: list[Any] = []
+    if not service.created:
+        alphas = call(
+            "list the service's alpha senders",
+            client.messaging.v1.services(service.sid).alpha_senders.list,
+        )
+    for alpha in alphas:
+        if alpha.alpha_sender == sender_id:
+            return alpha
+    if alphas:
+        raise _refuse_a_different_one(service, alphas[0].alpha_sender, sender_id)
+    return None
+
+
 def ensure_alpha_sender(
     rb: Runbook, client: Client, service: ServiceOutcome, sender_id: str
 ) -> tuple[str, bool]:
@@ -133,17 +151,9 @@ def ensure_alpha_sender(
     Compared exactly, letter case included: handsets show the ID as Twilio sends it, and it
     must equal the SGNIC registration character for character.
     """
-    alphas: list[Any] = []
-    if not service.created:  # a service made a moment ago has an empty pool: skip the GET
-        alphas = call(
-            "list the service's alpha senders",
-            client.messaging.v1.services(service.sid).alpha_senders.list,
-        )
-    for alpha in alphas:
-        if alpha.alpha_sender == sender_id:
-            return alpha.sid, False
-    if alphas:
-        raise _refuse_a_different_one(service, alphas[0].alpha_sender, sender_id)
+    there = alpha_sender_in(client, service, sender_id)
+    if there is not None:
+        return there.sid, False
 
     def find() -> Any:
         # The answer was lost: the service's list shows whether Twilio added it.

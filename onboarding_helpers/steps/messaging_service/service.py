@@ -8,6 +8,7 @@ made it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -74,14 +75,31 @@ def _service_made_earlier(rb: Runbook, account_sid: str, name: str) -> ServiceCr
     return None
 
 
-def ensure_service(
-    rb: Runbook, client: Client, step: Step, account_sid: str, name: str, usecase: str
-) -> ServiceOutcome:
-    """The service called ``name``: the one an earlier run made, one found by name, or a new one.
+@dataclass(frozen=True)
+class ServiceFound:
+    """What ``find_service`` learnt: the service to reuse (None: none, so one is made), how it was
+    found, the service an earlier run made that is gone since, and notes for the officer."""
 
-    Costs one GET when an earlier run made it, else one GET (the list) plus one POST to create.
+    service: Any = None
+    how: str = ""
+    gone: str = ""
+    notes: tuple[str, ...] = ()
+
+
+def find_service(
+    rb: Runbook,
+    client: Client,
+    account_sid: str,
+    name: str,
+    on_gone: Callable[[str], None] | None = None,
+) -> ServiceFound:
+    """The service called ``name`` that a run would use, looked up without changing anything:
+    the one an earlier run made (fetched), else the one of that exact name in the account
+    (listed). StepBlocked when several have the name. Reads only (the change plan uses it too);
+    ``on_gone`` hears at once of a service an earlier run made that is gone (the step journals it).
     """
     notes: list[str] = []
+    gone = ""
     earlier = _service_made_earlier(rb, account_sid, name)
     if earlier:
         sid = earlier.service_sid
@@ -94,11 +112,13 @@ def ensure_service(
                 f"The service {sid} that an earlier run created is no longer in the account"
                 " (deleted in the console?), so the runbook looked for another one by name."
             )
-            rb.progress.log(step, ServiceGone(service_sid=sid))
+            gone = sid
+            if on_gone is not None:
+                on_gone(sid)
         else:
             if svc.friendly_name != name:
                 notes.append(f"The service made earlier is now called '{svc.friendly_name}'.")
-            return _reused(rb, step, svc, usecase, notes, "made by an earlier run")
+            return ServiceFound(svc, "made by an earlier run", notes=tuple(notes))
 
     services = call("list the Messaging Services", client.messaging.v1.services.list)
     same = [s for s in services if s.friendly_name == name]
@@ -111,8 +131,27 @@ def ensure_service(
             " a new name here to create a fresh service. Nothing was changed.",
             field="messaging_service_name",
         )
-    if same:
-        return _reused(rb, step, same[0], usecase, notes, "found by name")
+    found = same[0] if same else None
+    return ServiceFound(found, "found by name" if same else "", gone, tuple(notes))
+
+
+def ensure_service(
+    rb: Runbook, client: Client, step: Step, account_sid: str, name: str, usecase: str
+) -> ServiceOutcome:
+    """The service called ``name``: the one an earlier run made, one found by name, or a new one.
+
+    Costs one GET when an earlier run made it, else one GET (the list) plus one POST to create.
+    """
+    found = find_service(
+        rb,
+        client,
+        account_sid,
+        name,
+        lambda sid: rb.progress.log(step, ServiceGone(service_sid=sid)),
+    )
+    notes = list(found.notes)
+    if found.service is not None:
+        return _reused(rb, step, found.service, usecase, notes, found.how)
     return _create(rb, client, step, account_sid, name, usecase, notes)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from ...errors import InputError
@@ -13,7 +14,9 @@ if TYPE_CHECKING:
     from twilio.rest import Client
 
 COUNTRY = "US"
-MONTHLY_PRICE = "about USD 1.15 a month"  # the guide's figure for a US number
+# The guide's figure for a US number, a month (billed at purchase, then monthly).
+MONTHLY_PRICE_USD = Decimal("1.15")
+MONTHLY_PRICE = f"about USD {MONTHLY_PRICE_USD} a month"
 CANDIDATES = 5
 _US_NUMBER = re.compile(r"^\+1[2-9]\d{9}$")
 

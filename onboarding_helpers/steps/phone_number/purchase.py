@@ -6,10 +6,18 @@ buying again.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ...errors import TwilioActionError
-from ...journal import NumberBought, NumberBuying, NumberGone, PurchaseNotMade, PurchaseRefused
+from ...journal import (
+    Event,
+    NumberBought,
+    NumberBuying,
+    NumberGone,
+    PurchaseNotMade,
+    PurchaseRefused,
+)
 from ...runbook import Runbook
 from ...twilio_gateway import call, create_once, outcome_unknown
 from ..messaging_service import bought_number
@@ -17,6 +25,8 @@ from ..registry import PHONE_NUMBER as STEP
 
 if TYPE_CHECKING:
     from twilio.rest import Client
+
+E = TypeVar("E", bound=Event)
 
 
 def unsettled_purchase(rb: Runbook, account_sid: str) -> NumberBuying | None:
@@ -35,6 +45,18 @@ def owned_number(rb: Runbook, client: Client, account_sid: str) -> tuple[NumberB
 
     Also recovers a purchase whose answer was lost (an intent with no recorded result).
     """
+    return look_up_owned(rb, client, account_sid, lambda event: rb.progress.log(STEP, event))
+
+
+def look_up_owned(
+    rb: Runbook,
+    client: Client,
+    account_sid: str,
+    journal: Callable[[E], E] = lambda event: event,
+) -> tuple[NumberBought | None, str]:
+    """``owned_number``'s look-up, which reads only: what it learns goes to ``journal`` as it
+    learns it (the step writes it to the journal; the change plan, which writes nothing, keeps
+    the default)."""
     bought = bought_number(rb, account_sid)
     intent = unsettled_purchase(rb, account_sid)
     if intent:
@@ -50,10 +72,8 @@ def owned_number(rb: Runbook, client: Client, account_sid: str) -> tuple[NumberB
                 account_sid=account_sid,
                 recovered=True,
             )
-            return rb.progress.log(STEP, found), ""
-        rb.progress.log(
-            STEP, PurchaseNotMade(phone_number=intent.phone_number, account_sid=account_sid)
-        )
+            return journal(found), ""
+        journal(PurchaseNotMade(phone_number=intent.phone_number, account_sid=account_sid))
     if not bought:
         return None, ""
     try:
@@ -64,7 +84,7 @@ def owned_number(rb: Runbook, client: Client, account_sid: str) -> tuple[NumberB
     except TwilioActionError as err:
         if err.status != 404:
             raise
-        rb.progress.log(STEP, NumberGone(phone_number_sid=bought.phone_number_sid))
+        journal(NumberGone(phone_number_sid=bought.phone_number_sid))
         return None, (
             f"The number {bought.phone_number} bought by an earlier run is no longer on the"
             " account (released in the console?)."

@@ -151,21 +151,7 @@ def _buy_confirmed(
     """Buy the chosen number (or the first on offer), only once the officer confirmed the cost."""
     candidates = () if chosen else search_numbers(client)
     if not confirm:
-        needing = [d.country for d in destinations if d.number_helps]
-        why = (
-            f" Of the countries you named, only {', '.join(needing)} need a number."
-            if needing
-            else " None of the countries you named is reached by a bought number."
-            if destinations
-            else ""
-        )
-        raise StepBlocked(
-            _not_confirmed(candidates, chosen) + why,
-            advice="If a country you send to needs a number, run this step again with"
-            " confirm_purchase True (headless: -p confirm_purchase True), or tick the"
-            " confirmation in the form. If you send only to Singapore numbers, skip 04a.",
-            field="confirm_purchase",
-        )
+        raise not_confirmed(candidates, chosen, destinations)
     number = chosen or (candidates[0].phone_number if candidates else "")
     if not number:
         raise StepBlocked(
@@ -173,6 +159,27 @@ def _buy_confirmed(
             advice="Run this step again later; nothing was bought.",
         )
     return purchase(rb, client, account_sid, number)
+
+
+def not_confirmed(
+    candidates: tuple[Candidate, ...], chosen: str, destinations: tuple[Destination, ...]
+) -> StepBlocked:
+    """The refusal to buy without ``confirm_purchase`` (nothing bought); the change plan's too."""
+    needing = [d.country for d in destinations if d.number_helps]
+    why = (
+        f" Of the countries you named, only {', '.join(needing)} need a number."
+        if needing
+        else " None of the countries you named is reached by a bought number."
+        if destinations
+        else ""
+    )
+    return StepBlocked(
+        _not_confirmed(candidates, chosen) + why,
+        advice="If a country you send to needs a number, run this step again with"
+        " confirm_purchase True (headless: -p confirm_purchase True), or tick the"
+        " confirmation in the form. If you send only to Singapore numbers, skip 04a.",
+        field="confirm_purchase",
+    )
 
 
 def _not_confirmed(candidates: tuple[Candidate, ...], chosen: str) -> str:

@@ -9,6 +9,8 @@ the old key. Each phase is recorded as it is reached, so a stopped run goes on f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...credentials import API_KEY_SECRET, API_KEY_SID
 from ...errors import StepBlocked, TwilioActionError
 from ...journal import (
@@ -18,6 +20,7 @@ from ...journal import (
     PostmanUpdateConfirmed,
     RotationRecord,
 )
+from ...runbook import Runbook
 from ..api_key import create_key, default_key_name, validate_key_name
 from ..api_key.keys import key_type_in_twilio, made_by_runbook, revoke
 from ..registry import API_KEY, MESSAGING_SERVICE
@@ -27,22 +30,25 @@ from .check import CheckOutcome, check_key_on_service, check_like_postman
 from .job import Job
 from .state import CREATING, FINISHED, NEW_KEY_SAVED, WAITING, Rotation
 
+if TYPE_CHECKING:
+    from twilio.rest import Client
+
 ROTATED_SUFFIX = " (rotated)"
 
 
-def rotation_key_name(job: Job) -> str:
+def rotation_key_name(rb: Runbook) -> str:
     """02's name for a key, marked as a rotation's, within Twilio's 64 characters."""
-    base = default_key_name(job.rb)[: 64 - len(ROTATED_SUFFIX)].rstrip()
+    base = default_key_name(rb)[: 64 - len(ROTATED_SUFFIX)].rstrip()
     return validate_key_name(base + ROTATED_SUFFIX)
 
 
-def _old_key_type(job: Job, old_sid: str) -> str:
+def old_key_type(rb: Runbook, client: Client, old_sid: str) -> str:
     """The type of the key being replaced, so the new key is of the same type: as the runbook
     made it (the journal), else as Twilio holds it (Key resource v1: a console-made Restricted
-    key is replaced by a Restricted key, never a broader Standard one)."""
-    if made_by_runbook(job.rb, old_sid):
-        return saved_key_type(job.rb, old_sid)
-    return key_type_in_twilio(job.run.client, old_sid) or saved_key_type(job.rb, old_sid)
+    key is replaced by a Restricted key, never a broader Standard one). Reads only."""
+    if made_by_runbook(rb, old_sid):
+        return saved_key_type(rb, old_sid)
+    return key_type_in_twilio(client, old_sid) or saved_key_type(rb, old_sid)
 
 
 def begin(job: Job) -> Rotation:
@@ -55,7 +61,7 @@ def begin(job: Job) -> Rotation:
             advice=f"Run {API_KEY.id} first: it makes the key Postman uses.",
             field="API key SID",
         )
-    key_type = _old_key_type(job, old_sid)
+    key_type = old_key_type(rb, job.run.client, old_sid)
     if not old_secret:
         job.notes.append(
             f"The env file names the key {old_sid} but holds no secret for it, so the new key is"
@@ -98,7 +104,7 @@ def make_new_key(job: Job, rotation: Rotation) -> Rotation:
         job.rb,
         run.client,
         job.account_sid,
-        rotation_key_name(job),
+        rotation_key_name(job.rb),
         job.on_unsaved_secret,
         listing=run.keys(),
         replaces=rotation.old_key_sid,
@@ -211,7 +217,7 @@ def revoke_replaced_key(job: Job, rotation: Rotation) -> None:
     job.save(status="done", phase=FINISHED, old_key_revoked=True, reason="")
 
 
-def refuse_phase_two(job: Job, rotation: Rotation) -> None:
+def refuse_phase_two(rotation: Rotation) -> None:
     """``postman_updated`` with no rotation waiting for Postman: nothing may be revoked."""
     if rotation.phase == WAITING:
         return

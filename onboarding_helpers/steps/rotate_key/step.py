@@ -134,7 +134,7 @@ def _phase_two(job: Job, rotation: Rotation) -> RotationResult:
         )
         finished = Rotation(FINISHED, job.record.old_key_sid, job.record.new_key_sid, job.record)
         return _result(job, finished, CheckOutcome(job.record.check or "not run"))
-    refuse_phase_two(job, rotation)
+    refuse_phase_two(rotation)
     revoke_replaced_key(job, rotation)
     done = Rotation(FINISHED, rotation.old_key_sid, rotation.new_key_sid, job.record)
     outcome = CheckOutcome(job.record.check or "not run", job.record.message_sid, job.record.to)
