@@ -10,20 +10,28 @@ timeouts, 429 and 5xx; creates (POST) only when Twilio certainly did not act: 42
 connection that never opened. A POST whose answer was lost (timeout, dropped connection, other
 5xx) is never blindly sent again: ``create_once`` looks the resource up first, so it is not made
 twice. ``ONBOARDING_TWILIO_TIMEOUT`` (seconds) overrides the 15 s timeout, e.g. for fault soaks.
+
+Guards: a client may carry a ``Guard`` that sees every request before it is sent and may refuse
+it (``ChangeRefused``), so nothing reaches Twilio. ``READ_ONLY`` lets only GET through (a change
+plan reads the account with it); ``change_of`` names what any other request would change, in the
+change plan's words (``action``, ``kind``), for a guard that allows a plan's changes and no more.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import TwilioActionError
+from .errors import RunbookError, TwilioActionError
 from .twilio_errors import ADVICE, STATUS_ADVICE
 
 if TYPE_CHECKING:
@@ -36,6 +44,11 @@ __all__ = [
     "create_once",
     "outcome_unknown",
     "USER_AGENT",
+    "Change",
+    "ChangeRefused",
+    "Guard",
+    "READ_ONLY",
+    "change_of",
 ]
 
 USER_AGENT = "postman-onboarding-runbook/0.1"
@@ -73,8 +86,11 @@ def _routed_http_client_class() -> type:
             retries: int = DEFAULT_RETRIES,
             backoff: float = 0.5,
             not_twilio: bool = False,
+            guard: Guard | None = None,
+            step: str = "",
         ) -> None:
             super().__init__(timeout=timeout)
+            self.guard, self.step = guard, step
             # Live credentials going to a server that is not Twilio: its refusals say nothing
             # about the officer's real credentials, and errors must say so.
             self.not_twilio = not_twilio
@@ -95,16 +111,14 @@ def _routed_http_client_class() -> type:
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
         def _pause(self, attempt: int, retry_after: str | None) -> None:
-            delay = self.backoff * (2**attempt) * (0.5 + random.random())
-            if retry_after:
-                try:
-                    delay = max(delay, float(retry_after))
-                except ValueError:
-                    pass
-            time.sleep(min(delay, 10.0))
+            _sleep_before_retry(self.backoff, attempt, retry_after)
 
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             url = self.rewrite(url)
+            send = functools.partial(self._send, method, url, *args, **kwargs)
+            return _guarded(self.guard, self.step, method, url, send)
+
+        def _send(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             safe = method.upper() in _SAFE_METHODS
             attempt = 0
             while True:
@@ -131,6 +145,108 @@ def _routed_http_client_class() -> type:
 
     _http_client_class = RoutedHttpClient
     return RoutedHttpClient
+
+
+# ---------------------------------------------------------------- guards
+
+
+class ChangeRefused(RunbookError):
+    """A guard refused a request before it was sent: nothing reached Twilio."""
+
+
+# The requests that change an account, by what they do (``action``) to what (``kind``): the
+# change plan's words. A request that is not a GET and not listed changes something the runbook
+# never plans: ``change_of`` calls it "other".
+_CHANGES = (
+    ("POST", r"/Accounts/AC\w+/Keys\.json", "create", "api_key"),
+    ("POST", r"/v1/Keys", "create", "api_key"),
+    ("DELETE", r"/v1/Keys/SK\w+", "revoke", "api_key"),
+    ("DELETE", r"/Accounts/AC\w+/Keys/SK\w+\.json", "revoke", "api_key"),
+    ("POST", r"/v1/Services", "create", "messaging_service"),
+    ("POST", r"/v1/Services/MG\w+/AlphaSenders", "add", "alpha_sender"),
+    ("POST", r"/v1/Services/MG\w+/PhoneNumbers", "add", "service_number"),
+    ("POST", r"/Accounts/AC\w+/IncomingPhoneNumbers\.json", "buy", "phone_number"),
+    ("POST", r"/Accounts/AC\w+/Messages\.json", "send", "message"),
+)
+_CHANGE_PATTERNS = [(m, re.compile(f"(?:/2010-04-01)?{p}"), a, k) for m, p, a, k in _CHANGES]
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one request would change: ``action`` (create, add, buy, send, revoke, or "other")
+    done to ``kind`` (api_key, messaging_service, alpha_sender, service_number, phone_number,
+    message; "" for other), and the request itself (``what``: method and path)."""
+
+    action: str
+    kind: str
+    what: str
+
+
+def change_of(method: str, url: str) -> Change | None:
+    """What the request would change in the account; None for a read (GET)."""
+    method = method.upper()
+    if method == "GET":
+        return None
+    path = urlsplit(url).path
+    for wanted, pattern, action, kind in _CHANGE_PATTERNS:
+        if method == wanted and pattern.fullmatch(path):
+            return Change(action, kind, f"{method} {path}")
+    return Change("other", "", f"{method} {path}")
+
+
+class Guard:
+    """Sees every request of a client before it is sent. ``admit`` raises ``ChangeRefused`` to
+    stop one (nothing is sent) and returns a ticket; ``settle`` gets the ticket back with the
+    answer's HTTP status (None: no answer came). This base admits everything."""
+
+    def admit(self, step: str, method: str, url: str) -> Any:
+        return None
+
+    def settle(self, ticket: Any, status: int | None) -> None:
+        return None
+
+
+class ReadOnly(Guard):
+    """Only GET goes out: anything else is refused before it is sent."""
+
+    def admit(self, step: str, method: str, url: str) -> Any:
+        change = change_of(method, url)
+        if change is None:
+            return None
+        doing = f" (it would {change.action} a {change.kind})" if change.kind else ""
+        raise ChangeRefused(
+            f"Refused to send {change.what}{doing}: this client only reads the account (a"
+            " change plan), so nothing was sent and nothing changed.",
+            advice="This is a fault in the runbook: please report it with this message.",
+        )
+
+
+READ_ONLY = ReadOnly()
+
+
+def _sleep_before_retry(backoff: float, attempt: int, retry_after: str | None) -> None:
+    delay = backoff * (2**attempt) * (0.5 + random.random())
+    if retry_after:
+        try:
+            delay = max(delay, float(retry_after))
+        except ValueError:
+            pass
+    time.sleep(min(delay, 10.0))
+
+
+def _guarded(guard: Guard | None, step: str, method: str, url: str, send: Callable[[], Any]) -> Any:
+    """``send()`` the request if ``guard`` admits it (asked once, before the first try: retries
+    are the same request), then tell the guard Twilio's answer (None: none came)."""
+    if guard is None:
+        return send()
+    ticket = guard.admit(step, method, url)
+    try:
+        response = send()
+    except BaseException:
+        guard.settle(ticket, None)
+        raise
+    guard.settle(ticket, response.status_code)
+    return response
 
 
 def _never_sent(exc: BaseException) -> bool:
@@ -164,13 +280,15 @@ def make_client(
     timeout: float | None = None,
     retries: int = DEFAULT_RETRIES,
     not_twilio: bool = False,
+    guard: Guard | None = None,
 ) -> Client:
     """A Twilio client authenticated by Auth Token, or by API key scoped to ``account_sid``.
 
     ``base_url`` (the sandbox, or any Twilio-compatible server) replaces every Twilio host.
     ``timeout`` defaults to ``ONBOARDING_TWILIO_TIMEOUT`` seconds if set, else 15.
     ``not_twilio``: live credentials sent to a base URL that is not Twilio; a refusal from it is
-    reported as that server's, not as wrong credentials.
+    reported as that server's, not as wrong credentials. ``guard``: sees each request before it
+    is sent, and may refuse it (``READ_ONLY``; a change plan's).
     """
     if timeout is None:
         timeout = _default_timeout()
@@ -183,7 +301,12 @@ def make_client(
     if not password:
         raise ValueError("make_client needs an auth_token or an api_key_sid with its api_secret")
     http_client = _routed_http_client_class()(
-        base_url=base_url, timeout=timeout, retries=retries, not_twilio=not_twilio
+        base_url=base_url,
+        timeout=timeout,
+        retries=retries,
+        not_twilio=not_twilio,
+        guard=guard,
+        step=step or "",
     )
     extensions = [USER_AGENT] + ([f"step/{step}"] if step else [])
     # environment={} stops the SDK from reading TWILIO_* variables behind our back.
