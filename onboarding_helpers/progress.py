@@ -57,6 +57,8 @@ class ProgressRecord:
         self.state_dir = Path(state_dir).expanduser().absolute()
         self.progress_path = self.state_dir / "progress.json"
         self.journal_path = self.state_dir / "journal.jsonl"
+        # Written with every journal entry: a change plan's file and sha256 while it is applied.
+        self.stamp: dict[str, str] = {}
 
     def _ensure_dir(self) -> None:
         if self.state_dir.exists() and not self.state_dir.is_dir():
@@ -165,7 +167,7 @@ class ProgressRecord:
 
     def log(self, step: Step, event: E) -> E:
         """Append one typed event to the journal on behalf of ``step``; flushed at once."""
-        entry = {**event.to_json(), "at": utc_now(), "step": step.id}
+        entry = {**event.to_json(), **self.stamp, "at": utc_now(), "step": step.id}
         self._append(entry)
         return event_from_json(entry)  # type: ignore[return-value]
 

@@ -43,11 +43,15 @@ from .validation import SID_KINDS, validate_auth_token
 if TYPE_CHECKING:
     from twilio.rest import Client
 
+    from .twilio_gateway import Guard
+
 MODES = ("sandbox", "live")
 # Each mode's own credential file, so practice never touches a real account's values.
 DEFAULT_ENV_FILES = {"live": ".env", "sandbox": ".env.sandbox"}
 INSECURE_VARIABLE = "ONBOARDING_ALLOW_INSECURE_BASE_URL"
 BASE_URL_VARIABLE = "ONBOARDING_TWILIO_BASE_URL"
+# The change plan a headless run applies, and its sha256: the runner tells its kernels.
+PLAN_VARIABLE, PLAN_SHA_VARIABLE = "ONBOARDING_PLAN", "ONBOARDING_PLAN_SHA256"
 F = TypeVar("F", bound=Callable[..., Any])
 # The fields whose value a step reads from the env file when the officer gives none.
 ENV_FILE_FIELDS = frozenset(
@@ -71,6 +75,10 @@ class Settings:
     state_dir: Path
     sandbox_dir: Path
     base_url: str | None  # None: Twilio itself
+    # A change plan being applied (``run --apply``): its file and sha256, from the runner
+    # (ONBOARDING_PLAN, ONBOARDING_PLAN_SHA256). Every client then allows its changes only.
+    plan: str = ""
+    plan_sha256: str = ""
 
     @property
     def is_sandbox(self) -> bool:
@@ -133,6 +141,8 @@ def resolve_settings(mode: str = "", env_file: str = "", state_dir: str = "") ->
         state_dir=pick(state_dir, "ONBOARDING_STATE_DIR", ".runbook"),
         sandbox_dir=pick("", "ONBOARDING_SANDBOX_DIR", ".sandbox"),
         base_url=os.environ.get(BASE_URL_VARIABLE) or None,
+        plan=os.environ.get(PLAN_VARIABLE, ""),
+        plan_sha256=os.environ.get(PLAN_SHA_VARIABLE, ""),
     )
 
 
@@ -145,6 +155,13 @@ class Runbook:
         self.progress = ProgressRecord(settings.state_dir)
         # An Auth Token typed in a form for one action (``with_typed_token``): memory only.
         self._typed_token: str | None = None
+        # What every Twilio client may send (``twilio_gateway.Guard``): anything; a change plan's
+        # approved changes only while it is applied; GET only while one is made (change_plan).
+        self.guard: Guard | None = None
+        if settings.plan:
+            from .change_plan.apply import install_plan_guard
+
+            install_plan_guard(self)
 
     def __repr__(self) -> str:
         s = self.settings
@@ -171,6 +188,7 @@ class Runbook:
             base_url=self.base_url,
             step=step,
             not_twilio=self.settings.foreign_base_url is not None,
+            guard=self.guard,
         )
 
     def client_with_key(self, account_sid: str, key_sid: str, secret: str, step: str) -> Client:
@@ -183,6 +201,7 @@ class Runbook:
             base_url=self.base_url,
             step=step,
             not_twilio=self.settings.foreign_base_url is not None,
+            guard=self.guard,
         )
 
     @contextmanager

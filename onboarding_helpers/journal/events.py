@@ -418,3 +418,31 @@ class PostmanUpdateConfirmed(Event):
     new_key_sid: str = ""
     old_key_sid: str = ""
     postman: str = ""  # "legacy" or "v2"
+
+
+# A change plan applied (``run --apply``): every event written during it also carries the plan's
+# file and sha256 (``ProgressRecord.stamp``).
+
+
+@dataclass(frozen=True)
+class PlanApplying(Event):
+    """``run --apply`` found the account as the plan read it, and begins its changes."""
+
+    action: ClassVar[str] = "applying change plan"
+    plan: str = ""
+    plan_sha256: str = ""
+    changes: int = 0
+
+
+@dataclass(frozen=True)
+class PlannedChangeMade(Event):
+    """One of the plan's changes went out (``status``: Twilio's answer; None: no answer came, the
+    step looks it up before anything is sent again)."""
+
+    action: ClassVar[str] = "planned change made"
+    change: str = ""  # create, add, buy, send, revoke
+    kind: str = ""
+    name: str = ""
+    status: int | None = None
+    plan: str = ""
+    plan_sha256: str = ""

@@ -7,6 +7,8 @@ run``), copies written to runs/<UTC time>/.
   what the runner refuses (names it owns, secrets, unknown names);
 - ``kernels``: the kernel pool (kernels started ahead of their turn), the Ctrl-C shield;
 - ``run``: ``run()`` (checks, lock, sandbox, notebooks) and ``run_notebooks``;
+- ``change``: ``run --plan`` and ``run --apply PLAN`` (what a run would change in Twilio,
+  ``change_plan``; not to be confused with ``plan``, which picks the steps);
 - ``readme``: the README's table of headless parameters, rendered from the same source.
 
 The runner never passes a secret as a parameter (papermill writes parameters into the executed

@@ -1,7 +1,8 @@
 """``python -m onboarding_helpers run``: its arguments, and its exit codes.
 
-0 every step done; 1 a step failed (named, with the executed notebook's path); 2 an input refused
-or the lock held by someone else (nothing was changed); 130 Ctrl-C.
+0 every step done (``--plan``: the plan written); 1 a step failed (named, with the executed
+notebook's path); 2 an input refused, the lock held by someone else, or (``--apply``) a plan that
+no longer holds (nothing was changed); 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import RunbookError
+from ..errors import InputError, RunbookError
 from .parameters import parse_parameter
-from .run import Interrupted, run
+from .run import Interrupted, RunReport, run
 
 OK, STEP_FAILED, REFUSED, INTERRUPTED = 0, 1, 2, 130
 
@@ -46,6 +47,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="sandbox training scenario on a new practice account (list: 'scenarios')",
     )
+    change = parser.add_mutually_exclusive_group()
+    change.add_argument(
+        "--plan",
+        action="store_true",
+        help="read the account (GET only), change nothing, and write what the run would do to"
+        " <state dir>/plan-<UTC>.md and .json",
+    )
+    change.add_argument(
+        "--apply",
+        metavar="PLAN.json",
+        help="run exactly what this approved plan says, with its parameters; refused if the"
+        " account changed since it was made",
+    )
     parser.add_argument(
         "-r",
         "--raw-parameter",
@@ -66,19 +80,64 @@ def parameters_from(args: Any) -> dict[str, Any]:
     return parameters
 
 
-def main_run(args: Any) -> int:
-    """Run, print the outcome, and return the exit code."""
-    try:
-        report = run(
-            mode="live" if args.live else "sandbox",
+def _plan_only(args: Any) -> None:
+    """``--plan``: what the run would do, written down; no notebook runs."""
+    from .change import make_plan_files
+
+    if getattr(args, "scenario", None):
+        raise InputError(
+            "--scenario",
+            "cannot be planned: a scenario makes a new practice account.",
+            "Start the scenario first (run --sandbox --scenario NAME --only 00), then plan.",
+        )
+    make_plan_files(
+        mode="live" if args.live else "sandbox",
+        env_file=args.env_file,
+        state_dir=args.state_dir,
+        sandbox_dir=args.sandbox_dir,
+        only=args.only or (),
+        parameters=parameters_from(args),
+    )
+
+
+def _run(args: Any) -> RunReport:
+    if getattr(args, "apply", None):
+        from .change import apply_plan
+
+        given = {
+            "-p": args.parameter,
+            "-r": args.raw_parameter,
+            "--only": args.only,
+            "--scenario": getattr(args, "scenario", None),
+        }
+        return apply_plan(
+            args.apply,
+            mode="live" if args.live else "sandbox" if args.sandbox else "",
             out_dir=args.out,
             env_file=args.env_file,
             state_dir=args.state_dir,
             sandbox_dir=args.sandbox_dir,
-            only=args.only or (),
-            parameters=parameters_from(args),
-            scenario=getattr(args, "scenario", None) or "",
+            refused=[option for option, value in given.items() if value],
         )
+    return run(
+        mode="live" if args.live else "sandbox",
+        out_dir=args.out,
+        env_file=args.env_file,
+        state_dir=args.state_dir,
+        sandbox_dir=args.sandbox_dir,
+        only=args.only or (),
+        parameters=parameters_from(args),
+        scenario=getattr(args, "scenario", None) or "",
+    )
+
+
+def main_run(args: Any) -> int:
+    """Run (or plan, or apply a plan), print the outcome, and return the exit code."""
+    try:
+        if getattr(args, "plan", False):
+            _plan_only(args)
+            return OK
+        report = _run(args)
     except Interrupted as err:
         print(f"\n{err}", file=sys.stderr)
         return INTERRUPTED

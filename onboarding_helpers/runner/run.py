@@ -27,6 +27,8 @@ from ..files import make_folder, refuse_link
 from ..progress import wait_for_kernels
 from ..runbook import (
     BASE_URL_VARIABLE,
+    PLAN_SHA_VARIABLE,
+    PLAN_VARIABLE,
     Runbook,
     Settings,
     check_base_url,
@@ -252,6 +254,12 @@ def kernel_environment(settings: Settings) -> dict[str, str]:
         env[BASE_URL_VARIABLE] = settings.base_url
     else:
         env.pop(BASE_URL_VARIABLE, None)
+    # The approved change plan (``run --apply``), never one left in this process's environment.
+    plan = {PLAN_VARIABLE: settings.plan, PLAN_SHA_VARIABLE: settings.plan_sha256}
+    for name, value in plan.items():
+        env.pop(name, None)
+        if settings.plan:
+            env[name] = value
     return env
 
 
@@ -317,6 +325,10 @@ class _Run:
     scenario: Scenario | None
     echo: Callable[[str], None]
     current: str = ""  # the step under way, for the Ctrl-C message
+    # A change plan: made (keep the practice account, never a new one) or applied (``approved``:
+    # ``change_plan.apply.Approved``, checked again before the notebooks and reported after).
+    keep_account: bool = False
+    approved: Any = None
 
 
 def _checked(
@@ -361,7 +373,11 @@ def _practice(job: _Run, stack: ExitStack) -> None:
         stack.callback(server.stop)
         job.settings = settings = replace(settings, base_url=server.url)
         rb = Runbook(settings)
-        if chosen is not None:
+        if job.keep_account:
+            from ..change_plan.survey import kept_practice_account
+
+            started = kept_practice_account(rb)
+        elif chosen is not None:
             started = start_scenario(rb, chosen.name, job.parameters)
         else:
             started = prepare_sandbox_account(rb)
@@ -411,6 +427,8 @@ def _locked(job: _Run) -> RunReport:
     try:
         with ExitStack() as stack:
             _practice(job, stack)
+            if job.approved is not None:  # refused before anything is written
+                job.approved.begin(job.settings, job.notebooks_dir, job.echo)
             for note in keep_tidy(Runbook(job.settings), START):
                 job.echo(f"  note: {note}")
             job.echo(f"mode: {job.settings.mode}   output: {job.out}")
@@ -423,7 +441,10 @@ def _locked(job: _Run) -> RunReport:
                 on_step=_progress(job),
                 on_line=job.echo,
             )
-            for line in after_run_lines(job.steps, report, job.settings):
+            lines = after_run_lines(job.steps, report, job.settings)
+            if job.approved is not None:
+                lines += ["", *job.approved.outcome(job.settings)]
+            for line in lines:
                 job.echo(line)
             return report
     except KeyboardInterrupt:
@@ -444,15 +465,21 @@ def run(
     include_optional: bool = False,
     scenario: str = "",
     echo: Callable[[str], None] = print,
+    approved: Any = None,
 ) -> RunReport:
     """The headless run behind ``python -m onboarding_helpers run``.
 
     ``scenario`` (or ``-p scenario NAME``) starts a training scenario on a new sandbox account
     before the notebooks run; its suggested parameters apply under the caller's own. Everything
     is checked (paths, parameters, the base URL) before anything is provisioned or written.
+    ``approved``: a change plan to apply (``runner.change``); its kernels allow its changes only.
     """
     paths = (out_dir, env_file, state_dir, sandbox_dir)
     job = _checked(mode, paths, only, dict(parameters or {}), include_optional, scenario, echo)
+    if approved is not None:
+        job.approved, job.keep_account = approved, True
+        plan = str(approved.path)
+        job.settings = replace(job.settings, plan=plan, plan_sha256=approved.sha256)
     if job.settings.foreign_base_url:
         echo(f"live mode: Twilio requests go to {job.settings.where_requests_go()}")
     with locks.hold(job.settings.env_file, job.settings.state_dir, "headless run"):
