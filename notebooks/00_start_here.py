@@ -45,6 +45,7 @@ scenario: str = ""  # sandbox training scenario to start on a NEW practice accou
 headless: bool = False  # True when run by papermill: no forms, use the parameters above
 
 # %%
+from onboarding_helpers.change_plan.panel import plan_panel
 from onboarding_helpers.display import board_panel, show, store_panel
 from onboarding_helpers.runbook import open_runbook
 from onboarding_helpers.steps.start import (
@@ -105,6 +106,20 @@ show(postman_panel(postman_in_use(rb.progress)))
 # %%
 if not headless:
     show(postman_form(rb))
+
+# %% [markdown]
+# ## Live mode: what the runbook would do in your account
+#
+# Before any step acts, the cell below reads your account with GET requests only (nothing is
+# changed) and shows, step by step, what a run would reuse, create, buy and send, with the values
+# the notebooks hold now; each step's form says it again beside its button. It needs the Account
+# SID and Auth Token in the env file (step 01 saves them, and only reads the account). For a
+# change request, `python -m onboarding_helpers run --live --plan` writes this plan to a file, and
+# `run --live --apply PLAN.json` runs exactly what was approved.
+
+# %%
+if rb.settings.mode == "live" and not headless:
+    show(plan_panel(rb))
 
 # %% [markdown]
 # ## Do you send to numbers outside Singapore?
