@@ -138,13 +138,30 @@ def _everything_in_view(page: Page) -> dict[str, int] | None:
     return size
 
 
+# JupyterLab's <body> is 0 px tall (all it holds is positioned) with overflow:hidden, which axe
+# takes for a clip of everything in the page: it then checks no contrast at all. While axe runs,
+# <body> is as tall as the viewport (what it clips anyway, as the viewport's overflow): nothing
+# on the page moves.
+_BODY_TO_VIEWPORT = """() => {
+    const body = document.body;
+    if (getComputedStyle(body).overflow !== 'hidden' || body.getBoundingClientRect().height > 0)
+        return false;
+    body.style.height = '100vh';
+    return true;
+}"""
+_BODY_BACK = "() => document.body.style.removeProperty('height')"
+
+
 def run_axe(page: Page, state: str, within: tuple[str, ...] = ()) -> Audit:
     """axe's WCAG 2.0/2.1 A and AA rules on the page, or on the elements ``within`` selects,
     with the whole page in view."""
     old_size = _everything_in_view(page)
+    body_grown = page.evaluate(_BODY_TO_VIEWPORT)
     try:
         return _run_axe(page, state, within)
     finally:
+        if body_grown:
+            page.evaluate(_BODY_BACK)
         if old_size:
             page.set_viewport_size(old_size)
 

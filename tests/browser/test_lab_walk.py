@@ -9,7 +9,10 @@ the whole work folder, except the env file and the sandbox's own data, are searc
 secrets.
 
 Screenshots of every step go to pytest's temporary folder, or ``$BROWSER_TESTS_SCREENSHOTS``
-(see ``conftest.py``). Every panel with a table is checked to read from the left.
+(see ``conftest.py``). Every panel with a table is checked to read from the left. After Run All
+and after every panel and copy, axe-core checks the notebook's outputs (not JupyterLab's own
+menus and panels) against WCAG 2.1 A and AA (``accessibility.py``; findings in
+``axe-findings.txt`` beside the screenshots).
 
 Run only these tests: ``make test PYTEST_ARGS="-m browser"`` (about a minute). They need
 ``/usr/bin/chromium`` (``apt-get install chromium``); without it they skip, except in CI.
@@ -81,6 +84,7 @@ from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.steps import registry
 
 from ..secret_audit import leaks
+from .accessibility import AxeLog
 from .conftest import ROOT, Server
 from .walk import (
     Check,
@@ -354,6 +358,8 @@ def walk_plan(notebooks: Path = ROOT / "notebooks") -> list[Step]:
 
 
 PLAN = walk_plan()
+# What axe-core checks in JupyterLab: the open notebook's outputs (our panels and forms).
+LAB_OUTPUTS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
 
 
 class LabWalker:
@@ -361,7 +367,16 @@ class LabWalker:
 
     def __init__(self, page, lab: Server, shots: Path) -> None:
         self.page, self.lab = page, lab
-        self.desk = Desk(page, page.locator("body"), lab.work, shots, "lab")
+        # axe-core checks what the notebook shows (its output areas), not JupyterLab's own parts.
+        self.desk = Desk(
+            page,
+            page.locator("body"),
+            lab.work,
+            shots,
+            "lab",
+            axe=AxeLog(shots / "axe-findings.txt"),
+            axe_within=(LAB_OUTPUTS,),
+        )
         self.outcome: dict[str, str] = {}  # notebook -> "ok" or what went wrong
         self.saved: dict[str, float] = {}  # notebook -> mtime after the walk saved it
         page.goto(lab.link("/lab"))
@@ -395,6 +410,7 @@ class LabWalker:
         buttons = notebook.locator("button.jupyter-button")
         self.desk.shoot(f"{name}-ran", buttons.first if buttons.count() else None)
         self.desk.assert_no_secret_on_page(f"{name}: after Run All")
+        self.desk.check_accessible(f"{name}: after Run All")
         for action in step.actions:
             self.desk.do(action, name)
         assert visible_errors(notebook) == [], f"{name}: the form showed errors"

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from onboarding_helpers.credentials import mask
 
+from .accessibility import AxeLog, assert_accessible
+
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
 
@@ -149,6 +151,15 @@ class Desk:
     prefix: str
     taken: list[Path] = field(default_factory=list)
     seen_html: list[str] = field(default_factory=list)
+    # axe-core after every panel and copy (accessibility.py): its findings file, and the parts of
+    # the page it checks (empty: the whole page, as in Voila; JupyterLab: the notebook's outputs).
+    axe: AxeLog | None = None
+    axe_within: tuple[str, ...] = ()
+
+    def check_accessible(self, state: str) -> None:
+        """axe's WCAG A/AA rules on the page as it is now, when this desk checks them."""
+        if self.axe is not None:
+            assert_accessible(self.page, f"{self.prefix} {state}", self.axe_within, self.axe)
 
     def shoot(self, name: str, target: Locator | None = None) -> Path:
         if target is not None:
@@ -198,6 +209,7 @@ class Desk:
         elif isinstance(action, Shows):
             panel = self.shows(action, step)
             self.shoot(f"{step}-{action.shot or action.kind}", panel)
+            self.check_accessible(f"{step}: {action.kind} panel {action.title!r}")
             if action.docs.startswith(f"{self.prefix}-"):
                 self.document(action.docs)
         elif isinstance(action, Cleared):
@@ -275,12 +287,15 @@ class Desk:
         said.evaluate("e => { e.textContent = '' }")
         row.locator("button.runbook-copy").click()
         expect(said).to_contain_text("opied")  # "Copied ..." or "Not copied: why"
-        assert said.inner_text().startswith("Copied"), f"{step}: {said.inner_text()}"
+        # It says what it copied (read out by screen readers: the span is a status).
+        said_text = said.inner_text()
+        assert said_text.startswith(f"Copied {action.label}"), f"{step}: {said_text}"
         held = self.page.evaluate("navigator.clipboard.readText()")
         # Compared here, not with expect(): its message would print a secret.
         assert held == resolve(action.value, self.work), f"{step}: {action.label} copied wrong"
         self.assert_no_secret_on_page(f"{step}: after copying {action.label}")
         self.page.evaluate("navigator.clipboard.writeText('')")
+        self.check_accessible(f"{step}: {action.label} copied")
 
     def assert_left_aligned(self, panel: Locator, where: str) -> int:
         """Every header and value cell of the panel reads from the left (the theme's CSS says
@@ -316,3 +331,24 @@ def visible_errors(scope: Locator) -> list[str]:
     """Tracebacks and stderr output in a JupyterLab notebook (what an officer must never see)."""
     stderr = scope.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     return [re.sub(r"\s+", " ", t)[:300] for t in stderr.all_inner_texts()]
+
+
+def settle(page: Page, quiet_ms: int = 1000, timeout_ms: int = 30_000) -> None:
+    """Wait until the page stops changing: Voila has run every cell (its loading screen is gone)
+    and the widgets have drawn themselves (each draws when its script has loaded, after the
+    first one shows), so that a check sees the whole form."""
+    page.wait_for_function(
+        """(quiet) => {
+            if (document.getElementById('loading')) return false;
+            const now = document.body.getElementsByTagName('*').length;
+            const last = window.__settle;
+            if (!last || last.count !== now) {
+                window.__settle = { count: now, since: Date.now() };
+                return false;
+            }
+            return Date.now() - last.since >= quiet;
+        }""",
+        arg=quiet_ms,
+        polling=200,
+        timeout=timeout_ms,
+    )
