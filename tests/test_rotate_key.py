@@ -329,7 +329,7 @@ def test_a_lost_or_wrong_secret_is_rotated_without_checking_the_old_pair(flow, h
 
 
 def test_the_terminal_summary_follows_the_rotation_and_never_shows_a_secret(flow):
-    from onboarding_helpers.steps.rotate_key.summary import rotation_summary
+    from onboarding_helpers.steps.rotate_key.summary import summary as rotation_summary
 
     f = flow()
     where = (f.rb.settings.env_file, f.rb.settings.state_dir)

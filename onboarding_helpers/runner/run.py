@@ -408,16 +408,15 @@ def _progress(job: _Run) -> OnStep:
 
 
 def after_run_lines(steps: Iterable[Step], report: RunReport, settings: Settings) -> list[str]:
-    """What each successful step's ``after_run`` ("module:function", called with the run's env
-    file and state folder) has to say after the run (step 06: the hand-off card)."""
+    """What each successful step with an ``after_run`` says after the run: its package's
+    ``summary(env_file, state_dir)`` (step 06: the hand-off card)."""
     done = {o.step for o in report.outcomes if o.ok}
     lines: list[str] = []
     for step in steps:
         if step.id not in done or not step.after_run:
             continue
-        module, _, name = step.after_run.partition(":")
-        function = getattr(importlib.import_module(module), name)
-        said = list(function(settings.env_file, settings.state_dir))
+        summary = importlib.import_module(f"{step.module}.summary").summary
+        said = list(summary(settings.env_file, settings.state_dir))
         lines += ["", *said] if said else []
     return lines
 

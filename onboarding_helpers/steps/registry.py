@@ -40,8 +40,9 @@ class Step:
     ``package``: ``onboarding_helpers.steps.<package>``, which exports the step function named
     ``function``, its ``form(rb, ...)`` and its result ``panel(result)``. ``optional``: left out
     of a full run unless named with ``--only`` or brought in by the parameter ``included_by``
-    set to True. ``after_run``: ``"module:function"`` the runner calls with the run's env file
-    and state folder after a run in which the step succeeded; it returns lines to print.
+    set to True. ``after_run``: the package's ``summary`` module has ``summary(env_file,
+    state_dir)``, which the runner calls after a run in which the step succeeded; it returns
+    lines to print.
     ``requests``: the fewest Twilio requests the step needs on a fresh run and a re-run, and
     why (benchmarks).
     """
@@ -53,7 +54,7 @@ class Step:
     record: type[StepRecord]
     optional: bool = False
     included_by: str = ""
-    after_run: str = ""
+    after_run: bool = False
     requests: tuple[int, int, str] = (0, 0, "")
 
     @property
@@ -135,7 +136,7 @@ HANDOFF = Step(
     package="handoff",
     function="hand_off",
     record=HandoffRecord,
-    after_run="onboarding_helpers.report:handoff_summary",
+    after_run=True,
     requests=(2, 0, "Postman's send (API key, From=MG) + one status fetch; re-run: stands"),
 )
 
@@ -148,7 +149,7 @@ ROTATE_KEY = Step(
     function="rotate_key",
     record=RotationRecord,
     optional=True,
-    after_run="onboarding_helpers.steps.rotate_key.summary:rotation_summary",
+    after_run=True,
     requests=(
         7,
         2,
@@ -166,7 +167,7 @@ HEALTH_CHECK = Step(
     function="health_check",
     record=HealthRecord,
     optional=True,
-    after_run="onboarding_helpers.steps.health_check.summary:health_summary",
+    after_run=True,
     requests=(
         5,
         5,

@@ -3,8 +3,11 @@ written, and the after-run hook taken from the registry."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import sys
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +25,7 @@ from onboarding_helpers.runner import (
     settings_for_run,
 )
 from onboarding_helpers.runner.run import after_run_lines
-from onboarding_helpers.steps.registry import STEPS, Step
+from onboarding_helpers.steps.registry import HANDOFF, STEPS, Step
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,16 +109,17 @@ def test_a_run_leaves_the_runners_environment_alone_and_its_kernels_use_its_fold
     assert f"▶ {first.id}  {first.title}" in lines
 
 
-def card(env_file: Path, state_dir: Path) -> list[str]:
-    return [f"card for {Path(env_file).name} in {Path(state_dir).name}"]
+def test_after_run_summaries_come_from_the_step_packages_for_successful_steps_only(
+    tmp_path, monkeypatch
+):
+    said = types.ModuleType("onboarding_helpers.steps.fake.summary")
+    said.summary = lambda env, state: [f"card for {Path(env).name} in {Path(state).name}"]
+    monkeypatch.setitem(sys.modules, said.__name__, said)
 
+    def step(name: str, after_run: bool = False) -> Step:
+        return Step(name, name, "fake", "-", StepRecord, after_run=after_run)
 
-def test_after_run_hooks_come_from_the_registry_for_successful_steps_only(tmp_path):
-    def step(name: str, hook: str = "") -> Step:
-        return Step(name, name, "-", "-", StepRecord, after_run=hook)
-
-    hook = f"{__name__}:card"
-    steps = [step("a", hook), step("b"), step("c", hook)]
+    steps = [step("a", True), step("b"), step("c", True)]
     report = RunReport(tmp_path)
     report.outcomes = [
         StepOutcome("a", True, 0.1, tmp_path / "a.ipynb"),
@@ -126,9 +130,8 @@ def test_after_run_hooks_come_from_the_registry_for_successful_steps_only(tmp_pa
     assert after_run_lines(steps, report, settings) == ["", "card for .env in st"]
 
 
-def test_the_hand_off_card_is_the_registrys_after_run_of_a_step():
-    hooks = [s.after_run for s in STEPS if s.after_run]
-    assert hooks == [
-        "onboarding_helpers.report:handoff_summary",
-        "onboarding_helpers.steps.rotate_key.summary:rotation_summary",
-    ]
+def test_every_after_run_step_has_its_summary_and_the_hand_off_is_one(tmp_path):
+    assert HANDOFF.after_run
+    for step in (s for s in STEPS if s.after_run):
+        summary = importlib.import_module(f"{step.module}.summary").summary
+        assert summary(tmp_path / ".env", tmp_path / "state") == []  # nothing ran: nothing said

@@ -16,7 +16,7 @@ from ..registry import HEALTH_CHECK as STEP
 from .checks import ICONS
 
 
-def health_summary(
+def summary(
     env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]
 ) -> list[str]:
     """Lines for the terminal after a run in which step 08 succeeded."""
