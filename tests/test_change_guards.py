@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -60,11 +61,14 @@ def test_a_read_only_client_refuses_a_change_before_it_is_sent(tmp_path, sandbox
 
 def test_every_change_a_step_makes_has_a_name():
     base = "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32
+    service = "https://messaging.twilio.com/v1/Services/MG" + "3" * 32
     named = {
         ("POST", f"{base}/Keys.json"): ("create", "api_key"),
         ("POST", "https://iam.twilio.com/v1/Keys"): ("create", "api_key"),
         ("DELETE", "https://iam.twilio.com/v1/Keys/SK" + "2" * 32): ("revoke", "api_key"),
         ("POST", "https://messaging.twilio.com/v1/Services"): ("create", "messaging_service"),
+        ("POST", f"{service}/AlphaSenders"): ("add", "alpha_sender"),
+        ("POST", f"{service}/PhoneNumbers"): ("add", "service_number"),
         ("POST", f"{base}/IncomingPhoneNumbers.json"): ("buy", "phone_number"),
         ("POST", f"{base}/Messages.json"): ("send", "message"),
         ("POST", "https://messaging.twilio.com/v1/Services/MG1/Friendly"): ("other", ""),
@@ -215,3 +219,18 @@ def test_a_set_up_account_previews_reuse_beside_each_button(flow):
     for step in (registry.API_KEY, registry.MESSAGING_SERVICE):
         line = form_preview(ready.rb, step, {})
         assert line.startswith("Pressing it would: reuse") and "create" not in line, line
+
+
+def test_a_sandbox_plan_makes_the_same_requests_as_a_live_one(tmp_path, sandbox, monkeypatch):
+    monkeypatch.setenv("ONBOARDING_ALLOW_INSECURE_BASE_URL", "1")
+    given = {"sender_id": "GOVTECH", "test_phone": "+6581234567"}
+    seen = []
+    for mode in ("sandbox", "live"):
+        rb = fresh_runbook(tmp_path / mode, sandbox.url, mode=mode)
+        mark = len(request_log(sandbox.url))
+        plan = make_plan(rb.settings, FULL_RUN, given, NOTEBOOKS)
+        rows = request_log(sandbox.url)[mark:]
+        shape = [(r["method"], re.sub(r"(AC|MG|SK)\w{32}", r"\1…", r["path"])) for r in rows]
+        seen.append((shape, [(a.step, a.action, a.kind) for a in plan.actions]))
+    assert seen[0][0] and seen[0][0] == seen[1][0]
+    assert seen[0][1][1:] == seen[1][1][1:]  # step 00 differs only in what it says

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import RunbookError
@@ -16,6 +17,7 @@ from ..phone import mask_phone
 from ..report import _cell as cell
 from ..report import scrub
 from ..steps import registry
+from .make import STAMP
 from .model import CURRENCY, UNKNOWN_PRICE, ChangePlan
 
 _PHONE = re.compile(r"\+\d{8,15}")
@@ -29,6 +31,14 @@ def plan_text(plan: ChangePlan) -> str:
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _when(stamp: str) -> str:
+    """ "20240501T100000Z" as "2024-05-01 10:00:00 UTC"."""
+    try:
+        return datetime.strptime(stamp, STAMP).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return stamp
 
 
 def _title(step_id: str) -> str:
@@ -79,7 +89,7 @@ def markdown(plan: ChangePlan, json_path: Path, sha256: str) -> str:
     lines = [
         f"# Change plan for account {plan.account_sid}",
         "",
-        f"Made {plan.made_at} in {plan.mode} mode: requests go to {plan.requests_go_to}.",
+        f"Made {_when(plan.made_at)} in {plan.mode} mode: requests go to {plan.requests_go_to}.",
         f"Env file: `{plan.env_file}`. Steps: {', '.join(plan.steps)}.",
         f"Plan file: `{json_path}`, sha256 `{sha256}`.",
         "",
