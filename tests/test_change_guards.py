@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from onboarding_helpers.twilio_gateway import READ_ONLY, ChangeRefused, change_o
 
 from .conftest import ROOT
 from .fixtures_flow import flow_fixture  # noqa: F401
+from .presses import press
 
 NOTEBOOKS = ROOT / "notebooks"
 FULL_RUN = [s for s in registry.STEPS if not s.optional]
@@ -234,3 +236,70 @@ def test_a_sandbox_plan_makes_the_same_requests_as_a_live_one(tmp_path, sandbox,
         seen.append((shape, [(a.step, a.action, a.kind) for a in plan.actions]))
     assert seen[0][0] and seen[0][0] == seen[1][0]
     assert seen[0][1][1:] == seen[1][1][1:]  # step 00 differs only in what it says
+
+
+# ---------------------------------------------------------------- beside each form's button
+
+
+def _settled(preview, changed_from: str, seconds: float = 10.0) -> str:
+    """The preview's text once its pause after a change has passed and it asked again."""
+    deadline = time.monotonic() + seconds
+    while preview.value == changed_from and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return preview.value
+
+
+def test_the_api_key_form_says_what_its_button_would_do(tmp_path, sandbox):
+    from onboarding_helpers.steps.api_key import form
+
+    rb = fresh_runbook(tmp_path, sandbox.url)
+    mark = len(request_log(sandbox.url))
+    shown = form(rb, "Postman key")
+    assert methods_since(rb, mark) <= {"GET"}  # drawing the form changes nothing
+    assert "Pressing it would: create api key &#x27;Postman key&#x27;" in shown.preview.value
+    press(shown.action, "go")
+    assert "Pressing it would: reuse api key &#x27;Postman key&#x27;" in shown.preview.value
+    shown.source.value = "console"  # the console way checks the key typed: nothing to foresee
+    assert shown.preview.layout.display == "none"
+
+
+def test_the_service_form_follows_what_the_officer_types(tmp_path, sandbox, monkeypatch):
+    from onboarding_helpers.change_plan import widget
+    from onboarding_helpers.steps.messaging_service import form
+
+    monkeypatch.setattr(widget, "PAUSE", 0.05)
+    rb = fresh_runbook(tmp_path, sandbox.url)
+    shown = form(rb, "GOVTECH")
+    before = shown.preview.value
+    assert "create messaging service &#x27;Postman SMS&#x27;" in before
+    assert "add alpha sender &#x27;GOVTECH&#x27;" in before and "role='status'" in before
+    shown.sender_id.value = "MYAGENCY"
+    assert "add alpha sender &#x27;MYAGENCY&#x27;" in _settled(shown.preview, before)
+
+
+def test_the_number_form_says_nothing_is_bought_until_the_tick(tmp_path, sandbox, monkeypatch):
+    from onboarding_helpers.change_plan import widget
+    from onboarding_helpers.steps.phone_number import form
+
+    monkeypatch.setattr(widget, "PAUSE", 0.05)
+    rb = fresh_runbook(tmp_path, sandbox.url)
+    shown = form(rb)
+    before = shown.preview.value
+    assert "would stop" in before and "Nothing was bought" in before
+    shown.confirm_purchase.value = True
+    after = _settled(shown.preview, before)
+    assert "buy phone number" in after and "(billed USD 1.15)" in after
+    assert "create messaging service" in after and "add service number" in after
+
+
+def test_the_rotation_form_says_which_phase_its_button_takes(flow, monkeypatch):
+    from onboarding_helpers.change_plan import widget
+    from onboarding_helpers.steps.rotate_key import form
+
+    monkeypatch.setattr(widget, "PAUSE", 0.05)
+    ready = flow()
+    shown = form(ready.rb)
+    before = shown.preview.value
+    assert "create api key" in before and "(rotated)" in before
+    shown.postman_updated.value = True
+    assert "postman_updated" in _settled(shown.preview, before)  # no rotation waiting: refused

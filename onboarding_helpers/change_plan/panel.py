@@ -74,6 +74,11 @@ def form_preview(rb: Runbook, step: Step, values: Mapping[str, Any]) -> str:
     reuse now, with ``values`` (the form's), read without changing anything."""
     from .make import survey_steps
 
+    if rb.needs_typed_token():
+        return (
+            "Pressing it acts with the Auth Token you type; without it in the env file the"
+            " runbook cannot look ahead."
+        )
     try:
         survey, stop = survey_steps(rb.settings, [step], values, project_root() / "notebooks")
     except RunbookError as err:

@@ -16,9 +16,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ...change_plan.widget import ChangePreview
 from ...forms import TokenField, run_into, text_field, wide_button
 from ...runbook import Runbook
 from ...secret_row import ActionButton, SecretField, SecretRow
+from ..registry import API_KEY as STEP
 from .keys import list_account_keys
 from .leftovers import revoke_orphans
 from .panel import keys_panel, panel, revoked_panel, unsaved_secret_panel
@@ -59,6 +61,9 @@ class ApiKeyForm(widgets.VBox):
         self.on_done = on_done
         self._make_fields(api_key_name or default_key_name(rb), api_key_type)
         self._make_buttons()
+        # What "Set up API key" would create or reuse (the create way: the console way only
+        # checks the key typed).
+        self.preview = ChangePreview(rb, STEP, self._preview_values, [self.name, self.key_type])
         self.create_box = widgets.VBox([self.name])
         self.console_box = widgets.VBox([self.key_sid])
         super().__init__(
@@ -68,6 +73,7 @@ class ApiKeyForm(widgets.VBox):
                 self.create_box,
                 self.console_box,
                 self.action,
+                self.preview,
                 self.output,
                 self.secret_out,
                 self.saved_it,
@@ -125,6 +131,10 @@ class ApiKeyForm(widgets.VBox):
         _show(self.console_box, not create)
         self.action.show_field(SECRET_FIELD, not create)
         self.action.change_button("list", shown=create)
+        _show(self.preview, create)
+
+    def _preview_values(self) -> dict[str, str]:
+        return {"api_key_name": self.name.value, "api_key_type": self.key_type.value}
 
     def _show_once(self, sid: str, value: str) -> bool:
         # The only place a secret is shown in full: nothing else holds it.
@@ -161,6 +171,7 @@ class ApiKeyForm(widgets.VBox):
             ),
             panel,
         )
+        self.preview.refresh()
         if result is not None and self.on_done:
             self.on_done(result)
 

@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+from ...change_plan.widget import ChangePreview
 from ...forms import TokenField, run_into, text_field
 from ...runbook import Runbook
 from ...secret_row import ActionButton, SecretRow
 from ...validation import USECASES
+from ..registry import MESSAGING_SERVICE as STEP
 from .alpha_sender import resolve_sender_id
 from .panel import panel, sender_id_panel
 from .service import DEFAULT_USECASE, USECASE_HELP, resolve_service_name
@@ -56,6 +58,8 @@ class MessagingServiceForm(widgets.VBox):
             [self.token.field],
             [ActionButton("set_up", "Set up Messaging Service", "primary", "check")],
         )
+        fields = [self.messaging_service_name, self.usecase, self.sender_id]
+        self.preview = ChangePreview(rb, STEP, self._preview_values, fields)
         self.output = widgets.Output()
         super().__init__(
             [
@@ -64,6 +68,7 @@ class MessagingServiceForm(widgets.VBox):
                 self.sender_id,
                 self.sender_check,
                 self.action,
+                self.preview,
                 self.output,
             ]
         )
@@ -77,6 +82,13 @@ class MessagingServiceForm(widgets.VBox):
         self.sender_check.outputs = ()  # reset the model; clear_output() can wipe the new result
         if self.sender_id.value:
             self.sender_check.append_display_data(sender_id_panel(self.sender_id.value))
+
+    def _preview_values(self) -> dict[str, str]:
+        return {
+            "sender_id": self.sender_id.value,
+            "messaging_service_name": self.messaging_service_name.value,
+            "usecase": self.usecase.value,
+        }
 
     def _set_up(self, typed: dict[str, str]) -> None:
         result = run_into(
@@ -92,6 +104,7 @@ class MessagingServiceForm(widgets.VBox):
             ),
             panel,
         )
+        self.preview.refresh()
         if result is not None and self._on_done:
             self._on_done(result)
 

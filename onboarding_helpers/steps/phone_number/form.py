@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+from ...change_plan.widget import ChangePreview
 from ...countries import parse_countries
 from ...display import Panel
 from ...errors import InputError
@@ -14,6 +15,7 @@ from ...forms import TokenField, run_into, text_field
 from ...runbook import Runbook
 from ...secret_row import ActionButton, SecretRow
 from ..messaging_service import DEFAULT_USECASE, resolve_service_name, usecase_dropdown
+from ..registry import PHONE_NUMBER as STEP
 from .destinations import destination_notes, plan_destinations
 from .numbers import MONTHLY_PRICE
 from .panel import panel
@@ -79,6 +81,8 @@ class PhoneNumberForm(widgets.VBox):
                 ActionButton("buy", "Buy and add to service", "danger", "cart-plus"),
             ],
         )
+        fields = [self.messaging_service_name, self.phone_number, self.confirm_purchase]
+        self.preview = ChangePreview(rb, STEP, self._preview_values, fields)
         self.output = widgets.Output()
         super().__init__(
             [
@@ -89,6 +93,7 @@ class PhoneNumberForm(widgets.VBox):
                 self.phone_number,
                 self.confirm_purchase,
                 self.action,
+                self.preview,
                 self.output,
             ]
         )
@@ -102,6 +107,17 @@ class PhoneNumberForm(widgets.VBox):
     def _show_destinations(self, _: object = None) -> None:
         self.destinations.outputs = ()  # reset the model; clear_output() can wipe the new result
         self.destinations.append_display_data(destinations_panel(self.foreign_countries.value))
+
+    def _preview_values(self) -> dict[str, object]:
+        """What "Buy and add to service" would do (the search buys nothing)."""
+        return {
+            "messaging_service_name": self.messaging_service_name.value,
+            "usecase": self.usecase.value,
+            "foreign_countries": self.foreign_countries.value,
+            "buy_phone_number": True,
+            "confirm_purchase": self.confirm_purchase.value,
+            "phone_number": self.phone_number.value or "",
+        }
 
     def _search(self, typed: dict[str, str]) -> None:
         result = run_into(
@@ -144,6 +160,7 @@ class PhoneNumberForm(widgets.VBox):
             panel,
         )
         self.confirm_purchase.value = False  # one tick buys at most once
+        self.preview.refresh()
         if result is not None and self._on_done:
             self._on_done(result)
 

@@ -13,7 +13,7 @@ from ...validation import validate_flag, validate_friendly_name, validate_usecas
 from ..messaging_service import DEFAULT_USECASE, pool_numbers, resolve_service_name
 from ..messaging_service.preview import plan_service
 from .destinations import plan_destinations
-from .numbers import COUNTRY, MONTHLY_PRICE, MONTHLY_PRICE_USD, search_numbers
+from .numbers import COUNTRY, MONTHLY_PRICE, MONTHLY_PRICE_USD, search_numbers, validate_us_number
 from .purchase import look_up_owned
 from .step import not_confirmed
 
@@ -39,6 +39,7 @@ def preview(survey: Survey, values: Mapping[str, Any]) -> None:
     name = validate_friendly_name(resolve_service_name(rb, given), "messaging_service_name")
     rb.refuse_secrets("messaging_service_name", name)
     validate_usecase(values.get("usecase", DEFAULT_USECASE))
+    chosen = validate_us_number(values["phone_number"]) if values.get("phone_number") else ""
     client = survey.client()
     owned, gone = look_up_owned(rb, client, survey.account_sid)
     if gone:
@@ -51,20 +52,32 @@ def preview(survey: Survey, values: Mapping[str, Any]) -> None:
         sid, number = owned.phone_number_sid, owned.phone_number
         survey.add("reuse", "phone_number", number, why="bought by an earlier run", sid=sid)
     else:
-        candidates = search_numbers(client)
-        if not confirm:
-            raise not_confirmed(candidates, "", destinations)
-        if not candidates:
-            raise StepBlocked(
-                "Twilio offered no US number with SMS capability right now.",
-                advice="Run this step again later; nothing was bought.",
-            )
-        why = f"confirm_purchase True; {MONTHLY_PRICE}; on offer now: {candidates[0].phone_number}"
-        survey.add("buy", "phone_number", NEW_NUMBER, billed=f"{MONTHLY_PRICE_USD}", why=why)
-        sid, number = "", NEW_NUMBER
+        sid, number = "", _to_buy(survey, client, chosen, confirm, destinations)
     service_sid = plan_service(survey, name)
     survey.planned.number_sid, survey.planned.number = sid, number
     survey.planned.number_in_pool = True
     if sid and service_sid and sid in pool_numbers(client, service_sid):
         return
     survey.add("add", "service_number", number, why=f"into the sender pool of '{name}'", sid=sid)
+
+
+def _to_buy(
+    survey: Survey, client: Any, chosen: str, confirm: bool, destinations: tuple[Any, ...]
+) -> str:
+    """The purchase, as the step decides it: the number chosen (a form's), else Twilio's first
+    on offer; refused without ``confirm_purchase``, or when nothing is on offer."""
+    candidates = () if chosen else search_numbers(client)
+    if not confirm:
+        raise not_confirmed(candidates, chosen, destinations)
+    if not (chosen or candidates):
+        raise StepBlocked(
+            "Twilio offered no US number with SMS capability right now.",
+            advice="Run this step again later; nothing was bought.",
+        )
+    offered = chosen or candidates[0].phone_number
+    why = f"confirm_purchase True; {MONTHLY_PRICE}; " + (
+        "the number chosen" if chosen else f"on offer now: {offered}"
+    )
+    name = chosen or NEW_NUMBER
+    survey.add("buy", "phone_number", name, billed=f"{MONTHLY_PRICE_USD}", why=why)
+    return name

@@ -14,12 +14,14 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ...change_plan.widget import ChangePreview
 from ...forms import DeliveryWait, TokenField, run_into, text_field, wide_button
 from ...messages import DEFAULT_WAIT_SECONDS, StatusUpdate, before_send_panel, status_panel
 from ...runbook import Runbook
 from ...secret_row import ActionButton, SecretRow
 from ..api_key import unsaved_secret_panel
 from ..handoff import secret_reveal
+from ..registry import ROTATE_KEY as STEP
 from .job import RotationResult
 from .panel import panel
 from .step import rotate_key
@@ -61,6 +63,9 @@ class RotateForm(widgets.VBox):
         self.action = SecretRow(
             [self.token.field], [ActionButton("press", PHASE_ONE, "primary", "refresh")]
         )
+        self.preview = ChangePreview(
+            rb, STEP, self._preview_values, [self.phone, self.postman_updated]
+        )
         self.output, self.secret_out = widgets.Output(), widgets.Output()
         # Red, not the theme's orange "warning", whose white text fails WCAG AA contrast.
         self.saved_it = wide_button(description="I have saved it: clear", button_style="danger")
@@ -73,6 +78,7 @@ class RotateForm(widgets.VBox):
                 self.phone,
                 self.postman_updated,
                 self.action,
+                self.preview,
                 self.output,
                 self.secret_out,
                 self.saved_it,
@@ -91,6 +97,9 @@ class RotateForm(widgets.VBox):
             label=PHASE_TWO if ticked else PHASE_ONE,
             style="danger" if ticked else "primary",
         )
+
+    def _preview_values(self) -> dict[str, object]:
+        return {"test_phone": self.phone.value, "postman_updated": self.postman_updated.value}
 
     def _show_once(self, sid: str, secret: str) -> bool:
         # The only place a secret is shown in full: the env file could not take it.
@@ -120,6 +129,7 @@ class RotateForm(widgets.VBox):
             self._waiting.stop()
             self.action.disabled = False
             self.postman_updated.value = False  # deliberate, one press at a time
+            self.preview.refresh()
         if result is not None and self.on_done:
             self.on_done(result)
 
