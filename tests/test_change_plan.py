@@ -277,3 +277,13 @@ def test_step_00_shows_the_live_plan_before_any_step_acts(workspace, sandbox, mo
     rows = request_log(sandbox.url, account["account_sid"])
     assert rows and {r["method"] for r in rows} == {"GET"}
     assert not run_leaks(workspace.env_file, [out])
+
+
+def test_a_sandbox_plan_reads_the_practice_account_and_never_makes_one(workspace):
+    result = workspace.cli("--plan")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "env_file" in result.stderr and "run --sandbox --only 00" in result.stderr
+    assert not workspace.env_file.exists() and not plan_files(workspace)
+    started = workspace.cli("--plan", "--scenario", "trial-account")
+    assert started.returncode == 2 and "cannot be planned" in started.stderr
+    assert not workspace.env_file.exists() and not plan_files(workspace)

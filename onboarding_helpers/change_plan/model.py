@@ -9,7 +9,7 @@ when the plan is applied, one request each (``twilio_gateway.change_of`` names t
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -88,7 +88,6 @@ class ChangePlan:
     notes: tuple[str, ...] = ()
     stop: str = ""
     format: int = FORMAT
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def changing(self) -> list[Action]:
         return [a for a in self.actions if a.changes]
@@ -111,7 +110,6 @@ class ChangePlan:
         data["actions"] = [a.to_json() for a in self.actions]
         data["billed_total"] = f"{self.billed_total()}"
         data["billed_currency"] = CURRENCY
-        data.pop("extra")
         return {"format": data.pop("format"), **data}
 
 
@@ -123,7 +121,7 @@ def plan_from_json(data: Any, where: str) -> ChangePlan:
         raise InputError("--apply", f"{where} is not a change plan this runbook wrote.", fix)
     try:
         actions = tuple(Action(**a) for a in data["actions"])
-        known = {f.name for f in dataclasses.fields(ChangePlan)} - {"actions", "extra"}
+        known = {f.name for f in dataclasses.fields(ChangePlan)} - {"actions"}
         values = {k: v for k, v in data.items() if k in known}
         for name in ("steps", "unchecked", "notes"):
             values[name] = tuple(values.get(name, ()))

@@ -38,6 +38,12 @@ def make_plan_files(
     folder; (plan, its JSON file, its Markdown file)."""
     paths = (None, env_file, state_dir, sandbox_dir)
     job = _checked(mode, paths, only, dict(parameters or {}), False, "", echo)
+    if job.scenario is not None:
+        raise InputError(
+            "scenario",
+            "cannot be planned: a scenario makes a new practice account.",
+            "Start the scenario first (run --sandbox --scenario NAME --only 00), then plan.",
+        )
     job.keep_account = True
     if job.settings.foreign_base_url:
         echo(f"live mode: Twilio requests go to {job.settings.where_requests_go()}")

@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from ..errors import InputError, RunbookError
+from ..errors import RunbookError
 from .parameters import parse_parameter
 from .run import Interrupted, RunReport, run
 
@@ -85,11 +85,7 @@ def _plan_only(args: Any) -> None:
     from .change import make_plan_files
 
     if getattr(args, "scenario", None):
-        raise InputError(
-            "--scenario",
-            "cannot be planned: a scenario makes a new practice account.",
-            "Start the scenario first (run --sandbox --scenario NAME --only 00), then plan.",
-        )
+        args.parameter = [*(args.parameter or []), ("scenario", args.scenario)]  # refused there
     make_plan_files(
         mode="live" if args.live else "sandbox",
         env_file=args.env_file,
