@@ -31,12 +31,16 @@ Preview = Callable[[Survey, Mapping[str, Any]], None]
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
-def step_values(step: Step, notebooks_dir: Path, given: Mapping[str, Any]) -> dict[str, Any]:
+def step_values(step: Step, notebooks_dir: Path | None, given: Mapping[str, Any]) -> dict[str, Any]:
     """The step's parameters as its notebook gets them headless: declared defaults, then
-    ``given`` (only the names it declares)."""
+    ``given`` (only the names it declares). Without the notebook (a form's values, or a folder
+    holding copies of some notebooks only), ``given`` as it is: each preview knows its step's
+    defaults too."""
     # Imported here: the runner package imports this one (its ``change`` module).
     from ..runner.parameters import notebook_parameters
 
+    if notebooks_dir is None or not step.notebook(notebooks_dir).is_file():
+        return dict(given)
     values: dict[str, Any] = {}
     for name, parameter in notebook_parameters(step.notebook(notebooks_dir)).items():
         try:
@@ -79,7 +83,7 @@ def survey_steps(
     settings: Settings,
     steps: Iterable[Step],
     parameters: Mapping[str, Any],
-    notebooks_dir: Path,
+    notebooks_dir: Path | None,
 ) -> tuple[Survey, str]:
     """Preview ``steps`` in order on a read-only runbook: the survey, and where the run would
     stop ("" when it goes through)."""

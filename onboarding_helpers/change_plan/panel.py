@@ -80,7 +80,7 @@ def form_preview(rb: Runbook, step: Step, values: Mapping[str, Any]) -> str:
             " runbook cannot look ahead."
         )
     try:
-        survey, stop = survey_steps(rb.settings, [step], values, project_root() / "notebooks")
+        survey, stop = survey_steps(rb.settings, [step], values, None)  # the form's values
     except RunbookError as err:
         return f"Before pressing: {err.message}"
     shown = [
