@@ -19,7 +19,7 @@ from onboarding_helpers.change_plan.model import Action
 from onboarding_helpers.change_plan.panel import form_preview, plan_panel
 from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN
 from onboarding_helpers.errors import InputError
-from onboarding_helpers.journal import AccountRecord
+from onboarding_helpers.journal import AccountRecord, ServiceReused
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import provision_account, request_log, set_account
@@ -306,3 +306,18 @@ def test_the_rotation_form_says_which_phase_its_button_takes(flow, monkeypatch):
     assert "create api key" in before and "(rotated)" in before
     shown.postman_updated.value = True
     assert "postman_updated" in _settled(shown.preview, before)  # no rotation waiting: refused
+
+
+def test_a_plan_that_tries_to_write_fails_instead_of_showing_a_stop(tmp_path, sandbox, monkeypatch):
+    from onboarding_helpers.change_plan.survey import WriteRefused
+    from onboarding_helpers.steps.messaging_service import preview as service_preview
+
+    rb = fresh_runbook(tmp_path, sandbox.url)
+
+    def journals(survey, values):  # a preview that would journal, as a step does
+        survey.rb.progress.log(registry.MESSAGING_SERVICE, ServiceReused(service_sid="MG1"))
+
+    monkeypatch.setattr(service_preview, "preview", journals)
+    with pytest.raises(WriteRefused, match="refused to write the journal"):
+        make_plan(rb.settings, [registry.MESSAGING_SERVICE], {}, NOTEBOOKS)
+    assert not rb.progress.journal_path.exists()

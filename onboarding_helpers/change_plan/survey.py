@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..balance import SG_SEGMENT_PRICE, AccountBalance, fetch_balance
 from ..credentials import CredentialStore
-from ..errors import RunbookError
 from ..progress import ProgressRecord
 from ..runbook import Runbook, Settings
 from ..steps.registry import START, Step
-from ..twilio_gateway import READ_ONLY, call
+from ..twilio_gateway import READ_ONLY, ChangeRefused, call
 from .model import UNKNOWN_PRICE, Action
 
 if TYPE_CHECKING:
@@ -33,8 +32,13 @@ if TYPE_CHECKING:
     from ..training.practice import StartResult
 
 
-def _no_writing(what: str) -> RunbookError:
-    return RunbookError(
+class WriteRefused(ChangeRefused):
+    """A change plan tried to write a local file: refused, and never taken for a step's own
+    refusal (the plan fails instead of showing a stop)."""
+
+
+def _no_writing(what: str) -> WriteRefused:
+    return WriteRefused(
         f"A change plan only reads: it refused to write the {what}. Nothing was changed.",
         advice="This is a fault in the runbook: please report it with this message.",
     )
