@@ -2,7 +2,8 @@
 
 ``--plan`` takes the same checks as a run (paths, the base URL, parameters, the steps) and the
 same lock, starts the sandbox (sandbox mode) without ever making a practice account, and writes
-the plan's files (``change_plan``); no notebook runs and nothing else is written. ``--apply``
+the plan's files (``change_plan``); no notebook runs, and nothing else is written but the
+lock files. ``--apply``
 runs with the plan's mode, files, steps and parameters only, after ``change_plan.apply`` found
 that the plan still holds.
 """
