@@ -321,3 +321,14 @@ def test_a_plan_that_tries_to_write_fails_instead_of_showing_a_stop(tmp_path, sa
     with pytest.raises(WriteRefused, match="refused to write the journal"):
         make_plan(rb.settings, [registry.MESSAGING_SERVICE], {}, NOTEBOOKS)
     assert not rb.progress.journal_path.exists()
+
+
+def test_a_message_abroad_is_billed_at_a_price_the_plan_says_it_does_not_know(flow):
+    ready = flow()
+    plan = make_plan(
+        ready.rb.settings, [registry.TEST_MESSAGE], {"test_phone": "+60123456789"}, NOTEBOOKS
+    )
+    (send,) = plan.changing()
+    assert (send.action, send.kind, send.billed) == ("send", "message", "unknown")
+    assert plan.unknown_prices() and str(plan.billed_total()) == "0"
+    assert any("Malaysia" in line for line in plan.unchecked)

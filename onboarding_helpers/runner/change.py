@@ -19,7 +19,7 @@ from .. import locks
 from ..change_plan.apply import Approved, load_plan
 from ..change_plan.document import APPLY_COMMAND, write_plan
 from ..change_plan.make import make_plan
-from ..change_plan.model import ChangePlan
+from ..change_plan.model import UNKNOWN_PRICE, ChangePlan
 from ..errors import InputError
 from ..runbook import Runbook
 from .run import RunReport, _checked, _practice, _private_files, run
@@ -63,7 +63,8 @@ def summary_lines(plan: ChangePlan, json_path: Path, md_path: Path, sha: str) ->
     """What ``run --plan`` prints: each step's actions, then where the plan is."""
     lines = [""]
     for action in plan.actions:
-        billed = f"  (billed: USD {action.billed})" if action.billed else ""
+        price = "a price the runbook does not know" if action.billed == UNKNOWN_PRICE else ""
+        billed = f"  (billed: {price or 'USD ' + action.billed})" if action.billed else ""
         lines.append(f"  {action.step}  {action.action} {action.kind}: {action.name}{billed}")
     if plan.stop:
         lines.append(f"\nThe run would stop at step {plan.stop}")
