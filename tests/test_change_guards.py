@@ -332,3 +332,15 @@ def test_a_message_abroad_is_billed_at_a_price_the_plan_says_it_does_not_know(fl
     assert (send.action, send.kind, send.billed) == ("send", "message", "unknown")
     assert plan.unknown_prices() and str(plan.billed_total()) == "0"
     assert any("Malaysia" in line for line in plan.unchecked)
+
+
+def test_step_00_says_the_plan_needs_the_account_until_step_01_saved_it(
+    tmp_path, sandbox, monkeypatch
+):
+    monkeypatch.setenv("ONBOARDING_ALLOW_INSECURE_BASE_URL", "1")
+    empty = Runbook(
+        Settings("live", tmp_path / ".env", tmp_path / "state", tmp_path / "sb", sandbox.url)
+    )
+    shown = str(plan_panel(empty))
+    assert "needs the account first" in shown and "step 01" in shown
+    assert "TWILIO_ACCOUNT_SID" in shown and request_log(sandbox.url) == []
