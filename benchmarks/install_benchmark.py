@@ -129,8 +129,9 @@ def time_make_demo(tree: Path, env: dict[str, str]) -> dict:
             lines.append(line.rstrip("\n"))
             if install_s is None and RUN_LINE in line:
                 install_s = time.perf_counter() - started
-            if line.startswith("+ ") and " pip install " in line and not installer:
-                installer = line.split(" pip install ")[0][2:]
+            # make echoes its install recipes: the runtime lock's line names the installer.
+            if " pip install " in line and "-r requirements.txt" in line and not installer:
+                installer = line.split(" pip install ")[0].removeprefix("+ ")
     total = time.perf_counter() - started
     install = install_s if install_s is not None else total
     return {

@@ -40,7 +40,6 @@ NOT_COPIED = shutil.ignore_patterns(
 TIMEOUT = 600
 
 
-
 def readme_commands() -> list[str]:
     """Every command the README shows: inline code spans (which may wrap across lines) and the
     lines of its shell blocks, comments dropped, whitespace as a shell reads it."""

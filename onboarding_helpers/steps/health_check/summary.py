@@ -16,9 +16,7 @@ from ..registry import HEALTH_CHECK as STEP
 from .checks import ICONS
 
 
-def summary(
-    env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]
-) -> list[str]:
+def summary(env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]) -> list[str]:
     """Lines for the terminal after a run in which step 08 succeeded."""
     record: HealthRecord = ProgressRecord(state_dir).read(STEP)
     if not record.done:

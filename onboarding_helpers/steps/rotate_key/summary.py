@@ -17,9 +17,7 @@ from .state import FINISHED, WAITING
 from .where import new_label, where_values_go
 
 
-def summary(
-    env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]
-) -> list[str]:
+def summary(env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str]) -> list[str]:
     """Lines for the terminal after a run in which step 07 succeeded; empty before any rotation."""
     progress = ProgressRecord(state_dir)
     record: RotationRecord = progress.read(STEP)
