@@ -194,11 +194,7 @@ def _health_lines(progress: ProgressRecord) -> list[str]:
     record: HealthRecord = progress.read(HEALTH_CHECK)
     if not record.done:
         return []
-    if record.messages is None:
-        read = "its messages could not be read with the key"
-    else:
-        rate = "" if record.delivery_rate is None else f", {record.delivery_rate:.1%} delivered"
-        read = f"{record.messages:,} messages in the last {record.window_days:g} days{rate}"
+    read = record.reading()
     lines = [
         "## Health check",
         "",

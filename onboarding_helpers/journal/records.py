@@ -170,3 +170,10 @@ class HealthRecord(StepRecord):
     worst: str = ""
     health_file: str = ""  # <state dir>/health-<UTC>.json
     report_path: str = ""
+
+    def reading(self) -> str:
+        """What the check read, in words (for the run report and the terminal)."""
+        if self.messages is None:
+            return "its messages could not be read with the key"
+        rate = "" if self.delivery_rate is None else f", {self.delivery_rate:.1%} delivered"
+        return f"{self.messages:,} messages in the last {self.window_days:g} days{rate}"

@@ -21,11 +21,7 @@ def summary(env_file: str | os.PathLike[str], state_dir: str | os.PathLike[str])
     record: HealthRecord = ProgressRecord(state_dir).read(STEP)
     if not record.done:
         return []
-    if record.messages is None:
-        counted = "its messages could not be read with this key"
-    else:
-        rate = "" if record.delivery_rate is None else f", {record.delivery_rate:.1%} delivered"
-        counted = f"{record.messages:,} messages in {record.window_days:g} days{rate}"
+    counted = record.reading()
     lines = [f"Health check of {record.service_sid}: {counted}; {record.problems} finding(s)."]
     try:
         checks = json.loads(Path(record.health_file).read_text(encoding="utf-8"))["checks"]
