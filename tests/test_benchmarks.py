@@ -94,13 +94,14 @@ def lint_problems() -> str:
 
 @pytest.mark.notebook
 def test_run_benchmarks_smoke_measures_every_section(tmp_path: Path) -> None:
-    done, figures = run_benchmark("run_benchmarks.py", "--smoke", tmp_path=tmp_path)
+    # Its install section is install_benchmark's own function, smoke-tested below: not twice.
+    args = ("--smoke", "--skip-install")
+    done, figures = run_benchmark("run_benchmarks.py", *args, tmp_path=tmp_path)
     output = done.stdout + done.stderr
     run, requests = figures["full_run"], figures["requests"]
     assert run["full_s"] > 0 and run["rerun_s"] > 0 and run["floor_s"] > 0, run
     assert requests["fresh"] >= requests["fresh_min"] > 0, requests
     assert figures["import_and_latency"]["latency_requests"] == 40
-    assert figures["install"]["all_exit_0"] and figures["install"]["smoke"], figures["install"]
     for section in ("1. Full headless run", "2. Twilio requests", "3. Package import", "4. make"):
         assert section in done.stdout, f"no section {section!r}:\n{done.stdout[-4000:]}"
     make_test = figures["make_test"]
