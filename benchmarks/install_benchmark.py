@@ -74,6 +74,8 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
 
 def fresh_tree(dest: Path, source: Path | None = None, overlay: Iterable[str] = ()) -> str:
     """Lay a fresh tree at dest; return how it was made."""
+    if source is None and not (ROOT / ".git").exists():
+        source = ROOT  # an exported tree (git archive, a release): nothing to clone from
     if source is not None:
         shutil.copytree(source, dest, ignore=_ignore, symlinks=True)
         return f"copy of the working tree {source}"

@@ -307,6 +307,9 @@ def test_forgetting_the_auth_token_takes_it_out_of_every_copy_and_says_which(tmp
 
 
 def test_gitignore_covers_every_file_the_runbook_writes_beside_an_env_file(tmp_path):
+    # The project's .gitignore in a repository of its own: the checkout may be an export.
+    shutil.copy(ROOT / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     for env in (ROOT / ".env.sandbox", ROOT / ".env", ROOT / "creds" / "postman.env"):
         store = CredentialStore(env)
         written = [
@@ -317,5 +320,7 @@ def test_gitignore_covers_every_file_the_runbook_writes_beside_an_env_file(tmp_p
         written += [env] if env.parent == ROOT else []  # the defaults; another name is yours
         for path in written:
             relative = path.relative_to(ROOT)
-            found = subprocess.run(["git", "check-ignore", "-q", "--no-index", relative], cwd=ROOT)
+            found = subprocess.run(
+                ["git", "check-ignore", "-q", "--no-index", relative], cwd=tmp_path
+            )
             assert found.returncode == 0, f"git would not ignore {relative}"
