@@ -15,13 +15,14 @@ needs (about a CPU-second a run, and the suite starts over a hundred runs).
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,27 @@ class Workspace:
     @property
     def sandbox_dir(self) -> Path:
         return self.root / "sandbox"
+
+    def prepare(self, *numbers: str) -> None:
+        """What ``cli("--only", "00", "--only", "01", ...)`` leaves behind (practice account in
+        the env file, progress record, journal, sandbox data), made in-process by the step
+        functions the notebooks call, with their defaults: for tests whose subject comes later,
+        without a runner and a kernel per step (a couple of CPU-seconds each)."""
+        from onboarding_helpers.runbook import Runbook
+        from onboarding_helpers.runner.run import settings_for_run
+        from onboarding_helpers.sandbox import SandboxServer
+        from onboarding_helpers.steps import registry
+        from onboarding_helpers.training.practice import prepare_sandbox_account
+
+        paths = (str(self.env_file), str(self.state_dir), str(self.sandbox_dir))
+        settings = settings_for_run("sandbox", *paths)
+        with SandboxServer(self.sandbox_dir / "sandbox.sqlite3") as server:
+            rb = Runbook(replace(settings, base_url=server.url))
+            prepare_sandbox_account(rb)
+            for number in numbers:
+                step = registry.find(number)
+                assert step is not None, number
+                getattr(importlib.import_module(step.module), step.function)(rb)
 
     def leaks(self, *texts: str, also: list[str] | tuple[str, ...] = ()) -> list[str]:
         """Where a secret of the env file (or ``also``) appears in what the runs wrote (the out

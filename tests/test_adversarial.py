@@ -109,7 +109,7 @@ def test_scenario_refuses_an_env_file_holding_a_live_account(workspace):
 
 
 def test_live_run_refuses_a_practice_env_file(workspace):
-    assert workspace.cli("--only", "00", "--only", "01").returncode == 0
+    workspace.prepare("00", "01")
     before = workspace.env_file.read_bytes()
     result = _live(workspace, {}, "--only", "01")
     assert result.returncode == 2 and "sandbox" in result.stderr
@@ -117,7 +117,7 @@ def test_live_run_refuses_a_practice_env_file(workspace):
 
 
 def test_a_new_practice_account_keeps_the_old_one_in_a_backup_and_says_where(workspace):
-    assert workspace.cli("--only", "00", "--only", "01", "--only", "02").returncode == 0
+    workspace.prepare("00", "01", "02")
     old = CredentialStore(workspace.env_file).values()
     # The sandbox's data is reset (a trainer wiped it): the saved practice account is unknown.
     for path in workspace.sandbox_dir.glob("sandbox.sqlite3*"):
@@ -135,7 +135,7 @@ def test_a_new_practice_account_keeps_the_old_one_in_a_backup_and_says_where(wor
 
 
 def test_duplicated_secret_line_loses_nothing_over_two_runs(workspace):
-    assert workspace.cli("--only", "00", "--only", "01", "--only", "02").returncode == 0
+    workspace.prepare("00", "01", "02")
     values = CredentialStore(workspace.env_file).values()
     with open(workspace.env_file, "a", encoding="utf-8") as out:
         out.write(ENV_EXAMPLE)  # the careless append: empty TWILIO_* lines after the real ones
@@ -250,7 +250,7 @@ def test_a_refusal_from_a_server_that_is_not_twilio_does_not_blame_the_credentia
 
 
 def test_a_parameter_holding_the_auth_token_anywhere_is_refused_before_anything_runs(workspace):
-    assert workspace.cli("--only", "00", "--only", "01").returncode == 0
+    workspace.prepare("00", "01")
     values = CredentialStore(workspace.env_file).values()
     token = values[AUTH_TOKEN]
     with _sandbox(workspace) as server:
@@ -266,7 +266,7 @@ def test_a_parameter_holding_the_auth_token_anywhere_is_refused_before_anything_
 
 
 def test_a_parameter_holding_the_api_secret_anywhere_is_refused(workspace):
-    assert workspace.cli("--only", "00", "--only", "01", "--only", "02").returncode == 0
+    workspace.prepare("00", "01", "02")
     secret = CredentialStore(workspace.env_file).values()[API_KEY_SECRET]
     result = workspace.cli("-r", "credential_label", f"my-{secret}-label", "--only", "06")
     assert result.returncode == 2 and "credential_label" in result.stderr
@@ -305,7 +305,7 @@ def test_a_form_action_in_a_notebook_blocks_a_headless_run_on_the_same_credentia
 
 
 def test_a_headless_run_blocks_a_form_action_and_nothing_is_made_twice(workspace, monkeypatch):
-    assert workspace.cli("--only", "00", "--only", "01").returncode == 0
+    workspace.prepare("00", "01")
     account = CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
     # A button pressed while the run acts waits briefly, then is refused: it must not outwait
     # the run (ACTION_WAIT is 10 s; this run holds the lock for a few).
@@ -390,8 +390,7 @@ def test_env_file_that_is_not_utf8(workspace):
 
 def _ran_once(workspace) -> bytes:
     """A practice env file with a saved key pair, as after steps 00-02."""
-    result = workspace.cli("--only", "00", "--only", "01", "--only", "02")
-    assert result.returncode == 0, result.stdout + result.stderr
+    workspace.prepare("00", "01", "02")
     return workspace.env_file.read_bytes()
 
 

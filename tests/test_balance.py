@@ -327,7 +327,7 @@ def test_headless_01_shows_the_balance_and_the_report_carries_it(workspace):
 
 @pytest.mark.notebook
 def test_headless_01_refuses_a_negative_low_balance_naming_it(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     before = workspace.env_file.read_bytes()
     done = workspace.cli("--only", "01", "-p", "low_balance", "-5")
     assert done.returncode == 1, done.stdout + done.stderr

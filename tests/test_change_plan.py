@@ -102,7 +102,7 @@ class Applied:
 def applied(tmp_path_factory: pytest.TempPathFactory, kernel_fork_server: str) -> Applied:
     ws = Workspace(tmp_path_factory.mktemp("applied"), kernel_fork_server)
     ws.env_file.parent.mkdir()
-    assert ws.cli("--only", "00").returncode == 0
+    ws.prepare("00")
     account_sid = CredentialStore(ws.env_file).values()[ACCOUNT_SID]
     before_log = len(log_of(ws, account_sid))
     before = state_bytes(ws)
@@ -192,7 +192,7 @@ def test_a_plan_of_a_set_up_account_is_all_reuse_or_none(applied):
 
 
 def test_a_plan_made_before_a_service_was_added_is_refused_naming_it(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     assert workspace.cli("--plan").returncode == 0
     (path,) = plan_files(workspace)
     added = add_service(workspace, "Campaigns")
@@ -209,7 +209,7 @@ def test_a_plan_made_before_a_service_was_added_is_refused_naming_it(workspace):
 
 
 def test_apply_takes_the_plans_parameters_and_no_others(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     assert workspace.cli("--plan").returncode == 0
     (path,) = plan_files(workspace)
     before = state_bytes(workspace)

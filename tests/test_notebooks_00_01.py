@@ -63,13 +63,13 @@ def _expect_step_01_stops(workspace, *args, fragments):
 
 
 def test_malformed_account_sid_stops_01_naming_field_and_fix(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     fragments = ["Account SID", "has 5 characters", "nothing was cut off"]
     _expect_step_01_stops(workspace, "-p", "account_sid", "AC123", fragments=fragments)
 
 
 def test_wrong_auth_token_stops_01(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     store = CredentialStore(workspace.env_file, mode="sandbox")
     store.save({AUTH_TOKEN: "0" * 32})  # the officer pasted a wrong token
     _expect_step_01_stops(
@@ -85,7 +85,7 @@ def test_wrong_auth_token_stops_01(workspace):
     ],
 )
 def test_unusable_account_stops_01_with_the_guide_advice(workspace, change, fragments):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     with SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3") as server:
         set_account(server.url, _sandbox_account(workspace), **change)
     _expect_step_01_stops(workspace, fragments=fragments)
@@ -193,7 +193,7 @@ def test_00_refuses_an_unknown_postman_naming_the_field_and_both_choices(workspa
 
 
 def test_00_keeps_the_practice_account_when_the_auth_token_was_put_away(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     store = CredentialStore(workspace.env_file, mode="sandbox")
     account = store.values()[ACCOUNT_SID]
     store.remove(AUTH_TOKEN)  # what step 06's forget_auth_token does

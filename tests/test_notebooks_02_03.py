@@ -96,7 +96,7 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
 
 
 def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(workspace):
-    assert workspace.cli("--only", "00").returncode == 0
+    workspace.prepare("00")
     with _sandbox(workspace) as server:
         # The first request after the key is created (step 03's check) is refused.
         set_faults(server.url, "* .", status=401, code=20003, after=r"POST /Keys\.json$")
