@@ -27,10 +27,11 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -388,6 +389,17 @@ class Scenario:
     def __post_init__(self) -> None:
         for ex in self.exchanges:
             self.by_op.setdefault(self.contract.op_id(ex), []).append(ex)
+
+    @classmethod
+    def recorded(
+        cls, contract: Contract, folder: Path, drive: Callable[[str, Path], object]
+    ) -> Scenario:
+        """Every exchange ``drive(url, folder)`` makes with a sandbox on its own database."""
+        from onboarding_helpers.sandbox import SandboxServer
+
+        with SandboxServer(folder / "sandbox.sqlite3") as server, Recorder().installed() as rec:
+            drive(server.url, folder)
+        return cls(rec.exchanges, contract)
 
     def assert_follows_spec(self, op_id: str, expected_codes: set[int]) -> None:
         """The operation succeeded at least once, was refused with each expected Twilio error

@@ -10,7 +10,7 @@ every exchange; each test then checks the exchanges of one operation with openap
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,11 @@ import requests
 
 from onboarding_helpers.errors import TwilioActionError
 from onboarding_helpers.runbook import Runbook, Settings
-from onboarding_helpers.sandbox import SandboxServer, provision_account, set_account
+from onboarding_helpers.sandbox import provision_account, set_account
 from onboarding_helpers.steps.account import check_account
 from onboarding_helpers.twilio_gateway import call, make_client
 
-from .oas import Contract, Exchange, Recorder, Scenario
+from .oas import Contract, Exchange, Scenario
 
 SG_MOBILE = "+6591234567"
 STEP = "contract_test"
@@ -191,11 +191,8 @@ def _drive(url: str, tmp: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def scenario(contract: Contract, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    tmp = tmp_path_factory.mktemp("contract")
-    with SandboxServer(tmp / "sandbox.sqlite3") as server, Recorder().installed() as recorder:
-        _drive(server.url, tmp)
-    yield Scenario(recorder.exchanges, contract)
+def scenario(contract: Contract, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return Scenario.recorded(contract, tmp_path_factory.mktemp("contract"), _drive)
 
 
 @pytest.mark.parametrize("op_id", sorted(COVERED))

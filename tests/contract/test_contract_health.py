@@ -13,7 +13,6 @@ is refused (20001). Each test checks the exchanges of one operation (see ``oas.p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +26,12 @@ from onboarding_helpers.credentials import (
 )
 from onboarding_helpers.errors import TwilioActionError
 from onboarding_helpers.runbook import Runbook, Settings
-from onboarding_helpers.sandbox import SandboxServer, provision_account, set_account
+from onboarding_helpers.sandbox import provision_account, set_account
 from onboarding_helpers.steps.api_key import set_up_api_key
 from onboarding_helpers.steps.health_check import health_check
 from onboarding_helpers.twilio_gateway import call, make_client
 
-from .oas import Contract, Recorder, Scenario
+from .oas import Contract, Scenario
 
 STEP = "contract_test"
 MIX = {"delivered": 2300, "sent": 20, "30003": 90, "30005": 40, "30007": 60, "21610": 30}
@@ -132,11 +131,8 @@ def _drive(url: str, tmp: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def scenario(contract: Contract, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
-    tmp = tmp_path_factory.mktemp("contract-health")
-    with SandboxServer(tmp / "sandbox.sqlite3") as server, Recorder().installed() as recorder:
-        _drive(server.url, tmp)
-    yield Scenario(recorder.exchanges, contract)
+def scenario(contract: Contract, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+    return Scenario.recorded(contract, tmp_path_factory.mktemp("contract-health"), _drive)
 
 
 @pytest.mark.parametrize("op_id", sorted(COVERED))
