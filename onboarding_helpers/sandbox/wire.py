@@ -147,19 +147,9 @@ def v2010_list(req: Request, key: str, items: list[dict[str, Any]]) -> dict[str,
     start = page * page_size
     chunk = items[start : start + page_size]
     has_next = start + page_size < len(items)
-    return {
-        "first_page_uri": _page_uri(req.path, req.query, page_size, 0),
-        "end": start + len(chunk) - 1 if chunk else start,
-        "previous_page_uri": (
-            _page_uri(req.path, req.query, page_size, page - 1) if page > 0 else None
-        ),
-        key: chunk,
-        "uri": _page_uri(req.path, req.query, page_size, page),
-        "page_size": page_size,
-        "start": start,
-        "next_page_uri": _page_uri(req.path, req.query, page_size, page + 1) if has_next else None,
-        "page": page,
-    }
+    next_uri = _page_uri(req.path, req.query, page_size, page + 1) if has_next else None
+    current = _page_uri(req.path, req.query, page_size, page)
+    return _v2010_page(req, key, chunk, page_size, page, current, next_uri)
 
 
 def v2010_keyset_page(
@@ -173,7 +163,6 @@ def v2010_keyset_page(
     """One page of a 2010-04-01 list read by page token, as Twilio's Messages list pages: the
     next page's URI carries ``PageToken`` (where this page ended) so that items added meanwhile
     do not shift it; ``next_token`` None: this is the last page."""
-    start = page * page_size
     next_uri = None
     if next_token is not None:
         next_uri = f"{_page_uri(req.path, req.query, page_size, page + 1)}&" + urlencode(
@@ -182,6 +171,20 @@ def v2010_keyset_page(
     current = _page_uri(req.path, req.query, page_size, page)
     if req.query.get("PageToken"):
         current += "&" + urlencode({"PageToken": req.query["PageToken"]})
+    return _v2010_page(req, key, chunk, page_size, page, current, next_uri)
+
+
+def _v2010_page(
+    req: Request,
+    key: str,
+    chunk: list[dict[str, Any]],
+    page_size: int,
+    page: int,
+    current: str,
+    next_uri: str | None,
+) -> dict[str, Any]:
+    """The paging fields of a 2010-04-01 list page around ``chunk``, under ``key``."""
+    start = page * page_size
     return {
         "first_page_uri": _page_uri(req.path, req.query, page_size, 0),
         "end": start + len(chunk) - 1 if chunk else start,
