@@ -30,7 +30,8 @@ from onboarding_helpers.steps.health_check import (
     health_check,
     panel,
 )
-from onboarding_helpers.steps.registry import HANDOFF
+from onboarding_helpers.steps.registry import HANDOFF, MESSAGING_SERVICE
+from onboarding_helpers.twilio_errors import CAMPAIGN_ADVICE
 from onboarding_helpers.twilio_gateway import make_client
 
 from .fixtures_flow import Flow, flow_fixture, prepare_flow  # noqa: F401
@@ -129,16 +130,21 @@ def test_each_error_code_is_explained_in_postmans_terms(flow):
     f = flow()
     _history(f, {**MIX, "21610": 25}, senders={"30007": "GOVSG"})
     checks = _by_name(health_check(f.rb))
-    assert (
-        "Take these recipients off the campaign's list in Postman" in checks["Error 21610"].advice
-    )
+    for code, count in ((21610, 25), (30003, 120), (30005, 60)):
+        severity, cause, advice = CAMPAIGN_ADVICE[code]  # Twilio's cause, the fix in Postman
+        line = checks[f"Error {code}"]
+        assert line.status == severity and line.summary.startswith(f"{count} messages")
+        assert cause in line.summary and line.advice.startswith(advice)
+        assert line.advice.endswith(f"/errors/{code})")  # Twilio's page for the code
+    # The words are the feature here: the documented cause, and what to do about it.
     assert "replied STOP" in checks["Error 21610"].summary
+    assert "Postman" in checks["Error 21610"].advice
+    assert "switched off" in checks["Error 30003"].summary
+    assert "Remove or correct" in checks["Error 30005"].advice
     blocked = checks["Error 30007"]
     assert blocked.status == "fail" and "went out as 'GOVSG'" in blocked.summary
-    assert f"The sender pool now holds '{f.sender_id}'" in blocked.advice
+    assert f"'{f.sender_id}'" in blocked.advice and "'GOVSG'" in blocked.advice  # now vs then
     assert "registered with SGNIC" in blocked.advice
-    assert "switched off or out of coverage" in checks["Error 30003"].summary
-    assert "Remove or correct these numbers" in checks["Error 30005"].advice
     assert checks["Error 30008"].status == "warn"
     assert checks["Delivery rate"].status in ("warn", "fail")
     names = [c.name for c in health_check(f.rb).checks if c.name.startswith("Error")]
@@ -244,8 +250,9 @@ def test_a_missing_value_names_the_field_and_where_it_comes_from(flow):
     f.rb.store.remove(MESSAGING_SERVICE_SID)
     with pytest.raises(InputError) as missing:
         health_check(f.rb)
-    assert missing.value.field == "Messaging Service SID"
-    assert "Type the value Postman holds" in missing.value.advice
+    err = missing.value
+    assert err.field == "Messaging Service SID" and str(f.rb.store.path) in err.problem
+    assert err.field in err.fix and MESSAGING_SERVICE.id in err.fix  # the form's field, or step 04
 
 
 def test_days_take_numbers_up_to_400():
@@ -278,7 +285,9 @@ def test_the_form_takes_typed_values_for_one_check_and_keeps_the_secret_out_of_w
     assert shown.api_key_sid.value == f.api_key_sid  # the env file's, to check or overwrite
     press(shown.action, "check", api_secret=f.api_secret)
     text = "".join(str(o.get("data", {}).get("text/plain", "")) for o in shown.output.outputs)
-    assert "Health check" in text and "5 messages in the last 3 days" in text
+    record = f.rb.progress.read(STEP)
+    assert (record.messages, record.window_days) == (5, 3)
+    assert "Health check" in text and "5 messages" in text
     assert "page 1 read" in shown.progress.value
     assert f.api_secret not in _widget_states(shown)
     assert f.rb.progress.read(STEP).done
@@ -356,7 +365,7 @@ def test_the_boards_page_shows_the_health_check_column(flow, sandbox):
         page = board_section(cohort_progress(conn))
     finally:
         conn.close()
-    assert "Health check (the last reading of the log with a key)" in page
+    assert "<th>Health check" in page  # the column
     assert "2,000 messages, 95% delivered" in page
     assert "30007</a> × 70" in page and "21610</a> × 30" in page
     assert FULL_NUMBER.findall(page) == []
