@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "make_client",
+    "http_client_class",
+    "pause_before_retry",
     "explain",
     "call",
     "create_once",
@@ -67,8 +69,14 @@ T = TypeVar("T")
 _http_client_class: type | None = None
 
 
-def _routed_http_client_class() -> type:
-    """Built on first use so importing this module does not import twilio/requests."""
+def http_client_class() -> type:
+    """The class of every ``make_client`` client's HTTP client (``client.http_client``): twilio's
+    ``TwilioHttpClient``, sending to ``base_url`` and retrying with backoff.
+
+    Built on first use, so that importing this module does not import twilio or requests. Public
+    as the one place that sees every request a step's client sends (its ``request``): the
+    contract tests record Twilio's exchanges there.
+    """
     global _http_client_class
     if _http_client_class is not None:
         return _http_client_class
@@ -111,7 +119,7 @@ def _routed_http_client_class() -> type:
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
         def _pause(self, attempt: int, retry_after: str | None) -> None:
-            _sleep_before_retry(self.backoff, attempt, retry_after)
+            pause_before_retry(self.backoff, attempt, retry_after)
 
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             url = self.rewrite(url)
@@ -145,6 +153,10 @@ def _routed_http_client_class() -> type:
 
     _http_client_class = RoutedHttpClient
     return RoutedHttpClient
+
+
+# The old name, until tests/test_balance.py moves to http_client_class.
+_routed_http_client_class = http_client_class
 
 
 # ---------------------------------------------------------------- guards
@@ -224,7 +236,13 @@ class ReadOnly(Guard):
 READ_ONLY = ReadOnly()
 
 
-def _sleep_before_retry(backoff: float, attempt: int, retry_after: str | None) -> None:
+def pause_before_retry(backoff: float, attempt: int, retry_after: str | None) -> None:
+    """Wait before retry number ``attempt`` (0 first): ``backoff`` seconds doubled each time,
+    with jitter, at least as long as Twilio's ``Retry-After`` asks, and at most 10 s.
+
+    Every client's retries wait here, so a test that sends faults replaces it (``monkeypatch``)
+    to retry at once, or to act between two tries.
+    """
     delay = backoff * (2**attempt) * (0.5 + random.random())
     if retry_after:
         try:
@@ -300,7 +318,7 @@ def make_client(
         username, password = account_sid, auth_token
     if not password:
         raise ValueError("make_client needs an auth_token or an api_key_sid with its api_secret")
-    http_client = _routed_http_client_class()(
+    http_client = http_client_class()(
         base_url=base_url,
         timeout=timeout,
         retries=retries,

@@ -323,7 +323,7 @@ def test_step_06_resumes_its_own_send_not_step_05s(flow):
 def test_a_status_check_that_fails_on_the_way_does_not_end_the_step(flow, monkeypatch):
     from onboarding_helpers import twilio_gateway
 
-    monkeypatch.setattr(twilio_gateway._routed_http_client_class(), "_pause", lambda *a: None)
+    monkeypatch.setattr(twilio_gateway, "pause_before_retry", lambda *a: None)
     f = flow(step_seconds=0.1)
     # One whole status check fails, every retry included; the next poll gets through.
     tries = 1 + twilio_gateway.DEFAULT_RETRIES
@@ -340,7 +340,7 @@ def test_a_status_check_that_fails_on_the_way_does_not_end_the_step(flow, monkey
 def test_a_status_check_still_failing_at_the_deadline_is_reported(flow, monkeypatch):
     from onboarding_helpers import twilio_gateway
 
-    monkeypatch.setattr(twilio_gateway._routed_http_client_class(), "_pause", lambda *a: None)
+    monkeypatch.setattr(twilio_gateway, "pause_before_retry", lambda *a: None)
     f = flow(step_seconds=0.1)
     set_faults(f.url, r"GET /Messages/SM[0-9a-f]+\.json$", status=503, times=1000)
     with pytest.raises(TwilioActionError) as caught:

@@ -25,6 +25,7 @@ would make the SDK raise a different exception), ``status`` equal to the HTTP st
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -41,7 +42,7 @@ from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 from openapi_schema_validator import OAS30Validator
 
-from onboarding_helpers.twilio_gateway import _routed_http_client_class
+from onboarding_helpers.twilio_gateway import http_client_class
 
 # Twilio host -> (spec file, prefix of our operation ids)
 HOSTS = {
@@ -101,6 +102,14 @@ class Exchange:
     def json(self) -> Any:
         return json.loads(self.response.content or b"null")
 
+    def answered(self, body: Any, status: int | None = None) -> Exchange:
+        """This request with another answer: ``body`` as JSON (to show a check catches it)."""
+        response = requests.Response()
+        response.status_code = status or self.status
+        response.headers.update({"Content-Type": "application/json"})
+        response.raw = io.BytesIO(json.dumps(body).encode())  # read as requests reads a socket
+        return Exchange(self.origin, self.request, response)
+
     def __str__(self) -> str:
         return f"{self.method} {self.twilio_url} -> {self.status}"
 
@@ -110,23 +119,24 @@ class Recorder:
 
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
-        self._origin = ""
+        self.aimed_at = ""  # the Twilio URL of the request being sent, before the host rewrite
 
-    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        # A requests response hook runs once per send, so every retry is recorded too.
-        self.exchanges.append(Exchange(self._origin, response.request, response))
+    def record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        """A requests response hook: it runs once per send, so every retry is recorded too."""
+        self.exchanges.append(Exchange(self.aimed_at, response.request, response))
 
     @contextmanager
     def installed(self) -> Iterator[Recorder]:
-        client_class = _routed_http_client_class()
+        """Every client the gateway makes meanwhile records into this one: each request of its
+        HTTP client class (the gateway's public seam) hooks ``record`` into the client."""
+        client_class = http_client_class()
         original = client_class.request
-        recorder = self
 
         def request(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             hooks = client.request_hooks.setdefault("response", [])
-            if recorder._hook not in hooks:
-                hooks.append(recorder._hook)
-            recorder._origin = url
+            if self.record not in hooks:
+                hooks.append(self.record)
+            self.aimed_at = url
             return original(client, method, url, *args, **kwargs)
 
         with pytest.MonkeyPatch.context() as mp:

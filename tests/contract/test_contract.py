@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from onboarding_helpers.errors import TwilioActionError
 from onboarding_helpers.runbook import Runbook, Settings
@@ -214,17 +213,6 @@ def _one(scenario: Scenario, op_id: str, status: int) -> Exchange:
     return [ex for ex in scenario.by_op[op_id] if ex.status == status][-1]
 
 
-def _with_body(ex: Exchange, body: Any, status: int | None = None) -> Exchange:
-    """A copy of ``ex`` whose answer carries ``body`` as JSON."""
-    import json
-
-    response = requests.Response()
-    response.status_code = status or ex.status
-    response.headers.update({"Content-Type": "application/json"})
-    response._content = json.dumps(body).encode()
-    return Exchange(ex.origin, ex.request, response)
-
-
 def _with_form(ex: Exchange, form: dict[str, str]) -> Exchange:
     request = ex.request.copy()
     request.prepare_body(form, None)
@@ -251,7 +239,7 @@ def test_a_wrong_answer_is_caught(
     scenario: Scenario, op_id: str, change: dict[str, Any], expected: str
 ) -> None:
     ex = _one(scenario, op_id, 201 if ".Create" in op_id else 200)
-    problems = scenario.contract.problems(_with_body(ex, {**ex.json(), **change}))
+    problems = scenario.contract.problems(ex.answered({**ex.json(), **change}))
     assert any(expected in p for p in problems), problems
 
 
@@ -272,7 +260,7 @@ def test_a_missing_field_is_caught(scenario: Scenario, op_id: str, path: tuple[A
     for step in path[:-1]:
         parent = parent[step]
     del parent[path[-1]]
-    problems = scenario.contract.problems(_with_body(ex, body))
+    problems = scenario.contract.problems(ex.answered(body))
     assert any(f"'{path[-1]}' is a required property" in p for p in problems), problems
 
 
@@ -311,11 +299,11 @@ def test_a_wrong_error_body_is_caught(
 ) -> None:
     ex = _one(scenario, "messaging.v1.CreateAlphaSender", 400)
     assert scenario.contract.problems(ex) == []
-    problems = scenario.contract.problems(_with_body(ex, {**ex.json(), **change}))
+    problems = scenario.contract.problems(ex.answered({**ex.json(), **change}))
     assert any(expected in p for p in problems), problems
     body = ex.json()
     del body["more_info"]
-    assert scenario.contract.problems(_with_body(ex, body))
+    assert scenario.contract.problems(ex.answered(body))
 
 
 def test_a_request_without_basic_auth_is_caught(scenario: Scenario) -> None:
