@@ -174,12 +174,16 @@ def test_destinations_are_explained_before_anything_is_bought(rb):
 
     assert [d.iso for d in result.destinations] == ["MY", "US", "GB"]
     assert [d.number_helps for d in result.destinations] == [False, True, False]
-    shown = str(panel(result))
-    assert "no phone number is needed for Malaysia" in shown
-    assert "a US number alone does not reach US phones" in shown and "A2P 10DLC" in shown
-    assert "toll-free" in shown and "Geo permissions" in shown
-    assert "https://www.twilio.com/en-us/guidelines/us/sms (checked 2026-12-01)" in shown
-    assert "A number in the sender pool is needed for: United States" in shown
+    [malaysia, us, _] = result.destinations
+    shown = panel(result)
+    assert all(d.line in shown.notes for d in result.destinations)  # each country, in turn
+    assert "no phone number" in malaysia.line and "A2P 10DLC" in us.line and "toll-free" in us.line
+    (needed,) = [n for n in shown.notes if n.startswith("A number in the sender pool")]
+    assert "United States" in needed and "Malaysia" not in needed and "Kingdom" not in needed
+    assert "Geo permissions" in str(shown)
+    # Each country's page, with the date it was read.
+    assert all(f"{d.source} (checked {d.checked})" in str(shown) for d in result.destinations)
+    assert us.source == "https://www.twilio.com/en-us/guidelines/us/sms"
     assert "reach US phones" not in str(panel(buy_phone_number(rb)))  # nothing named
     assert requests(rb, "POST") == []
 
@@ -187,7 +191,8 @@ def test_destinations_are_explained_before_anything_is_bought(rb):
 def test_no_destination_needing_a_number_is_said_when_buying_is_asked(rb):
     with pytest.raises(StepBlocked) as caught:
         buy_phone_number(rb, buy=True, foreign_countries="GB, JP")
-    assert "None of the countries you named is reached by a bought number" in caught.value.message
+    err = caught.value
+    assert "None of the countries" in err.message and "confirm_purchase" in err.advice
     assert state(rb)["incoming_phone_numbers"] == []
 
 
