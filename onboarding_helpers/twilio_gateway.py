@@ -70,13 +70,9 @@ _http_client_class: type | None = None
 
 
 def http_client_class() -> type:
-    """The class of every ``make_client`` client's HTTP client (``client.http_client``): twilio's
-    ``TwilioHttpClient``, sending to ``base_url`` and retrying with backoff.
-
-    Built on first use, so that importing this module does not import twilio or requests. Public
-    as the one place that sees every request a step's client sends (its ``request``): the
-    contract tests record Twilio's exchanges there.
-    """
+    """The class of every ``make_client`` client's ``http_client``: twilio's TwilioHttpClient, sent
+    to ``base_url``, retrying with backoff; built on first use (importing this module imports no
+    twilio). Public: its ``request`` sees every request (the contract tests record them there)."""
     global _http_client_class
     if _http_client_class is not None:
         return _http_client_class
