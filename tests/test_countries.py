@@ -20,6 +20,7 @@ from onboarding_helpers.countries import (
 )
 from onboarding_helpers.errors import InputError
 from onboarding_helpers.sandbox import delivery
+from onboarding_helpers.steps.registry import PHONE_NUMBER
 
 REQUIRED = "SG MY ID PH TH VN IN CN HK AU NZ JP KR GB US CA".split()
 US_NUMBER = "+12025550100"
@@ -67,14 +68,15 @@ def test_the_sandbox_tells_each_countrys_numbers_apart(iso):
 def test_unknown_countries_get_the_default_rule_and_their_page():
     rule = country_rule("za")
     assert rule.iso == "ZA" and rule.alpha == DEFAULT_RULE.alpha
-    assert "https://www.twilio.com/en-us/guidelines/za/sms" in rule.advice
+    assert "https://www.twilio.com/en-us/guidelines/za/sms" in rule.advice  # the country's page
     assert country_rule("") is DEFAULT_RULE
 
 
 def test_a_country_that_takes_sender_ids_needs_no_number():
     uk = sender_for("GB", True, [], sender_id="GOVTECH")
     assert (uk.sender, uk.reach, uk.reachable) == ("sender_id", "yes", True)
-    assert uk.shown_as == "your Sender ID 'GOVTECH'" and "no phone number is needed" in uk.summary
+    assert uk.shown_as == "your Sender ID 'GOVTECH'" and uk.number == ""
+    assert "no phone number" in uk.summary
     assert "Geo Permissions" in uk.notes[0] and "21408" in uk.notes[0]
     # With a number in the pool, Twilio still prefers the Sender ID there.
     assert sender_for("GB", True, [US_NUMBER]).sender == "sender_id"
@@ -82,14 +84,15 @@ def test_a_country_that_takes_sender_ids_needs_no_number():
 
 def test_operators_that_replace_the_id_are_said():
     my = sender_for("MY", True, [])
-    assert my.sender == "sender_id" and "number the operators put in its place" in my.shown_as
+    assert my.sender == "sender_id" and not my.rule.shown_as_sent
+    assert "operators" in my.shown_as and "Operators" in my.summary  # what the handset shows
     assert "RM0" in my.advice
 
 
 def test_a_registration_country_reaches_only_once_registered():
     th = sender_for("TH", True, [US_NUMBER])
     assert (th.sender, th.reach) == ("sender_id", "if registered")
-    assert "Register the Sender ID for Thailand" in th.advice
+    assert th.advice == RULES["TH"].advice and "Register" in th.advice  # the country's own
 
 
 def test_singapore_is_the_onboarding_itself():
@@ -102,7 +105,8 @@ def test_the_us_needs_a_registered_number():
     alone = sender_for("US", True, [])
     assert (alone.sender, alone.reach, alone.reachable) == ("", "no", False)
     assert "21612" in alone.summary
-    assert "do not work in the US or Canada" in alone.advice and "A2P 10DLC" in alone.advice
+    assert alone.rule.advice in alone.advice and "A2P 10DLC" in alone.advice
+    assert PHONE_NUMBER.number in alone.advice  # the step that buys a number
     with_number = sender_for("US", True, [US_NUMBER])
     assert (with_number.sender, with_number.number) == ("number", US_NUMBER)
     assert with_number.reach == "if registered" and "30034" in with_number.summary
