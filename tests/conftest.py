@@ -1,11 +1,12 @@
 """Shared fixtures, and how the tests run in parallel.
 
-``make test`` runs them with pytest-xdist (``-n 3 --dist loadfile``): each worker is its own
-process (its own ``os.environ``, locks and imports), and every test writes under its own
-temporary folder, never the project's ``.env.sandbox``, ``.runbook``, ``.sandbox`` or ``runs``.
-Each test module runs whole on one worker (xdist's own file-level distribution), so a module-scoped
-fixture (a prepared flow, a JupyterLab, a recorded contract scenario, make demo's copy) is built
-once, and tests that go on from where the one before stopped keep their order.
+``make test`` runs them with pytest-xdist (``-n 3 --dist loadfile``, costliest modules first:
+``costliest_first.py``): each worker is its own process (its own ``os.environ``, locks and
+imports), and every test writes under its own temporary folder, never the project's
+``.env.sandbox``, ``.runbook``, ``.sandbox`` or ``runs``. Each test module runs whole on one
+worker (xdist's own file-level distribution), so a module-scoped fixture (a prepared flow, a
+JupyterLab, a recorded contract scenario, make demo's copy) is built once, and tests that go on
+from where the one before stopped keep their order.
 
 Headless runs started through ``Workspace.cli`` share one kernel fork server per worker
 (``ONBOARDING_KERNEL_FORK_SERVER``, see ``runner/forked.py``): each notebook still gets a fresh
@@ -28,6 +29,9 @@ from pathlib import Path
 import pytest
 
 from onboarding_helpers.runner.forked import SERVER_VARIABLE
+
+# Costliest test modules first (tests/costliest_first.py); pytester tests that plugin.
+pytest_plugins = ("tests.costliest_first", "pytester")
 
 ROOT = Path(__file__).resolve().parent.parent
 
