@@ -11,19 +11,21 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import sqlite3
 import stat
 import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
 from onboarding_helpers.sandbox import (
-    SandboxError,
     SandboxNotProven,
     SandboxServer,
     admin,
@@ -34,8 +36,8 @@ from onboarding_helpers.sandbox import (
     snapshot,
     stop_running,
 )
-from onboarding_helpers.sandbox._http import TokenFileError
-from onboarding_helpers.sandbox.server import _SandboxHTTPServer
+
+from .ci import cannot_run
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN_HINT = "the trainer token (trainer.token beside the sandbox's database)"
@@ -179,22 +181,65 @@ def test_health_proves_the_token_for_a_fresh_challenge_bound_to_its_address(sand
         assert refused.status == 400 and "challenge must be" in refused.json()["error"]
 
 
-def test_the_client_checks_the_proof_before_it_sends_the_token(sandbox, token, monkeypatch):
+@contextmanager
+def impostor(proves: str | None) -> Iterator[tuple[str, list[tuple[int, str, str | None]]]]:
+    """Another program at a sandbox-like address: it answers health as the sandbox does, with the
+    proof for the token ``proves`` (None: no proof), and ``[]`` to anything else. Yields its URL
+    and what reached it: (the caller's port, so its connection; the path; Authorization)."""
+    seen: list[tuple[int, str, str | None]] = []
+
+    class Answers(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # the connection stays open for the call after the proof
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            seen.append((self.client_address[1], self.path, self.headers.get("Authorization")))
+            answer: object = []
+            if self.path.startswith("/_sandbox/health"):
+                challenge = parse_qs(urlsplit(self.path).query).get("challenge", [""])[0]
+                answer = {"status": "ok", "db_path": "/elsewhere/sandbox.sqlite3"}
+                if proves and challenge:
+                    where = self.server.server_address
+                    answer["proof"] = _expected_proof(proves, challenge, where[0], where[1])
+            body = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass  # nothing on the test's stderr
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_client_checks_the_proof_before_it_sends_the_token(sandbox, token):
     assert admin.verify_sandbox(sandbox.url, token=token)["db_path"] == str(sandbox.db_path)
-    sent: list[str | None] = []
-    exchange = admin._exchange
-
-    def recording(conn, method, path, form, bearer):
-        sent.append(bearer)
-        return exchange(conn, method, path, form, bearer)
-
-    monkeypatch.setattr(admin, "_exchange", recording)
-    with pytest.raises(SandboxNotProven, match="did not prove") as refused:
-        admin.verify_sandbox(sandbox.url, token="w" * 43)
-    assert "w" * 43 not in str(refused.value) and sent == [None]
-    sent.clear()
-    assert isinstance(request_log(sandbox.url, token=token), list)
-    assert sent == [None, token]  # the challenge first, without the token; then the call
+    # Another program took the port: it gets a challenge, never the token.
+    with impostor(proves=None) as (url, seen):
+        with pytest.raises(SandboxNotProven, match="did not prove"):
+            request_log(url, token=token)
+    assert [(path.split("?")[0], auth) for _, path, auth in seen] == [("/_sandbox/health", None)]
+    # One that proves another token: the token this client holds is not sent either.
+    with impostor(proves=token) as (url, seen):
+        with pytest.raises(SandboxNotProven, match="did not prove") as refused:
+            admin.verify_sandbox(url, token="w" * 43)
+        assert "w" * 43 not in str(refused.value) and [auth for _, _, auth in seen] == [None]
+        seen.clear()
+        # Proven: the challenge first, without the token; then the call, on that connection.
+        assert request_log(url, token=token) == []
+    assert [(path.split("?")[0], auth) for _, path, auth in seen] == [
+        ("/_sandbox/health", None),
+        ("/_sandbox/requests", f"Bearer {token}"),
+    ]
+    assert seen[0][0] == seen[1][0]
 
 
 def test_admin_answers_local_names_only_and_same_origin_posts(sandbox, token):
@@ -253,7 +298,7 @@ def test_token_file_is_private_made_once_and_kept_across_restarts(tmp_path):
     with SandboxServer(mine / "sandbox.sqlite3") as server:
         assert raw(server.url, "GET", "/_sandbox/faults", bearer("T" * 40)).status == 200
     (mine / "trainer.token").write_text("short\n")
-    with pytest.raises(TokenFileError, match="Delete it and start the sandbox again"):
+    with pytest.raises(RuntimeError, match="Delete it and start the sandbox again"):
         SandboxServer(mine / "sandbox.sqlite3").bind()
     assert (mine / "trainer.token").read_text() == "short\n"  # never rewritten
 
@@ -279,29 +324,45 @@ def test_token_command_prints_the_token_and_serve_prints_only_where_it_is(tmp_pa
 # ---------------------------------------------------------------- the admin client finds it
 
 
-def test_admin_functions_find_the_token_in_process_env_or_beside_the_database(
-    sandbox, token, monkeypatch
-):
-    monkeypatch.delenv(admin.TOKEN_ENV, raising=False)
+_KNOWS_ONLY_THE_URL = """
+import json, sys
+from onboarding_helpers.sandbox import SandboxError, admin, provision_account
+try:
+    provision_account(sys.argv[1])
+    print(json.dumps({"token": admin.trainer_token(sys.argv[1])}))
+except SandboxError as err:
+    print(json.dumps({"error": str(err)}))
+"""
+
+
+def knowing_only_the_url(url: str, env_token: str | None = None) -> dict[str, str]:
+    """What a process that knows only the sandbox's URL (a notebook kernel) gets: the token it
+    used to provision an account, or the error that stopped it."""
+    env = {k: v for k, v in os.environ.items() if k != admin.TOKEN_ENV}
+    env |= {admin.TOKEN_ENV: env_token} if env_token else {}
+    done = subprocess.run(
+        [sys.executable, "-c", _KNOWS_ONLY_THE_URL, url],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, str] = json.loads(done.stdout)
+    return answer
+
+
+def test_admin_functions_find_the_token_in_process_env_or_beside_the_database(sandbox, token):
     assert admin.trainer_token(sandbox.url) == token  # remembered by SandboxServer.bind
     assert admin.trainer_token(sandbox.url + "/") == token
+    assert knowing_only_the_url(sandbox.url) == {"token": token}  # read beside the database
 
-    monkeypatch.setattr(admin, "_TOKENS", {})  # a process that only knows the URL: discovery
-    assert provision_account(sandbox.url)["account_sid"].startswith("AC")
-    assert admin._TOKENS[sandbox.url] == token
-
-    monkeypatch.setattr(admin, "_TOKENS", {sandbox.url: "stale" * 8})  # an earlier server's
+    admin.remember_token(sandbox.url, "stale" * 8)  # an earlier server's, on this port
     assert isinstance(request_log(sandbox.url), list)
-    assert admin._TOKENS[sandbox.url] == token
+    assert admin.trainer_token(sandbox.url) == token  # read again beside the database
 
-    monkeypatch.setattr(admin, "_TOKENS", {})
-    monkeypatch.setattr(admin, "_discover", lambda url: None)  # the file is not readable here
-    with pytest.raises(SandboxError) as missing:
-        request_log(sandbox.url)
-    assert "needs the trainer token" in str(missing.value)
-    assert str(sandbox.token_path) in str(missing.value) and token not in str(missing.value)
-    monkeypatch.setenv(admin.TOKEN_ENV, token)
-    assert isinstance(request_log(sandbox.url), list)
+    sandbox.token_path.unlink()  # this process cannot read it (another user's, in a class)
+    missing = knowing_only_the_url(sandbox.url)["error"]
+    assert "needs the trainer token" in missing
+    assert str(sandbox.token_path) in missing and token not in missing
+    assert knowing_only_the_url(sandbox.url, env_token=token) == {"token": token}
 
     with pytest.raises(SandboxNotProven, match="did not prove"):
         request_log(sandbox.url, token="w" * 43)  # an explicit token is taken as given
@@ -476,16 +537,14 @@ def test_credentials_that_do_not_decode_are_20003_not_a_crash(sandbox, acct, cap
     assert capfd.readouterr().err == ""
 
 
-def test_authentication_is_safe_without_the_servers_header_guard(tmp_path):
-    # auth.authenticate on its own (no _http.checked_basic in front): odd credentials are
-    # simply wrong credentials, never an exception from compare_digest.
-    from onboarding_helpers.sandbox import _db, admin_accounts, auth
+def test_authentication_is_safe_without_the_servers_header_guard(sandbox, acct):
+    # auth.authenticate on its own (without the server's check of the header in front): odd
+    # credentials are simply wrong credentials, never an exception from compare_digest.
+    from onboarding_helpers.sandbox import auth
 
-    db = tmp_path / "sandbox.sqlite3"
-    _db.init_db(db)
-    conn = _db.connect(db)
+    conn = sqlite3.connect(sandbox.db_path)
+    conn.row_factory = sqlite3.Row  # columns by name, as the server reads its database
     try:
-        acct = admin_accounts.admin_create_account(conn, {})
         sid, token = acct["account_sid"], acct["auth_token"]
         key_sid = "SK" + "1" * 32
         for user, password in (
@@ -519,8 +578,22 @@ def test_unexpected_errors_still_print_their_traceback(sandbox, acct, capfd, mon
     assert "RuntimeError: a bug" in capfd.readouterr().err
 
 
+def listen_backlog(port_number: int) -> int:
+    """The backlog of the socket listening on ``port_number`` on 127.0.0.1, as the kernel reports
+    it (``ss``: the Send-Q of a listening socket)."""
+    if shutil.which("ss") is None:
+        cannot_run("no ss here (Debian: apt install iproute2)")
+    done = subprocess.run(
+        ["ss", "-Hltn", f"sport = :{port_number}"], capture_output=True, text=True, check=True
+    )
+    [line] = [ln for ln in done.stdout.splitlines() if f"127.0.0.1:{port_number}" in ln]
+    return int(line.split()[2])
+
+
 def test_a_burst_of_connections_is_queued_not_reset(sandbox, capfd):
-    assert _SandboxHTTPServer.request_queue_size >= 128
+    # A backlog of 5 (Python's default) drops the connections of a burst that the server has not
+    # accepted yet; they come in a second later, once the client sends again.
+    assert listen_backlog(port(sandbox)) >= 128
     parts = urlsplit(sandbox.url)
     count = 100
     opened = threading.Barrier(count, timeout=30)
