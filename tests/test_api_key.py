@@ -266,37 +266,39 @@ def test_console_pair_that_fails_is_not_saved(rb):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
+    ("kwargs", "field", "fragment"),
     [
-        ({"key_sid": "SK123", "secret": "a" * 32}, "has 5 characters"),
-        ({"key_sid": "AC" + "0" * 32, "secret": "a" * 32}, "Account SID"),
-        ({"key_sid": "SK" + "0" * 32, "secret": "short"}, "API secret"),
-        ({}, "never on the command line"),
+        ({"key_sid": "SK123", "secret": "a" * 32}, "API key SID", "has 5 characters"),
+        ({"key_sid": "AC" + "0" * 32, "secret": "a" * 32}, "API key SID", "Account SID"),
+        ({"key_sid": "SK" + "0" * 32, "secret": "short"}, "API secret", "has 5 characters"),
+        ({}, "API key SID", "never on the command line"),  # the fix: secrets in the env file
     ],
 )
-def test_console_inputs_are_validated_before_any_request(rb, kwargs, fragment):
+def test_console_inputs_are_validated_before_any_request(rb, kwargs, field, fragment):
     mark = log_mark(rb)
-    with pytest.raises(InputError, match=fragment):
+    with pytest.raises(InputError) as caught:
         set_up_api_key(rb, "console", **kwargs)
+    assert caught.value.field == field and fragment in str(caught.value)
     assert requests_since(rb, mark) == []
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "fragment"),
+    ("kwargs", "field", "fragment"),
     [
-        ({"revoke_orphan_keys": "True"}, "revoke_orphan_keys: must be True or False"),
-        ({"revoke_orphan_keys": 1}, "revoke_orphan_keys"),
-        ({"api_key_type": "main"}, "Use 'standard'"),
-        ({"api_key_type": 3}, "api_key_type"),
-        ({"api_key_source": "dashboard"}, "Use 'create' or 'console'"),
-        ({"api_key_name": "x" * 65}, "Twilio allows 64"),
-        ({"api_key_name": "a1" * 16}, "shaped like a Twilio secret"),
+        ({"revoke_orphan_keys": "True"}, "revoke_orphan_keys", "-p revoke_orphan_keys True"),
+        ({"revoke_orphan_keys": 1}, "revoke_orphan_keys", "True or False"),
+        ({"api_key_type": "main"}, "api_key_type", "Use 'standard'"),
+        ({"api_key_type": 3}, "api_key_type", "'restricted'"),
+        ({"api_key_source": "dashboard"}, "api_key_source", "Use 'create' or 'console'"),
+        ({"api_key_name": "x" * 65}, "api_key_name", "Twilio allows 64"),
+        ({"api_key_name": "a1" * 16}, "api_key_name", "Twilio secret"),
     ],
 )
-def test_bad_parameters_are_refused_before_anything_is_created(rb, kwargs, fragment):
+def test_bad_parameters_are_refused_before_anything_is_created(rb, kwargs, field, fragment):
     mark = log_mark(rb)
-    with pytest.raises(InputError, match=fragment):
+    with pytest.raises(InputError) as caught:
         set_up_api_key(rb, **kwargs)
+    assert caught.value.field == field and fragment in str(caught.value)
     assert requests_since(rb, mark) == [] and keys(rb) == []
 
 
