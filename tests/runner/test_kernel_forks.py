@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,25 @@ FIXTURES = Path(__file__).parent / "fixtures"
 RUN_ENV = {**os.environ, "FIXTURE_MARK": "from the run", "ONBOARDING_MODE": "fixture-mode"}
 
 
+@contextmanager
+def holding_the_runs_lock(folder: Path) -> Iterator[None]:
+    """This process holds the lock a headless run holds (locks.hold), as a runner does."""
+    with locks.hold(folder / ".env", folder / "state", "headless run"):
+        yield
+
+
+def fork_server_of(km: Any) -> psutil.Process:
+    """The process that started the kernel: its parent, as ps shows it."""
+    return psutil.Process(km.provisioner.process.pid).parent()
+
+
 def facts_of_two_notebooks(
     out: Path, forks: str, shared: ForkServer | None = None, runner: int | None = None
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """Run the facts notebook twice in each of two runs; its facts, and the pids of this
     process's children seen while it ran (the run's fork server, when it has one). The kernels
-    are told that ``runner`` (default: this process, which runs them) holds the run's lock."""
+    are told that ``runner`` (default: this process, which runs them) holds the run's lock; this
+    process holds it meanwhile."""
     children: list[int] = []
     # Only what the runs start: the worker may still have children of an earlier test.
     before = {p.pid for p in psutil.Process().children()} - {shared.process.pid if shared else 0}
@@ -55,9 +69,14 @@ def facts_of_two_notebooks(
     env[locks.RUNNER_PID_VARIABLE] = str(runner or os.getpid())
     if shared:
         env[SERVER_VARIABLE] = shared.path
+    # The notebook tries to act under the run's lock, which this process holds as a runner does.
+    lock = {"lock_folder": str(out / "lock")}
     facts = []
     for name in ("first", "second"):
-        report = run_notebooks([step, step], FIXTURES, out / name, {}, env=env, on_step=on_step)
+        with holding_the_runs_lock(out / "lock"):
+            report = run_notebooks(
+                [step, step], FIXTURES, out / name, lock, env=env, on_step=on_step
+            )
         assert report.ok, report.failed
         printed = (out / name / "facts.ipynb").read_text()
         facts.append(json.loads(printed.split("FACTS ")[1].split("\\n")[0].replace('\\"', '"')))
@@ -130,14 +149,15 @@ def test_a_shared_servers_kernel_believes_only_the_runner_that_asked_for_it(
 
 
 def test_a_shared_server_with_another_environment_is_not_used(tmp_path, shared_server):
-    env = {**RUN_ENV, "FIXTURE_MARK": "another", SERVER_VARIABLE: shared_server.path}
-    with KernelPool([FIXTURES / "ok.ipynb"], FIXTURES, env=env) as pool:
-        pool.fill(0)
-        assert pool._forks is not None and pool._forks.process is not None  # its own
-    env = {**RUN_ENV, SERVER_VARIABLE: str(tmp_path / "nothing-listens.sock")}
-    with KernelPool([FIXTURES / "ok.ipynb"], FIXTURES, env=env) as pool:
-        pool.fill(0)
-        assert pool._forks is not None and pool._forks.process is not None
+    another = {**RUN_ENV, "FIXTURE_MARK": "another", SERVER_VARIABLE: shared_server.path}
+    nothing_there = {**RUN_ENV, SERVER_VARIABLE: str(tmp_path / "nothing-listens.sock")}
+    for env in (another, nothing_there):
+        with KernelPool([FIXTURES / "ok.ipynb"], FIXTURES, env=env) as pool:
+            pool.fill(0)
+            server = fork_server_of(pool.kernels[0])
+            # A fork server of its own: this process's child, listening in the pool's folder.
+            assert server.pid != shared_server.process.pid and server.ppid() == os.getpid()
+            assert str(pool.folder) in " ".join(server.cmdline())
 
 
 def test_each_notebook_gets_a_fresh_kernel_with_its_own_random_state(both_ways):
@@ -150,28 +170,44 @@ def test_each_notebook_gets_a_fresh_kernel_with_its_own_random_state(both_ways):
 def test_kernels_exit_when_their_fork_server_dies(tmp_path):
     with KernelPool([FIXTURES / "ok.ipynb"] * 2, FIXTURES) as pool:
         pool.fill(1)
-        server = pool._forks
-        assert isinstance(server, ForkServer)
-        pids = [km.provisioner.process.pid for km in pool.kernels]
-        assert all(psutil.Process(p).ppid() == server.process.pid for p in pids)
-        os.kill(server.process.pid, signal.SIGKILL)
-        wait_until_gone([psutil.Process(p) for p in pids])
+        [server] = {fork_server_of(km) for km in pool.kernels}  # both forked by one server
+        assert server.ppid() == os.getpid() and str(pool.folder) in " ".join(server.cmdline())
+        kernels = [psutil.Process(km.provisioner.process.pid) for km in pool.kernels]
+        server.kill()
+        wait_until_gone(kernels)
         assert not any(blocking(km.is_alive) for km in pool.kernels)
 
 
-def test_a_runner_pid_is_believed_only_from_its_child_or_its_fork_servers_child():
-    check = (
-        "import json, sys; from onboarding_helpers import locks; "
-        "print(json.dumps(locks._runner_holds_it()))"
-    )
+ACTS = """
+import sys
+from pathlib import Path
+from onboarding_helpers import locks
+from onboarding_helpers.errors import StateLocked
+folder = Path(sys.argv[1])
+try:
+    with locks.hold(folder / ".env", folder / "state", "a step"):
+        print("acts under the runner's lock")
+except StateLocked:
+    print("refused: the runner holds it")
+"""
+
+
+def test_a_runner_pid_is_believed_only_from_its_child_or_its_fork_servers_child(tmp_path):
+    # The forked kernels' side: test_a_notebook_sees_the_same_process_either_way.
     env = {**os.environ, locks.RUNNER_PID_VARIABLE: str(os.getpid())}
-    child = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True)
     # A grandchild through any other process claims the runner in vain.
-    through = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {check!r}])"
-    grandchild = subprocess.run(
-        [sys.executable, "-c", through], env=env, capture_output=True, text=True
+    through = (
+        f"import subprocess, sys; subprocess.run([sys.executable, '-c', {ACTS!r}, sys.argv[1]])"
     )
-    assert (child.stdout.strip(), grandchild.stdout.strip()) == ("true", "false")
+    said = []
+    with holding_the_runs_lock(tmp_path):
+        for script in (ACTS, through):
+            done = subprocess.run(
+                [sys.executable, "-c", script, str(tmp_path)],
+                env=env, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            said.append(done.stdout.strip() or done.stderr)
+    assert said == ["acts under the runner's lock", "refused: the runner holds it"]
 
 
 RUNNER_THEN_KILLED = """
@@ -182,7 +218,7 @@ fixtures = Path(sys.argv[1])
 pool = KernelPool([fixtures / "ok.ipynb"] * 2, fixtures)
 pool.fill(1)
 pids = [km.provisioner.process.pid for km in pool.kernels]
-print(pool._forks.process.pid, *pids, oct(pool.folder.stat().st_mode & 0o777), flush=True)
+print(*pids, oct(pool.folder.stat().st_mode & 0o777), flush=True)
 time.sleep(120)
 """
 
@@ -196,21 +232,23 @@ def test_a_runner_killed_outright_takes_its_fork_server_and_kernels_with_it():
     assert runner.stdout is not None
     *pids, mode = runner.stdout.readline().split()
     assert mode == "0o700"  # the socket's folder: nobody else can ask this server for anything
-    processes = [psutil.Process(int(p)) for p in pids]
-    assert all(p.is_running() for p in processes)
+    kernels = [psutil.Process(int(p)) for p in pids]
+    [server] = {k.parent() for k in kernels}  # the runner's own fork server
+    assert server.ppid() == runner.pid
+    assert all(p.is_running() for p in [server, *kernels])
     runner.kill()
     runner.wait()
-    wait_until_gone(processes)
+    wait_until_gone([server, *kernels])
 
 
 def test_a_runner_killed_outright_takes_its_kernels_from_a_shared_server_with_it(shared_server):
     # The shared server outlives the runner: it sees the runner's sockets close, and kills the
     # kernels it forked for it.
-    script = RUNNER_THEN_KILLED.replace("pool._forks.process.pid, ", "")
     env = {**RUN_ENV, SERVER_VARIABLE: shared_server.path}
     runner = subprocess.Popen(
-        [sys.executable, "-c", script, str(FIXTURES)], stdout=subprocess.PIPE, text=True, env=env
-    )
+        [sys.executable, "-c", RUNNER_THEN_KILLED, str(FIXTURES)],
+        stdout=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
     assert runner.stdout is not None
     *pids, _ = runner.stdout.readline().split()
     kernels = [psutil.Process(int(p)) for p in pids]
