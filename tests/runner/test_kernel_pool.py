@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -70,6 +71,21 @@ def execute(km: Any, notebook: str, output: Path, **parameters: Any) -> dict:
     return json.loads(output.read_text())
 
 
+def connection(km: Any) -> dict[str, Any]:
+    """What a Jupyter client of the kernel reads: its connection file (where, and what it says)
+    and, for IPC, whether each of its channels is a socket there (``ip-port``, as zmq names it)."""
+    path = Path(km.connection_file)
+    info = json.loads(path.read_text())
+    ports = [info[f"{channel}_port"] for channel in ("shell", "iopub", "stdin", "control", "hb")]
+    sockets = [Path(f"{info['ip']}-{port}") for port in ports]
+    return {
+        "file": path,
+        "transport": info["transport"],
+        "sockets": sockets,
+        "are sockets": [s.exists() and stat.S_ISSOCK(s.stat().st_mode) for s in sockets],
+    }
+
+
 def printed(notebook: dict) -> str:
     return "".join(
         "".join(out.get("text", ""))
@@ -103,7 +119,8 @@ def pool_life(tmp_path_factory) -> dict[str, Any]:
         seen["notebook 1"] = execute(km, "ok", out / "ok-1.ipynb")
         pool.release(km)
         seen["folder"] = pool.folder
-        seen["folder during"] = sorted(p.name for p in pool.folder.iterdir())
+        seen["folder mode"] = pool.folder.stat().st_mode & 0o777
+        seen["connections"] = [connection(k) for k in pool.kernels]
     seen["processes after"] = kernel_processes(fork_servers=True)
     seen["pids alive after"] = [p for p in seen["pids"] if psutil.pid_exists(p)]
     return seen
@@ -125,9 +142,11 @@ def test_a_kernel_waiting_for_its_turn_has_imported_its_notebooks_modules(pool_l
 
 
 def test_kernels_use_ipc_sockets_in_the_pools_private_folder(pool_life):
-    names = pool_life["folder during"]
-    assert "kernel-0.json" in names and any(n.startswith("kernel-0-ipc") for n in names)
-    assert str(pool_life["folder"]).startswith(tempfile.gettempdir())
+    folder = pool_life["folder"]
+    assert folder.parent == Path(tempfile.gettempdir()) and pool_life["folder mode"] == 0o700
+    for seen in pool_life["connections"]:  # no code or output crosses loopback TCP in clear
+        assert seen["file"].parent == folder and seen["transport"] == "ipc"
+        assert {s.parent for s in seen["sockets"]} == {folder} and all(seen["are sockets"])
 
 
 def test_after_the_pool_closes_no_kernel_remains_and_its_folder_is_gone(pool_life):
