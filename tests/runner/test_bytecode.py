@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from onboarding_helpers.runbook import project_root
 from onboarding_helpers.runner.kernels import notebook_imports
@@ -57,24 +56,35 @@ def test_it_loads_what_the_runner_the_sandbox_and_every_steps_kernel_load(tmp_pa
     assert compiled == [True] * len(TWILIO_SOURCES)
 
 
-def test_lab_and_voila_compile_what_their_servers_import_first():
-    # Every name is a module installed by the runtime lock (a renamed one would compile nothing),
-    # and `make lab` / `make voila` compile them before their first start.
-    import importlib.util
+# Where each module's bytecode goes, read without writing any (PYTHONDONTWRITEBYTECODE): a
+# module's parent packages are imported to find it.
+COMPILED = """
+import importlib.util, json, sys
+from pathlib import Path
+from onboarding_helpers.runner.bytecode import SERVER_MODULES
+def compiled(name):
+    spec = importlib.util.find_spec(name)
+    return spec is not None and Path(importlib.util.cache_from_source(spec.origin)).exists()
+print(json.dumps({name: compiled(name) for name in SERVER_MODULES}))
+"""
 
-    from onboarding_helpers.runner.bytecode import SERVER_MODULES
 
-    def installed(name: str) -> bool:  # without importing it (JupyterLab's takes seconds)
-        top, *rest = name.split(".")
-        spec = importlib.util.find_spec(top)
-        if spec is None or not rest:
-            return spec is not None
-        folder = Path(next(iter(spec.submodule_search_locations or [])), *rest[:-1])
-        return (folder / f"{rest[-1]}.py").exists() or (folder / rest[-1] / "__init__.py").exists()
-
-    assert [m for m in SERVER_MODULES if not installed(m)] == []
-    for target in ("lab", "voila"):
-        dry = subprocess.run(
-            ["make", "-n", "-B", target], cwd=project_root(), capture_output=True, text=True
-        )
-        assert "-m onboarding_helpers.runner.bytecode --servers" in dry.stdout, dry.stderr
+def test_lab_and_voila_compile_what_their_servers_import_first(tmp_path):
+    # The command `make lab` and `make voila` run before their first start (tests that start
+    # them take the bytecode as done). Every name is a module the runtime lock installs: a
+    # renamed one would compile nothing, and say nothing.
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(tmp_path / "pyc")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    command = [sys.executable, "-m", "onboarding_helpers.runner.bytecode", "--servers"]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env
+    )
+    assert done.returncode == 0 and "compiled what JupyterLab and Voila import" in done.stdout
+    looked = subprocess.run(
+        [sys.executable, "-c", COMPILED],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path,
+        env={**env, "PYTHONDONTWRITEBYTECODE": "1"},
+    )  # fmt: skip
+    assert looked.returncode == 0, looked.stderr
+    compiled = json.loads(looked.stdout.splitlines()[-1])
+    assert [name for name, written in compiled.items() if not written] == []
