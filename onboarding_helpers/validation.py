@@ -72,7 +72,8 @@ def validate_sid(value: object, prefix: str, field: str | None = None) -> str:
         )
     if not value.startswith(prefix):
         other = SID_KINDS.get(value[:2].upper())
-        hint = f" That looks like a {other[0]}." if other else ""
+        article = "an" if other and other[0][0] in "AEIOUaeiou" else "a"
+        hint = f" That looks like {article} {other[0]}." if other else ""
         raise InputError(
             field,
             f"must start with '{prefix}' but starts with '{value[:2]}'.{hint}",
