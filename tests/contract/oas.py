@@ -159,11 +159,11 @@ class _TwilioRequest(RequestsOpenAPIRequest):
     def __init__(self, exchange: Exchange) -> None:
         super().__init__(exchange.request)
         aimed = urlsplit(exchange.origin)
-        self._twilio_host = f"{aimed.scheme}://{aimed.netloc}"
+        self.twilio_host = f"{aimed.scheme}://{aimed.netloc}"
 
     @property
     def host_url(self) -> str:
-        return self._twilio_host
+        return self.twilio_host
 
 
 def _is_rfc2822(value: object) -> bool:
@@ -319,7 +319,7 @@ class Contract:
         error_schema["required"] = sorted(error_schema["properties"])
         error_schema["additionalProperties"] = False
         self.error_schema = error_schema
-        self._error_validator = OAS30Validator(error_schema)
+        self.error_validator = OAS30Validator(error_schema)
 
     def operation(self, exchange: Exchange) -> Operation | None:
         for op in self.operations.get(exchange.host, []):
@@ -373,7 +373,7 @@ class Contract:
             return ["error answer is not JSON"]
         problems = [
             f"error body at {'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
-            for e in self._error_validator.iter_errors(body)
+            for e in self.error_validator.iter_errors(body)
         ]
         if problems or not isinstance(body, dict):
             return problems
