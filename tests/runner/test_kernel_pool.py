@@ -114,13 +114,13 @@ def pool_life(tmp_path_factory) -> dict[str, Any]:
         seen["pids"] = [pid(k) for k in pool.kernels]
         seen["processes during"] = {p.pid for p in kernel_processes()}
         seen["notebook 0"] = execute(km, "ok", out / "ok-0.ipynb", greeting="first")
+        seen["connection"] = connection(km)  # it ran a notebook: its channels are all up
         pool.release(km)
         km = pool.take(1)
         seen["notebook 1"] = execute(km, "ok", out / "ok-1.ipynb")
         pool.release(km)
         seen["folder"] = pool.folder
         seen["folder mode"] = pool.folder.stat().st_mode & 0o777
-        seen["connections"] = [connection(k) for k in pool.kernels]
     seen["processes after"] = kernel_processes(fork_servers=True)
     seen["pids alive after"] = [p for p in seen["pids"] if psutil.pid_exists(p)]
     return seen
@@ -144,9 +144,9 @@ def test_a_kernel_waiting_for_its_turn_has_imported_its_notebooks_modules(pool_l
 def test_kernels_use_ipc_sockets_in_the_pools_private_folder(pool_life):
     folder = pool_life["folder"]
     assert folder.parent == Path(tempfile.gettempdir()) and pool_life["folder mode"] == 0o700
-    for seen in pool_life["connections"]:  # no code or output crosses loopback TCP in clear
-        assert seen["file"].parent == folder and seen["transport"] == "ipc"
-        assert {s.parent for s in seen["sockets"]} == {folder} and all(seen["are sockets"])
+    seen = pool_life["connection"]  # no code or output crosses loopback TCP in clear
+    assert seen["file"].parent == folder and seen["transport"] == "ipc"
+    assert {s.parent for s in seen["sockets"]} == {folder} and all(seen["are sockets"])
 
 
 def test_after_the_pool_closes_no_kernel_remains_and_its_folder_is_gone(pool_life):
