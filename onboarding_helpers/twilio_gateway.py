@@ -53,6 +53,10 @@ __all__ = [
     "change_of",
 ]
 
+# What this module imports in its functions (requests, the Twilio SDK: ~0.2 s), not at the top:
+# importing the package stays cheap. Headless runs' kernels preload them (runner/kernels.py).
+LATE_IMPORTS = ("requests", "twilio.rest", "twilio.rest.api.v2010.account")
+
 USER_AGENT = "postman-onboarding-runbook/0.1"
 DEFAULT_TIMEOUT = 15.0
 # Tries after the first. Five tries in all ride out a burst of failures on a poor network; with

@@ -111,3 +111,37 @@ def test_creates_are_retried_only_on_429_and_503(flaky_server):
 def test_make_client_needs_a_secret():
     with pytest.raises(ValueError):
         make_client(AC)
+
+
+# In a fresh interpreter: import the package's gateway (which must import no Twilio), then what
+# it names as its late imports; say which modules its functions import are still not loaded.
+LATE = """
+import ast, inspect, json, sys
+from onboarding_helpers import twilio_gateway
+heavy = [m for m in ("twilio", "requests") if m in sys.modules]
+for name in twilio_gateway.LATE_IMPORTS:
+    __import__(name)
+tree = ast.parse(inspect.getsource(twilio_gateway))
+late = set()
+for function in ast.walk(tree):
+    if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for node in ast.walk(function):
+            if isinstance(node, ast.Import):
+                late.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                late.add(node.module)
+print(json.dumps([heavy, sorted(late), sorted(m for m in late if m not in sys.modules)]))
+"""
+
+
+def test_the_gateways_late_imports_are_what_its_functions_import_and_not_loaded_with_it():
+    """What a headless run's kernels preload for the gateway (``LATE_IMPORTS``) covers every
+    import in its functions, and importing the gateway itself loads none of it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LATE], capture_output=True, text=True, check=True)
+    heavy, late, missing = json.loads(done.stdout)
+    assert heavy == []  # importing the package stays cheap
+    assert {"requests", "twilio.rest"} <= set(late)  # it did read the functions' imports
+    assert missing == [], f"imported in twilio_gateway's functions, not in LATE_IMPORTS: {missing}"

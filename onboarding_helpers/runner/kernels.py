@@ -30,6 +30,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from .. import twilio_gateway
 from ..files import open_private
 from .forked import SERVER_VARIABLE, ForkServer, available
 
@@ -45,17 +46,10 @@ def _open_log(path: Path) -> Any:
 # busy without starving the running notebook.
 PRESTART = 2
 # Heavy modules that package modules import inside functions (so that importing the package
-# stays cheap), by the module that does so. The fork server imports them all; a kernel started
-# without one, whose notebook loaded the key module, loads them while it waits for its turn:
-# the Twilio SDK (~0.2 s at a step's first request).
-LAZY_IMPORTS = {
-    "onboarding_helpers.twilio_gateway": (
-        "requests",
-        "twilio.rest",
-        "twilio.http.http_client",
-        "twilio.rest.api.v2010.account",
-    ),
-}
+# stays cheap), by the module that does so, which names them. The fork server imports them all; a
+# kernel started without one, whose notebook loaded the module, loads them while it waits for its
+# turn: the Twilio SDK (~0.2 s at a step's first request).
+LAZY_IMPORTS = {twilio_gateway.__name__: twilio_gateway.LATE_IMPORTS}
 # How long a kernel asked to shut down may take before it gets SIGTERM (then SIGKILL), as
 # jupyter_client escalates but sooner: ipykernel usually exits in 0.2-0.4 s, and now and then
 # its control thread hangs after replying, which would cost jupyter_client's default 2.5 s.
