@@ -112,9 +112,12 @@ $(AXE_CORE): $(AXE_SRC)/package.json $(AXE_SRC)/package-lock.json
 	  && touch node_modules/axe-core/axe.min.js; \
 	else echo "make: no npm: the browser tests' accessibility checks skip (Debian: apt\
 	 install nodejs npm)" >&2; fi
+# The package's bytecode brought up to date first: the tests start hundreds of processes that
+# import it, and where PYTHONDONTWRITEBYTECODE is set (shared machines, CI) none of them writes it.
 test: $(DEV_STAMP) $(AXE_CORE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python -m compileall -q onboarding_helpers
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)
