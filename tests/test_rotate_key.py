@@ -187,6 +187,8 @@ def test_phase_two_checks_the_new_pair_then_revokes_the_old_key(flow):
     old_sid, old_secret = pair(f)
     rotate(f)
     new_sid, new_secret = pair(f)
+    copies = f.rb.store.copies()
+    assert leaks([old_secret], copies) != []  # Postman's pair is kept while it may be in use
     mark = len(request_log(f.url, f.account_sid))
 
     done = rotate(f, "", postman_updated=True)
@@ -197,7 +199,9 @@ def test_phase_two_checks_the_new_pair_then_revokes_the_old_key(flow):
     assert code_for(f, old_sid, old_secret) == 20003  # Twilio refuses the old pair now
     assert code_for(f, new_sid, new_secret) is None
     assert keys(f) == [new_sid]
-    # ...and the revoked key's pair left the env file's backups at once.
+    # ...and the revoked key's pair left the env file's backups at once: no copy keeps the dead
+    # secret (nor, here, anything the env file lacks, so the backup went).
+    assert not any(c.exists() for c in copies) and f.rb.store.copies() == []
     tidied = CredentialCopiesTidied
     assert kinds(f)[-4:] == [PostmanUpdateConfirmed, KeyVerified, KeyRevoked, tidied]
     revoked = f.rb.progress.events(KeyRevoked, step=ROTATE)[-1]
@@ -278,6 +282,14 @@ def test_a_restricted_key_is_rotated_to_a_restricted_key(flow):
     policy = f.client().iam.v1.api_key(new_sid).fetch().policy
     assert policy == postman_policy()
     assert [r["path"] for r in mine(f) if r["method"] == "POST"][0] == "/v1/Keys"
+    # The new pair does what Postman does and nothing else: the message log is outside it.
+    new_client = make_client(
+        f.account_sid, api_key_sid=new_sid, api_secret=pair(f)[1], base_url=f.url
+    )
+    with pytest.raises(TwilioActionError) as outside:
+        call("read the message log", new_client.messages.list, limit=5)
+    assert outside.value.code == 70051
+    assert audit(f, str(panel(result)), repr(result), also=[pair(f)[1]]) == []
     assert rotate(f, "", postman_updated=True).old_key_revoked
 
 
@@ -338,8 +350,10 @@ def test_the_terminal_summary_follows_the_rotation_and_never_shows_a_secret(flow
     waiting = "\n".join(rotation_summary(*where))
     new_sid, new_secret = pair(f)
     assert "phase one done" in waiting and new_sid in waiting and new_secret not in waiting
+    old_sid = f.rb.progress.read(ROTATE).old_key_sid
     rotate(f, "", postman_updated=True)
-    assert "finished" in rotation_summary(*where)[0]
+    [finished] = rotation_summary(*where)
+    assert "finished" in finished and f"the old key {old_sid} is revoked" in finished
 
 
 # ---------------------------------------------------------------- refusals change nothing
@@ -500,7 +514,6 @@ def test_form_takes_a_typed_auth_token_for_one_press_when_it_was_put_away(flow):
 
 # ---------------------------------------------------------------- headless, through the runner
 
-SENDER = ("-p", "sender_id", "GOVTECH")
 PHONE = ("-r", "test_phone", SG_MOBILE)
 
 
@@ -541,76 +554,30 @@ def _state_and_outputs(ws: Any) -> list[Path]:
 
 
 @pytest.mark.notebook
-def test_headless_rotation_after_a_full_run(workspace):
+def test_headless_phase_one_shows_what_to_do_and_keeps_the_old_pair(workspace):
+    """The wiring of notebook 07: a run of it alone, after steps 00-04 made in-process. What the
+    step does in either phase is proven in-process above."""
     ws = workspace
-    full = ws.cli(*SENDER, *PHONE)
-    assert full.returncode == 0, full.stdout + full.stderr
+    ws.prepare("00", "01", "02", "03", "04")
     old = _values(ws)
     old_pair = (old[API_KEY_SID], old[API_KEY_SECRET])
-    refused = ws.cli("--only", "07", "-r", "postman_updated", "yes")
-    assert refused.returncode == 1 and "postman_updated: must be True or False" in refused.stderr
 
-    one = ws.cli("--only", "07", *PHONE, "--out", str(ws.root / "out-07"))
+    one = ws.cli("--only", "07", *PHONE)
 
     assert one.returncode == 0, one.stdout + one.stderr
     new = _values(ws)
     assert new[API_KEY_SID] != old[API_KEY_SID]
     assert _signs_in(ws, *old_pair) is None  # Postman's pair still works
-    executed = (ws.root / "out-07" / "07_rotate_key.ipynb").read_text()
+    assert _signs_in(ws, new[API_KEY_SID], new[API_KEY_SECRET]) is None
+    executed = (ws.out_dir / "07_rotate_key.ipynb").read_text()
     assert "Put it into Postman" in executed and "Settings &gt; Credentials" in executed
     # The terminal says where things stand and what to do next, the secret masked.
     assert "Key rotation, phase one done" in one.stdout and new[API_KEY_SID] in one.stdout
     assert "••••" + new[API_KEY_SECRET][-4:] in one.stdout and "postman_updated True" in one.stdout
-    # The old pair is kept (Postman still uses it) in a dated backup...
-    copies = CredentialStore(ws.env_file).copies()
-    assert leaks([old[API_KEY_SECRET]], copies) != []
-
-    two = ws.cli("--only", "07", "-p", "postman_updated", "True", "--out", str(ws.root / "out-07b"))
-    # ...until its key is revoked: then no copy keeps the dead secret (nor, here, anything the
-    # env file lacks, so the backup went).
-    assert not any(c.exists() for c in copies) and CredentialStore(ws.env_file).copies() == []
-
-    assert two.returncode == 0, two.stdout + two.stderr
-    assert f"the old key {old[API_KEY_SID]} is revoked" in two.stdout
-    assert _signs_in(ws, *old_pair) == 20003  # refused from now on
-    assert _signs_in(ws, new[API_KEY_SID], new[API_KEY_SECRET]) is None
-    keys_now = [k["sid"] for k in _sandbox_view(ws, old["TWILIO_ACCOUNT_SID"])["keys"]]
-    assert keys_now == [new[API_KEY_SID]]
-    texts = [t for run in (full, refused, one, two) for t in (run.stdout, run.stderr)]
+    # The old pair is kept (Postman still uses it) in a dated backup, and nowhere else.
+    assert leaks([old[API_KEY_SECRET]], CredentialStore(ws.env_file).copies()) != []
     secrets = [old[AUTH_TOKEN], old[API_KEY_SECRET], new[API_KEY_SECRET]]
-    assert leaks(secrets, _state_and_outputs(ws), texts) == []
-
-
-@pytest.mark.notebook
-def test_headless_restricted_run_and_rotation_stay_within_the_policy(workspace):
-    ws = workspace
-    full = ws.cli("-r", "api_key_type", "restricted", *SENDER, *PHONE)
-    assert full.returncode == 0, full.stdout + full.stderr
-    first = _values(ws)
-    account = first["TWILIO_ACCOUNT_SID"]
-    assert {k["key_type"] for k in _sandbox_view(ws, account)["keys"]} == {"restricted"}
-
-    rotated = ws.cli("--only", "07", *PHONE, "--out", str(ws.root / "out-07"))
-
-    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
-    new = _values(ws)
-    types = {k["sid"]: k["key_type"] for k in _sandbox_view(ws, account)["keys"]}
-    assert types == {first[API_KEY_SID]: "restricted", new[API_KEY_SID]: "restricted"}
-    from onboarding_helpers.sandbox import SandboxServer
-
-    with SandboxServer(ws.sandbox_dir / "sandbox.sqlite3") as server:
-        client = make_client(
-            account,
-            api_key_sid=new[API_KEY_SID],
-            api_secret=new[API_KEY_SECRET],
-            base_url=server.url,
-        )
-        with pytest.raises(TwilioActionError) as outside:
-            call("read the message log", client.messages.list, limit=5)
-    assert outside.value.code == 70051
-    texts = [full.stdout, full.stderr, rotated.stdout, rotated.stderr]
-    secrets = [first[AUTH_TOKEN], first[API_KEY_SECRET], new[API_KEY_SECRET]]
-    assert leaks(secrets, _state_and_outputs(ws), texts) == []
+    assert leaks(secrets, _state_and_outputs(ws), [one.stdout, one.stderr]) == []
 
 
 @pytest.mark.notebook
@@ -623,8 +590,7 @@ def test_killed_right_after_the_new_key_is_journalled_then_rerun(workspace):
     from .test_interrupted_runs import _has, _kill_when, _start
 
     ws = workspace
-    full = ws.cli(*SENDER, *PHONE)
-    assert full.returncode == 0, full.stdout + full.stderr
+    ws.prepare("00", "01", "02", "03", "04")
     old = _values(ws)
     account = old["TWILIO_ACCOUNT_SID"]
     with SandboxServer(ws.sandbox_dir / "sandbox.sqlite3") as server:
@@ -661,6 +627,6 @@ def test_killed_right_after_the_new_key_is_journalled_then_rerun(workspace):
     assert finish.returncode == 0, finish.stdout + finish.stderr
     assert _signs_in(ws, old[API_KEY_SID], old[API_KEY_SECRET]) == 20003
     assert _signs_in(ws, new[API_KEY_SID], new[API_KEY_SECRET]) is None
-    texts = [full.stdout, full.stderr, out, err, rerun.stdout, rerun.stderr, finish.stderr]
+    texts = [out, err, rerun.stdout, rerun.stderr, finish.stdout, finish.stderr]
     secrets = [old[AUTH_TOKEN], old[API_KEY_SECRET], new[API_KEY_SECRET]]
     assert leaks(secrets, _state_and_outputs(ws), texts) == []
