@@ -1,17 +1,28 @@
-"""Training scenarios: each runs headless through the real runner (the notebooks, under papermill)
-on a fresh workspace, stops (or warns) at its step with the runbook's specific advice, and the
-advice leads to a fix that works. Plus the sandbox console page, and the scenario plumbing.
+"""Training scenarios: each starts its scenario on a fresh practice account, stops (or warns) at
+its step with the runbook's specific advice, and the advice leads to a fix that works. Plus the
+sandbox console page, and the scenario plumbing.
+
+The scenarios' step logic is tested in-process (``practice``): the scenario started as the
+runner starts it, on a sandbox server in this process, and the step functions called as their
+notebooks call them. Only the wiring runs headless: the runner's ``--scenario`` (one run), notebook
+00 and 01 under plain papermill, and the command line's refusals.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import os
 import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import redirect_stdout
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -23,8 +34,11 @@ from onboarding_helpers.credentials import (
     AUTH_TOKEN,
     CredentialStore,
 )
+from onboarding_helpers.display import run_step
+from onboarding_helpers.errors import InputError, RunbookError, StepBlocked, TwilioActionError
 from onboarding_helpers.journal import KeyCreated
 from onboarding_helpers.progress import ProgressRecord
+from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import (
     SandboxServer,
     list_faults,
@@ -33,7 +47,20 @@ from onboarding_helpers.sandbox import (
     snapshot,
     trainer_token,
 )
-from onboarding_helpers.steps.registry import ACCOUNT, API_KEY, HEALTH_CHECK, START, TEST_MESSAGE
+from onboarding_helpers.steps.registry import (
+    ACCOUNT,
+    API_KEY,
+    HANDOFF,
+    HEALTH_CHECK,
+    MESSAGING_SERVICE,
+    PHONE_NUMBER,
+    ROTATE_KEY,
+    SECRET_KEY,
+    START,
+    TEST_MESSAGE,
+    Step,
+)
+from onboarding_helpers.training.practice import start_scenario
 from onboarding_helpers.training.scenarios import (
     CAMPAIGN_MIX,
     SCENARIOS,
@@ -43,7 +70,7 @@ from onboarding_helpers.training.scenarios import (
     US_MOBILE,
 )
 
-from .conftest import ROOT
+from .conftest import ROOT, Workspace
 from .fixtures_flow import flow_fixture  # noqa: F401
 from .secret_audit import leaks
 
@@ -52,7 +79,81 @@ pytestmark = pytest.mark.notebook
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-# ---------------------------------------------------------------- helpers
+# ---------------------------------------------------------------- in-process scenarios
+
+
+@dataclass
+class Practice:
+    """A training scenario started in-process as ``run --sandbox --scenario NAME`` starts it
+    (``training.practice.start_scenario``), and its steps called as their notebooks call them:
+    each on a fresh Runbook (a notebook opens its own), through ``display.run_step``."""
+
+    scenario: str
+    workspace: Workspace
+    url: str
+    shown: list[str]  # each step's panel or error panel, and each error's text: audited
+
+    @property
+    def suggested(self) -> dict[str, Any]:
+        """The scenario's parameters, which the runner gives the notebooks that declare them."""
+        return dict(SCENARIOS[self.scenario].parameters)
+
+    @property
+    def account_sid(self) -> str:
+        return CredentialStore(self.workspace.env_file).values()[ACCOUNT_SID]
+
+    def runbook(self) -> Runbook:
+        ws = self.workspace
+        return Runbook(Settings("sandbox", ws.env_file, ws.state_dir, ws.sandbox_dir, self.url))
+
+    def step(self, step: Step, *args: Any, **kwargs: Any) -> Any:
+        """Step ``step``'s function with these arguments, its panel shown as the notebook does."""
+        package = importlib.import_module(step.module)
+        action = getattr(package, step.function)
+        printed = io.StringIO()
+        try:
+            with redirect_stdout(printed):
+                return run_step(lambda: action(self.runbook(), *args, **kwargs), package.panel)
+        finally:
+            self.shown.append(printed.getvalue())
+
+    def stops(self, step: Step, error: type[RunbookError], *args: Any, **kwargs: Any) -> Any:
+        """The error ``step`` stops with (of type ``error``)."""
+        with pytest.raises(error) as stopped:
+            self.step(step, *args, **kwargs)
+        self.shown.append(str(stopped.value))
+        return stopped.value
+
+    def record(self, step: Step) -> Any:
+        return ProgressRecord(self.workspace.state_dir).read(step)
+
+    def snapshot(self) -> dict[str, Any]:
+        return snapshot(self.url, self.account_sid)
+
+    def audit(self, *also: str) -> None:
+        """No secret the env file ever held (or ``also``) in the state folder (progress record,
+        journal, reports) or in anything a step showed or raised."""
+        assert self.workspace.leaks(*self.shown, also=also) == []
+
+
+@pytest.fixture
+def practice(tmp_path: Path) -> Iterator[Callable[..., Practice]]:
+    """``practice(scenario=NAME, **parameters)``: NAME started on this test's workspace and its
+    own sandbox server (in this process); called again, a new account replaces the old one."""
+    workspace = Workspace(tmp_path)
+    workspace.env_file.parent.mkdir()
+    shown: list[str] = []
+    with SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3") as server:
+
+        def begin(scenario: str, **parameters: Any) -> Practice:
+            started = Practice(scenario, workspace, server.url, shown)
+            start_scenario(started.runbook(), scenario, parameters)
+            return started
+
+        yield begin
+
+
+# ---------------------------------------------------------------- headless helpers
 
 
 def _run(workspace, *args: str, scenario: str = "") -> subprocess.CompletedProcess[str]:
@@ -104,18 +205,12 @@ def _says(text: str, *fragments: str) -> None:
 
 def _audit(workspace, *also: str) -> None:
     """No secret the env file ever held appears in anything the runs wrote or printed."""
-    secrets = [*CredentialStore(workspace.env_file).secrets(), *also]
     texts = [t for run in getattr(workspace, "runs", []) for t in (run.stdout, run.stderr)]
-    assert leaks(secrets, [workspace.out_dir, workspace.state_dir], texts) == []
+    assert workspace.leaks(*texts, also=also) == []
 
 
 def _account(workspace) -> str:
     return CredentialStore(workspace.env_file).values()[ACCOUNT_SID]
-
-
-def _server(workspace) -> SandboxServer:
-    """A second server on the database the runner used (its own server stopped with the run)."""
-    return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
 
 
 def _trainer_opener(url: str) -> urllib.request.OpenerDirector:
@@ -147,11 +242,6 @@ def _console_action(url: str, account_sid: str, action: str) -> str:
         return answer.read().decode()
 
 
-def _scenario_recorded(workspace, name: str) -> None:
-    record = ProgressRecord(workspace.state_dir).read(START)
-    assert record.scenario == name and record.account_sid == _account(workspace)
-
-
 def _briefing_shown(workspace, name: str) -> None:
     """Notebook 00 (run by the runner) shows the scenario's briefing and the console address."""
     text = _notebook(workspace, "00_start_here")
@@ -161,250 +251,238 @@ def _briefing_shown(workspace, name: str) -> None:
 # ---------------------------------------------------------------- one test per scenario
 
 
-def test_trial_account_stops_at_01_with_upgrade_billing_and_the_upgrade_fixes_it(workspace):
-    done = _run(workspace, *_only("00", "01"), scenario="trial-account")
-    _stopped(done, "01_account_sid")
+def test_trial_account_stops_at_01_with_upgrade_billing_and_the_upgrade_fixes_it(practice):
+    p = practice(scenario="trial-account")
+    started = p.step(START)  # notebook 00 after the runner started the scenario
+    assert started.scenario == "trial-account" and started.account_sid == p.account_sid
+    title = SCENARIOS["trial-account"].title
+    _says(p.shown[-1], f"Training scenario: {title}", f"/console/{p.account_sid}")
+    assert p.record(START).scenario == "trial-account"
+    assert p.record(START).account_sid == p.account_sid
+
+    stop = p.stops(ACCOUNT, StepBlocked)
     advice = "Upgrade billing first (Billing > Manage Billing > Upgrade"
     assert advice == SCENARIOS["trial-account"].advice
-    _says(done.stderr, "is still a Trial account", advice)
-    _says(_notebook(workspace, "01_account_sid"), "What to do: " + advice)
-    _briefing_shown(workspace, "trial-account")
-    _scenario_recorded(workspace, "trial-account")
+    assert "is still a Trial account" in stop.message and stop.advice.startswith(advice)
+    assert stop.field == "Account SID"
+    assert p.snapshot()["account"]["type"] == "Trial"
 
     # The fix: the billing upgrade (the console page's button), then step 01 again.
-    with _server(workspace) as server:
-        page = _console_action(server.url, _account(workspace), "upgrade")
-    assert "Billing upgraded" in page
-    again = _run(workspace, *_only("01"))
-    assert again.returncode == 0, again.stderr
-    assert ProgressRecord(workspace.state_dir).read(ACCOUNT).type == "Full"
-    _audit(workspace)
+    assert "Billing upgraded" in _console_action(p.url, p.account_sid, "upgrade")
+    p.step(ACCOUNT)
+    assert p.record(ACCOUNT).type == "Full"
+    p.audit()
 
 
-def test_suspended_account_stops_at_01_asking_to_reactivate(workspace):
-    done = _run(workspace, *_only("01"), scenario="suspended-account")
-    _stopped(done, "01_account_sid")
-    _says(done.stderr, "is suspended", "Ask your agency's Twilio account owner, or Twilio support,")
-    _says(done.stderr, SCENARIOS["suspended-account"].advice)
-    _says(_notebook(workspace, "01_account_sid"), "to reactivate it", "Field to fix: Account SID")
-    assert ProgressRecord(workspace.state_dir).read(ACCOUNT).status == "blocked"
+def test_suspended_account_stops_at_01_asking_to_reactivate(practice):
+    p = practice(scenario="suspended-account")
+    stop = p.stops(ACCOUNT, StepBlocked)
+    assert "is suspended" in stop.message and stop.field == "Account SID"
+    _says(stop.advice, "Ask your agency's Twilio account owner, or Twilio support,")
+    _says(stop.advice, SCENARIOS["suspended-account"].advice)
+    assert p.record(ACCOUNT).status == "blocked"
 
-    with _server(workspace) as server:  # the trainer plays Twilio support
-        page = _console_action(server.url, _account(workspace), "reactivate")
-        assert snapshot(server.url, _account(workspace))["account"]["status"] == "active"
+    page = _console_action(p.url, p.account_sid, "reactivate")  # the trainer plays support
     assert "The account is active again." in page
-    _audit(workspace)
+    assert p.snapshot()["account"]["status"] == "active"
+    p.step(ACCOUNT)
+    assert p.record(ACCOUNT).status == "done"
+    p.audit()
 
 
-def test_wrong_secret_stops_at_02_and_step_07_is_the_way_out(workspace):
-    done = _run(workspace, *_only("02"), scenario="wrong-secret")
-    _stopped(done, "02_api_key")
-    store = CredentialStore(workspace.env_file)
+def test_wrong_secret_stops_at_02_and_step_07_is_the_way_out(practice):
+    p = practice(scenario="wrong-secret")
+    store = CredentialStore(p.workspace.env_file)
     key_sid, wrong = store.get(API_KEY_SID), store.get(API_KEY_SECRET)
+    stop = p.stops(API_KEY, TwilioActionError, p.suggested["api_key_source"])  # "console"
+    assert stop.code == 20003 and stop.field == "API key SID / API secret"
+    assert f"Twilio did not accept the API key {key_sid} with this secret" in stop.message
+    _says(stop.advice, SCENARIOS["wrong-secret"].advice)
     _says(
-        done.stderr,
-        f"Twilio did not accept the API key {key_sid} with this secret (error 20003)",
-        "Copy both again from where you saved them",
-        "If the secret is lost, choose 'create' to make a new key. Nothing was saved.",
+        stop.advice, "If the secret is lost, choose 'create' to make a new key. Nothing was saved."
     )
-    _says(_notebook(workspace, "02_api_key"), SCENARIOS["wrong-secret"].advice)
     assert (store.get(API_KEY_SID), store.get(API_KEY_SECRET)) == (key_sid, wrong)  # untouched
 
     # The secret is not to be had: 'create' says the saved secret is not this key's ...
-    create = _run(workspace, *_only("02"))
-    _stopped(create, "02_api_key")
-    _says(create.stderr, "the secret in the env file is not this key's", "07_rotate_key")
+    create = p.stops(API_KEY, StepBlocked, "create")
+    assert "the secret in the env file is not this key's" in create.message
+    assert create.field == "API secret" and "07_rotate_key" in create.advice
+    assert [k["sid"] for k in p.snapshot()["keys"]] == [key_sid]  # nothing created
     # ... and 07 makes a new key in its place, keeping the old one until postman_updated.
-    replaced = _run(workspace, *_only("07"))
-    assert replaced.returncode == 0, replaced.stderr
+    p.step(ROTATE_KEY)
     assert store.get(API_KEY_SID) != key_sid
-    _says(_notebook(workspace, "07_rotate_key"), "without a working old one", key_sid)
-    assert _run(workspace, *_only("03")).returncode == 0
-    finished = _run(workspace, *_only("07"), "-p", "postman_updated", "True")
-    assert finished.returncode == 0, finished.stderr
-    with _server(workspace) as server:
-        keys = [k["sid"] for k in snapshot(server.url, _account(workspace))["keys"]]
-    assert keys == [store.get(API_KEY_SID)]
-    _audit(workspace, wrong)
+    _says(p.shown[-1], "without a working old one", key_sid)
+    p.step(SECRET_KEY)
+    p.step(ROTATE_KEY, postman_updated=True)
+    assert [k["sid"] for k in p.snapshot()["keys"]] == [store.get(API_KEY_SID)]
+    p.audit(wrong)
 
 
-def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(workspace):
+def test_lost_secret_reports_the_orphan_key_and_revoking_it_works(practice):
     # Carrying on at 03 (where the board left off): the replace path.
-    at_03 = _run(workspace, *_only("03"), scenario="lost-secret")
-    _stopped(at_03, "03_secret_key")
-    _says(at_03.stderr, "The env file holds no API key secret for the key", "07_rotate_key")
+    at_03 = practice(scenario="lost-secret").stops(SECRET_KEY, StepBlocked)
+    assert "The env file holds no API key secret for the key" in at_03.message
+    assert at_03.field == "API secret" and "07_rotate_key" in at_03.advice
 
-    done = _run(workspace, *_only("02", "03"), scenario="lost-secret")
-    assert done.returncode == 0, done.stderr  # the step warns, and the run goes on
+    p = practice(scenario="lost-secret")  # a new practice account, as a new run would make
+    made = p.step(API_KEY)  # the step warns, and the run goes on
+    warned = p.shown[-1]
+    p.step(SECRET_KEY)
     # The key this account's scenario journalled as made by an earlier session of 02.
-    journal = ProgressRecord(workspace.state_dir).events(step=API_KEY)
-    account = _account(workspace)
-    (lost,) = [e for e in journal if getattr(e, "scenario", "") and e.account_sid == account]
-    assert isinstance(lost, KeyCreated)
-    text = _notebook(workspace, "02_api_key")
+    journal = ProgressRecord(p.workspace.state_dir).events(step=API_KEY)
+    mine = [e for e in journal if getattr(e, "scenario", "") and e.account_sid == p.account_sid]
+    (lost,) = mine
+    assert isinstance(lost, KeyCreated) and made.key_sid != lost.key_sid
     _says(
-        text,
+        warned,
         f"The env file names the key {lost.key_sid} but holds no secret for it, so a new key"
         " was created.",
         SCENARIOS["lost-secret"].advice,
         "headless with revoke_orphan_keys True",
         "orphan key",
     )
-    assert ProgressRecord(workspace.state_dir).read(API_KEY).orphans == [lost.key_sid]
+    assert p.record(API_KEY).orphans == [lost.key_sid]
 
-    fixed = _run(workspace, *_only("02"), "-p", "revoke_orphan_keys", "True")
-    assert fixed.returncode == 0, fixed.stderr
-    with _server(workspace) as server:
-        keys = [k["sid"] for k in snapshot(server.url, _account(workspace))["keys"]]
-    assert keys == [CredentialStore(workspace.env_file).get(API_KEY_SID)]
-    _audit(workspace)
+    p.step(API_KEY, revoke_orphan_keys=True)
+    assert [k["sid"] for k in p.snapshot()["keys"]] == [made.key_sid]
+    p.audit()
 
 
-def test_protected_sender_id_is_added_at_04_and_blocked_at_05(workspace):
-    done = _run(
-        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="protected-sender-id"
-    )
-    _stopped(done, "05_send_test_message")  # 04 went through: Twilio cannot see SGNIC's registry
+def test_protected_sender_id_is_added_at_04_and_blocked_at_05(practice):
+    p = practice(scenario="protected-sender-id")
+    p.step(MESSAGING_SERVICE, p.suggested["sender_id"])  # Twilio cannot see SGNIC's registry
     _says(
-        _notebook(workspace, "04_messaging_service"),
+        p.shown[-1],
         "Messaging Service ready",
         "an error on the service's Sender Pool page, or a test SMS that never arrives",
     )
-    _says(done.stderr, "(error 30007)", SCENARIOS["protected-sender-id"].advice)
-    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["protected-sender-id"].advice)
-    with _server(workspace) as server:
-        snap = snapshot(server.url, _account(workspace))
+    stop = p.stops(TEST_MESSAGE, TwilioActionError, p.suggested["test_phone"], wait_seconds=5)
+    assert stop.code == 30007 and stop.field == "Sender ID"
+    _says(stop.advice, SCENARIOS["protected-sender-id"].advice)
+    snap = p.snapshot()
     assert [a["alpha_sender"] for a in snap["services"][0]["alpha_senders"]] == ["GOVSG"]
     assert [(m["status"], m["error_code"]) for m in snap["messages"]] == [("failed", 30007)]
 
-    own = ("-p", "sender_id", SENDER_ID, "-r", "messaging_service_name", "Postman SMS 2")
-    phone = ("-r", "test_phone", SG_MOBILE, "-p", "wait_seconds", "5")
-    fixed = _run(workspace, *_only("04", "05"), *own, *phone)
-    assert fixed.returncode == 0, fixed.stderr
-    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).outcome == "delivered"
-    _audit(workspace)
+    p.step(MESSAGING_SERVICE, SENDER_ID, "Postman SMS 2")  # the agency's own, in a new service
+    p.step(TEST_MESSAGE, SG_MOBILE, wait_seconds=5)
+    assert p.record(TEST_MESSAGE).outcome == "delivered"
+    p.audit()
 
 
-def test_alpha_sender_disabled_stops_at_04_and_enabling_it_reuses_the_service(workspace):
-    # The issue's own command: the whole run stops at 04 and creates no alpha sender.
-    args = ("-p", "sender_id", "GOVTECH", "-r", "test_phone", SG_MOBILE)
-    done = _run(workspace, *args, scenario="alpha-sender-disabled")
-    _stopped(done, "04_messaging_service")
+def test_alpha_sender_disabled_stops_at_04_and_enabling_it_reuses_the_service(practice):
+    # As the issue's own command runs it (a whole run): 01 to 03 pass, 04 stops, no alpha sender.
+    p = practice(scenario="alpha-sender-disabled", sender_id="GOVTECH")
+    for step in (ACCOUNT, API_KEY, SECRET_KEY):
+        p.step(step)
+    stop = p.stops(MESSAGING_SERVICE, TwilioActionError, "GOVTECH")
+    assert stop.code == 21709 and stop.field == "Sender ID"
+    _says(stop.message, "Twilio refused the Sender ID 'GOVTECH'", "Twilio gives two causes")
     _says(
-        done.stderr,
-        "Twilio refused the Sender ID 'GOVTECH' (error 21709)",
-        "Twilio gives two causes",
+        stop.advice,
         SCENARIOS["alpha-sender-disabled"].advice,
         "Messaging > Settings > General > Alphanumeric Sender ID",
     )
-    _says(_notebook(workspace, "04_messaging_service"), SCENARIOS["alpha-sender-disabled"].advice)
-    with _server(workspace) as server:
-        snap = snapshot(server.url, _account(workspace))
-        [kept] = snap["services"]
-        assert kept["alpha_senders"] == []  # no alpha sender created
-        assert snap["account"]["alpha_sender_enabled"] is False
-        page = _console_action(server.url, _account(workspace), "enable-alpha-senders")
-        assert "Alphanumeric Sender IDs are enabled" in page
+    snap = p.snapshot()
+    [kept] = snap["services"]
+    assert kept["alpha_senders"] == []  # no alpha sender created
+    assert snap["account"]["alpha_sender_enabled"] is False
+    page = _console_action(p.url, p.account_sid, "enable-alpha-senders")
+    assert "Alphanumeric Sender IDs are enabled" in page
 
-    fixed = _run(workspace, *_only("04"), "-p", "sender_id", "GOVTECH")
-    assert fixed.returncode == 0, fixed.stderr
-    with _server(workspace) as server:
-        [service] = snapshot(server.url, _account(workspace))["services"]
+    p.step(MESSAGING_SERVICE, "GOVTECH")
+    [service] = p.snapshot()["services"]
     assert service["sid"] == kept["sid"]  # the empty service, reused
     assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
-    _audit(workspace)
+    p.audit()
 
 
-def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it(workspace):
-    done = _run(
-        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="sender-id-not-mapped"
-    )
-    _stopped(done, "05_send_test_message")
-    _says(
-        done.stderr,
+def test_sender_id_not_mapped_fails_the_test_sms_with_30007_and_mapping_fixes_it(practice):
+    p = practice(scenario="sender-id-not-mapped")
+    p.step(MESSAGING_SERVICE, p.suggested["sender_id"])
+    stop = p.stops(TEST_MESSAGE, TwilioActionError, p.suggested["test_phone"], wait_seconds=5)
+    assert stop.code == 30007 and stop.field == "Sender ID"
+    assert stop.message.startswith(
         f"The test message was filtered by the carrier (error 30007): Singapore blocked"
-        f" '{SENDER_ID}'",
-        "not yet mapped to your account by Twilio",
-        "Check your SSIR approval",
+        f" '{SENDER_ID}'"
     )
-    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["sender-id-not-mapped"].advice)
-    with _server(workspace) as server:
-        messages = snapshot(server.url, _account(workspace))["messages"]
-        assert [(m["status"], m["error_code"]) for m in messages] == [("failed", 30007)]
-        _console_action(server.url, _account(workspace), "map-sender-ids")  # Twilio maps it
-    fixed = _run(workspace, *_only("05"), "-r", "test_phone", SG_MOBILE, "-p", "wait_seconds", "5")
-    assert fixed.returncode == 0, fixed.stderr
-    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).outcome == "delivered"
-    _audit(workspace)
+    _says(stop.advice, SCENARIOS["sender-id-not-mapped"].advice, "Check your SSIR approval")
+    messages = p.snapshot()["messages"]
+    assert [(m["status"], m["error_code"]) for m in messages] == [("failed", 30007)]
+
+    _console_action(p.url, p.account_sid, "map-sender-ids")  # Twilio maps it
+    p.step(TEST_MESSAGE, SG_MOBILE, wait_seconds=5)
+    assert p.record(TEST_MESSAGE).outcome == "delivered"
+    p.audit()
 
 
-def test_foreign_recipient_in_the_us_is_refused_at_05_naming_a2p_10dlc(workspace):
-    done = _run(
-        workspace, *_only("04", "05"), "-p", "wait_seconds", "5", scenario="foreign-recipient"
-    )
-    _stopped(done, "05_send_test_message")
-    _says(done.stderr, US_MOBILE, SCENARIOS["foreign-recipient"].advice, "toll-free")
-    _says(_notebook(workspace, "05_send_test_message"), SCENARIOS["foreign-recipient"].advice)
-    with _server(workspace) as server:
-        assert snapshot(server.url, _account(workspace))["messages"] == []  # nothing was sent
+def test_foreign_recipient_in_the_us_is_refused_at_05_naming_a2p_10dlc(practice):
+    p = practice(scenario="foreign-recipient")
+    p.step(MESSAGING_SERVICE, p.suggested["sender_id"])
+    assert p.suggested["test_phone"] == US_MOBILE
+    stop = p.stops(TEST_MESSAGE, InputError, US_MOBILE, wait_seconds=5)
+    assert stop.field == "test_phone" and US_MOBILE in stop.message
+    _says(stop.advice, SCENARIOS["foreign-recipient"].advice, "toll-free")
+    assert p.snapshot()["messages"] == []  # nothing was sent
 
     # A UK mobile needs no bought number: the Sender ID goes there as it is.
-    uk = _run(workspace, *_only("05"), "-r", "test_phone", UK_MOBILE, "-p", "wait_seconds", "5")
-    assert uk.returncode == 0, uk.stderr
-    assert ProgressRecord(workspace.state_dir).read(TEST_MESSAGE).shown_from == SENDER_ID
+    p.step(TEST_MESSAGE, UK_MOBILE, wait_seconds=5)
+    assert p.record(TEST_MESSAGE).shown_from == SENDER_ID
 
     # The US: a bought number, registered for A2P 10DLC (the trainer marks it), confirmed in 05.
-    buy = "-p buy_phone_number True -p confirm_purchase True".split()
-    bought = _run(workspace, *_only("04a", "04"), *buy)
-    assert bought.returncode == 0, bought.stderr
-    with _server(workspace) as server:
-        set_account(server.url, _account(workspace), us_senders_registered=True)
-    us = ("-r", "test_phone", US_MOBILE, "-p", "us_sender_registered", "True")
-    fixed = _run(workspace, *_only("05"), *us, "-p", "wait_seconds", "5")
-    assert fixed.returncode == 0, fixed.stderr
-    sent = ProgressRecord(workspace.state_dir).read(TEST_MESSAGE)
+    p.step(PHONE_NUMBER, buy=True, confirm=True)
+    p.step(MESSAGING_SERVICE)
+    set_account(p.url, p.account_sid, us_senders_registered=True)
+    p.step(TEST_MESSAGE, US_MOBILE, us_sender_registered=True, wait_seconds=5)
+    sent = p.record(TEST_MESSAGE)
     assert sent.outcome == "delivered" and sent.shown_from.startswith("+1")
-    _audit(workspace)
+    p.audit()
 
 
-def test_flaky_network_completes_finds_the_lost_create_and_a_rerun_is_safe(workspace):
-    done = _run(workspace, "-p", "wait_seconds", "5", scenario="flaky-network")
-    assert done.returncode == 0, done.stdout + done.stderr  # retried and reconciled through
-    _says(done.stdout, "Postman-equivalent check: passed")
-    _briefing_shown(workspace, "flaky-network")
+def test_flaky_network_completes_finds_the_lost_create_and_a_rerun_is_safe(practice):
+    # The whole runbook (00 to 06, as a run without --only), through the injected faults: the
+    # gateway's retries and step 04's look-up of the lost create are the steps' own doing.
+    p = practice(scenario="flaky-network")
+    phone = p.suggested["test_phone"]
+    p.step(START)
+    _says(p.shown[-1], f"Training scenario: {SCENARIOS['flaky-network'].title}")
+    for step in (ACCOUNT, API_KEY, SECRET_KEY):
+        p.step(step)
+    service = p.step(MESSAGING_SERVICE, p.suggested["sender_id"])
     _says(
-        _notebook(workspace, "04_messaging_service"),
+        p.shown[-1],
         "Twilio's answer to creating the service was lost; the service 'Postman SMS' it made was"
         " found by name and is used (not created twice).",
         SCENARIOS["flaky-network"].advice,
     )
-    with _server(workspace) as server:
-        log = request_log(server.url, _account(workspace))
-        assert list_faults(server.url) == []  # every injected fault was met
+    p.step(TEST_MESSAGE, phone, wait_seconds=5)
+    p.step(HANDOFF, phone, wait_seconds=5)
+    assert p.record(HANDOFF).postman_check == "passed"
+    assert list_faults(p.url) == []  # every injected fault was met
+    log = request_log(p.url, p.account_sid)
     met = {(r["method"], r["path"].rsplit("/", 1)[-1], r["status"]) for r in log}
     assert {("GET", "Keys", 0), ("POST", "Keys.json", 429), ("POST", "Services", 0)} <= met
     assert ("POST", "Messages.json", 503) in met and ("POST", "Messages.json", 201) in met
 
     # Running again (the steps that create things) makes nothing twice.
-    again = _run(workspace, *_only("02", "04"), "-p", "sender_id", SENDER_ID)
-    assert again.returncode == 0, again.stderr
-    with _server(workspace) as server:
-        state = snapshot(server.url, _account(workspace))
+    p.step(API_KEY)
+    assert p.step(MESSAGING_SERVICE, SENDER_ID).service_sid == service.service_sid
+    state = p.snapshot()
     assert len(state["services"]) == 1 and len(state["keys"]) == 1  # nothing made twice
     assert [a["alpha_sender"] for a in state["services"][0]["alpha_senders"]] == [SENDER_ID]
-    _audit(workspace)
+    p.audit()
 
 
-def test_failing_campaign_is_explained_code_by_code_by_the_health_check(workspace):
-    done = _run(workspace, *_only("08"), scenario="failing-campaign")
-    assert done.returncode == 0, done.stdout + done.stderr  # findings, not a failed step
-    _says(done.stdout, SCENARIOS["failing-campaign"].advice, "✖ Error 30007")
-    record = ProgressRecord(workspace.state_dir).read(HEALTH_CHECK)
+def test_failing_campaign_is_explained_code_by_code_by_the_health_check(practice):
+    p = practice(scenario="failing-campaign")
+    found = p.step(HEALTH_CHECK, days=p.suggested["days"])  # findings, not a failed step
+    text = p.shown[-1]
+    _says(text, SCENARIOS["failing-campaign"].advice, "✖ Error 30007")
+    assert [c.name for c in found.problems if c.status == "fail"] == ["Error 30007"]
+    record = p.record(HEALTH_CHECK)
     counted = json.loads(Path(record.health_file).read_text(encoding="utf-8"))["messages"]
     codes = {code: n for code, n in CAMPAIGN_MIX.items() if code.isdigit()}
     assert counted["by_error"] == codes and counted["total"] == sum(CAMPAIGN_MIX.values())
     assert counted["by_status"]["sent"] == CAMPAIGN_MIX["sent"]
-    text = _notebook(workspace, HEALTH_CHECK.id)
     explained = {
         "30007": ("went out as 'GOVSG'", f"The sender pool now holds '{SENDER_ID}'"),
         "21610": ("replied STOP", "Take these recipients off the campaign's list in Postman"),
@@ -416,11 +494,33 @@ def test_failing_campaign_is_explained_code_by_code_by_the_health_check(workspac
     for code, fragments in explained.items():
         _says(text, f"Error {code}", *fragments)
     _says(text, "Postman counts it as a success")  # the 'sent' ones
-    with _server(workspace) as server:
-        sent = [
-            r for r in request_log(server.url, _account(workspace)) if "step/08" in r["user_agent"]
-        ]
-    assert sent and {r["method"] for r in sent} == {"GET"}
+    log = request_log(p.url, p.account_sid)
+    read = [r for r in log if f"step/{HEALTH_CHECK.id}" in r["user_agent"]]
+    assert read and {r["method"] for r in read} == {"GET"}
+    p.audit()
+
+
+# ---------------------------------------------------------------- the runner's wiring
+
+
+def test_the_runner_starts_a_scenario_and_gives_its_parameters_to_the_notebooks(workspace):
+    """What only a headless run shows: ``--scenario`` starts the scenario before the notebooks,
+    notebook 00 shows its briefing, the scenario's suggested parameters reach the notebooks
+    (wrong-secret's api_key_source 'console': without it 02 takes 'create' and stops
+    otherwise), and the run stops at the step with Twilio's code and the advice, on stderr and
+    in the notebook."""
+    done = _run(workspace, *_only("00", "02"), scenario="wrong-secret")
+    _stopped(done, "02_api_key")
+    key_sid = CredentialStore(workspace.env_file).get(API_KEY_SID)
+    _says(
+        done.stderr,
+        f"Twilio did not accept the API key {key_sid} with this secret (error 20003)",
+        SCENARIOS["wrong-secret"].advice,
+    )
+    _says(_notebook(workspace, "02_api_key"), "What to do: ", SCENARIOS["wrong-secret"].advice)
+    _briefing_shown(workspace, "wrong-secret")
+    started = ProgressRecord(workspace.state_dir).read(START)
+    assert started.scenario == "wrong-secret" and started.account_sid == _account(workspace)
     _audit(workspace)
 
 
