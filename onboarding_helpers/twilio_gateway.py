@@ -118,9 +118,6 @@ def http_client_class() -> type:
             base = urlsplit(self.base_url)
             return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, parts.fragment))
 
-        def _pause(self, attempt: int, retry_after: str | None) -> None:
-            pause_before_retry(self.backoff, attempt, retry_after)
-
         def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             url = self.rewrite(url)
             send = functools.partial(self._send, method, url, *args, **kwargs)
@@ -138,7 +135,7 @@ def http_client_class() -> type:
                     if not (safe or _never_sent(exc)) or attempt >= self.retries:
                         raise
                     log.info("retrying %s %s after %s", method, urlsplit(url).path, type(exc))
-                    self._pause(attempt, None)
+                    pause_before_retry(self.backoff, attempt, None)
                     attempt += 1
                     continue
                 statuses = _RETRY_STATUSES_SAFE if safe else _RETRY_STATUSES_UNSAFE
@@ -146,17 +143,14 @@ def http_client_class() -> type:
                     log.info(
                         "retrying %s %s after %s", method, urlsplit(url).path, response.status_code
                     )
-                    self._pause(attempt, (response.headers or {}).get("Retry-After"))
+                    retry_after = (response.headers or {}).get("Retry-After")
+                    pause_before_retry(self.backoff, attempt, retry_after)
                     attempt += 1
                     continue
                 return response
 
     _http_client_class = RoutedHttpClient
     return RoutedHttpClient
-
-
-# The old name, until tests/test_balance.py moves to http_client_class.
-_routed_http_client_class = http_client_class
 
 
 # ---------------------------------------------------------------- guards

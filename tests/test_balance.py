@@ -137,9 +137,19 @@ def test_an_admin_balance_that_is_not_a_sensible_number_is_refused(account, valu
 
 
 def test_an_account_can_be_provisioned_with_the_balance_the_trainer_wants(sandbox):
-    from onboarding_helpers.sandbox import admin
+    import urllib.request
+    from urllib.parse import urlencode
 
-    created = admin._call("POST", sandbox.url, "/_sandbox/accounts", {"balance": "3.5"})
+    # The admin endpoint as a trainer's script calls it: the trainer token as a Bearer token.
+    token = sandbox.token_path.read_text().strip()
+    provision = urllib.request.Request(
+        f"{sandbox.url}/_sandbox/accounts",
+        data=urlencode({"balance": "3.5"}).encode(),
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(provision, timeout=10) as answer:
+        created = json.loads(answer.read())
     assert snapshot(sandbox.url, created["account_sid"])["account"]["balance"] == "3.50"
 
 
@@ -268,7 +278,7 @@ def test_step_01_passes_when_the_balance_cannot_be_read(
     from onboarding_helpers import twilio_gateway
 
     # Retries of a dropped connection pause; not needed here.
-    monkeypatch.setattr(twilio_gateway._routed_http_client_class(), "_pause", lambda *a: None)
+    monkeypatch.setattr(twilio_gateway, "pause_before_retry", lambda *a: None)
     set_faults(account["url"], r"GET /Balance\.json$", **fault)
     rb = _runbook(account["url"], tmp_path)
     _saved_account(rb, account)
