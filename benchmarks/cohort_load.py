@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -174,10 +175,15 @@ def run_cohort(
     return wall, sampler
 
 
-def latencies(db: Path, accounts: set[str]) -> list[float]:
-    from onboarding_helpers.sandbox import _db
+def sandbox_file(db: Path) -> sqlite3.Connection:
+    """The stopped sandbox's own database, its columns by name as the board reads them."""
+    conn = sqlite3.connect(db, timeout=10)
+    conn.row_factory = sqlite3.Row
+    return conn
 
-    conn = _db.connect(db)
+
+def latencies(db: Path, accounts: set[str]) -> list[float]:
+    conn = sandbox_file(db)
     try:
         rows = conn.execute("SELECT account_sid, duration_ms FROM request_log").fetchall()
     finally:
@@ -192,10 +198,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def board_lines(db: Path) -> tuple[int, list[str], dict[str, int]]:
-    from onboarding_helpers.sandbox import _db
     from onboarding_helpers.sandbox.board import cohort_progress, foreign_requests
 
-    conn = _db.connect(db)
+    conn = sandbox_file(db)
     try:
         foreign = foreign_requests(conn)
         progress = cohort_progress(conn)

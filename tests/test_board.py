@@ -6,15 +6,19 @@ Real sandbox, real ``twilio`` SDK: each milestone is earned the way a trainee's 
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from onboarding_helpers.sandbox import _db, provision_account, set_account
+from onboarding_helpers.sandbox import SandboxServer, provision_account, set_account
 from onboarding_helpers.sandbox.board import board_section, cohort_progress, foreign_requests
 from onboarding_helpers.twilio_gateway import make_client
 
@@ -22,13 +26,25 @@ SG_MOBILE = "+6581234567"
 SG_LANDLINE = "+6561234567"  # Singapore non-mobile: refused with 21614
 
 
-def _browser() -> urllib.request.OpenerDirector:
+@contextmanager
+def sandbox_file(db_path: str | Path) -> Iterator[sqlite3.Connection]:
+    """The sandbox's own database file, opened as its server opens it: columns by name, each
+    statement committed at once (the board reads it so; a test may write what no API takes)."""
+    conn = sqlite3.connect(db_path, timeout=10, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def new_browser() -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor()
     )
 
 
-def _post(opener: urllib.request.OpenerDirector, url: str, form: dict[str, str]) -> int:
+def post_form(opener: urllib.request.OpenerDirector, url: str, form: dict[str, str]) -> int:
     try:
         with opener.open(urllib.request.Request(url, data=urlencode(form).encode()), timeout=10):
             return 200
@@ -36,7 +52,7 @@ def _post(opener: urllib.request.OpenerDirector, url: str, form: dict[str, str])
         return err.code
 
 
-def _get(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, str, dict[str, str]]:
+def open_page(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, str, dict[str, str]]:
     try:
         with opener.open(url, timeout=10) as page:
             return page.status, page.read().decode(), dict(page.headers)
@@ -45,23 +61,22 @@ def _get(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, str, dic
 
 
 def trainer_browser(url: str, token: str) -> urllib.request.OpenerDirector:
-    opener = _browser()
-    _post(opener, f"{url}/console/unlock", {"token": token, "next": "/console"})
+    opener = new_browser()
+    post_form(opener, f"{url}/console/unlock", {"token": token, "next": "/console"})
     return opener
 
 
 def owner_browser(url: str, account_sid: str, auth_token: str) -> urllib.request.OpenerDirector:
-    opener = _browser()
-    _post(opener, f"{url}/console/login", {"account_sid": account_sid, "auth_token": auth_token})
+    opener = new_browser()
+    post_form(
+        opener, f"{url}/console/login", {"account_sid": account_sid, "auth_token": auth_token}
+    )
     return opener
 
 
 def _board(sandbox) -> dict[str, object]:
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         return {p.trainee: p for p in cohort_progress(conn)}
-    finally:
-        conn.close()
 
 
 def _wait_delivered(client, sid: str) -> None:
@@ -151,7 +166,7 @@ def test_the_board_page_is_the_trainers_and_shows_no_secret(sandbox):
     made = _walk_every_milestone(sandbox.url, ana)
     token = sandbox.token_path.read_text().strip()
 
-    status, page, headers = _get(
+    status, page, headers = open_page(
         trainer_browser(sandbox.url, token), f"{sandbox.url}/console/board"
     )
     assert status == 200 and int(headers["Refresh"]) <= 10
@@ -163,8 +178,8 @@ def test_the_board_page_is_the_trainers_and_shows_no_secret(sandbox):
 
     # A trainee's own login does not open it, nor does nothing, nor their Auth Token as a token.
     own = owner_browser(sandbox.url, ana["account_sid"], ana["auth_token"])
-    for opener in (own, _browser(), trainer_browser(sandbox.url, ana["auth_token"])):
-        status, page, _ = _get(opener, f"{sandbox.url}/console/board")
+    for opener in (own, new_browser(), trainer_browser(sandbox.url, ana["auth_token"])):
+        status, page, _ = open_page(opener, f"{sandbox.url}/console/board")
         assert status == 403 and "name='token'" in page and ana["account_sid"] not in page
 
 
@@ -176,19 +191,13 @@ def test_foreign_requests_name_another_accounts_resource(sandbox):
     ana_client = make_client(ana["account_sid"], auth_token=ana["auth_token"], base_url=sandbox.url)
     ana_client.messaging.v1.services.list()
 
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         assert foreign_requests(conn) == []
-    finally:
-        conn.close()
 
     with pytest.raises(TwilioRestException):  # ana asks for ben's service: refused
         ana_client.messaging.v1.services(ben_service.sid).fetch()
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         found = foreign_requests(conn)
-    finally:
-        conn.close()
     assert [(f["account"], f["others"]) for f in found] == [(ana["account_sid"], [ben_service.sid])]
 
 
@@ -198,16 +207,17 @@ def test_an_empty_board_says_so():
 
 def test_a_sandbox_file_from_before_the_board_still_opens(tmp_path):
     path = tmp_path / "old.sqlite3"
-    _db.init_db(path)
-    conn = _db.connect(path)
-    conn.execute("DROP TABLE request_errors")
-    conn.execute("DROP TABLE account_scenarios")
-    conn.close()
-    _db.init_db(path)  # what the server does when it opens the file
-    conn = _db.connect(path)
-    try:
-        assert cohort_progress(conn) == []
+    with SandboxServer(path):
+        pass  # the file as a sandbox leaves it
+    with sandbox_file(path) as conn:  # as one from before the board has it
+        conn.execute("DROP TABLE request_errors")
+        conn.execute("DROP TABLE account_scenarios")
+    with SandboxServer(path) as server:  # opening the file again brings the tables back
+        token = server.token_path.read_text().strip()
+        status, page, _ = open_page(
+            trainer_browser(server.url, token), f"{server.url}/console/board"
+        )
+    assert status == 200 and "No practice account yet" in page
+    with sandbox_file(path) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
-    finally:
-        conn.close()
     assert {"request_errors", "account_scenarios"} <= names

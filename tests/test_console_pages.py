@@ -27,11 +27,11 @@ from zipfile import ZipFile
 
 from twilio.base.exceptions import TwilioRestException
 
-from onboarding_helpers.sandbox import _db, provision_account
+from onboarding_helpers.sandbox import provision_account
 from onboarding_helpers.twilio_gateway import make_client
 
 from .conftest import ROOT
-from .test_board import trainer_browser
+from .test_board import sandbox_file, trainer_browser
 
 
 def injected(field: str) -> str:
@@ -90,8 +90,7 @@ def _account_with_markup_everywhere(url: str, db_path) -> str:
         client.messaging.v1.services("MG" + "0" * 32).fetch()
     except TwilioRestException:
         pass
-    conn = _db.connect(db_path)
-    try:
+    with sandbox_file(db_path) as conn:  # each change committed at once
         for query, value in (
             ("UPDATE api_keys SET key_type = ? WHERE sid = ?", (injected("key-type"), key.sid)),
             ("UPDATE services SET usecase = ? WHERE sid = ?", (injected("usecase"), service.sid)),
@@ -124,8 +123,6 @@ def _account_with_markup_everywhere(url: str, db_path) -> str:
             ),
         ):
             conn.execute(query, value)
-    finally:
-        conn.close()
     return sid
 
 

@@ -317,14 +317,12 @@ def test_notebook_08_runs_headless_after_forget_auth_token(workspace):
 
 def _board(sandbox) -> dict:
     """Each practice account's last health check, as the trainer's board reads it."""
-    from onboarding_helpers.sandbox import _db
     from onboarding_helpers.sandbox.board import cohort_progress
 
-    conn = _db.connect(sandbox.db_path)
-    try:
+    from .test_board import sandbox_file
+
+    with sandbox_file(sandbox.db_path) as conn:
         return {p.account_sid: p.health for p in cohort_progress(conn)}
-    finally:
-        conn.close()
 
 
 def test_the_trainers_board_shows_each_trainees_last_health_check(flow, sandbox):
@@ -354,17 +352,15 @@ def test_the_trainers_board_shows_each_trainees_last_health_check(flow, sandbox)
 
 
 def test_the_boards_page_shows_the_health_check_column(flow, sandbox):
-    from onboarding_helpers.sandbox import _db
     from onboarding_helpers.sandbox.board import board_section, cohort_progress
+
+    from .test_board import sandbox_file
 
     f = flow()
     _history(f, {"delivered": 1900, "30007": 70, "21610": 30})
     health_check(f.rb)
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         page = board_section(cohort_progress(conn))
-    finally:
-        conn.close()
     assert "<th>Health check" in page  # the column
     assert "2,000 messages, 95% delivered" in page
     assert "30007</a> × 70" in page and "21610</a> × 30" in page

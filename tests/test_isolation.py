@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from onboarding_helpers.credentials import ACCOUNT_SID, AUTH_TOKEN, CredentialStore
 from onboarding_helpers.errors import StepBlocked
 from onboarding_helpers.runbook import Runbook, Settings
-from onboarding_helpers.sandbox import _db, provision_account, snapshot
+from onboarding_helpers.sandbox import admin, provision_account, snapshot
 from onboarding_helpers.sandbox.board import foreign_requests
 from onboarding_helpers.sandbox.console_login import ACCOUNT_COOKIE
 from onboarding_helpers.training.hub.settings import ClassSettings
@@ -29,7 +31,14 @@ from onboarding_helpers.training.practice import (
 )
 from onboarding_helpers.twilio_gateway import make_client
 
-from .test_board import _browser, _get, _post, owner_browser, trainer_browser
+from .test_board import (
+    new_browser,
+    open_page,
+    owner_browser,
+    post_form,
+    sandbox_file,
+    trainer_browser,
+)
 
 SG_MOBILE = "+6581234567"
 
@@ -93,11 +102,8 @@ def test_a_trainees_credentials_reach_only_their_own_account(sandbox):
 
     # The request log sees every attempt as a cross-account request (the cohort benchmark's
     # count), and nothing else: each names ben's or cat's account or resource.
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         found = foreign_requests(conn)
-    finally:
-        conn.close()
     assert found and {f["account"] for f in found} == {ana.sid}
     assert all(set(f["others"]) <= {ben.sid, ben.service, ben.key_sid, cat.service} for f in found)
 
@@ -107,41 +113,44 @@ def test_the_console_shows_one_account_to_its_owner_and_everything_to_the_traine
     url = sandbox.url
     mine = owner_browser(url, ana.sid, ana.token)
 
-    status, page, _ = _get(mine, f"{url}/console/{ana.sid}")
+    status, page, _ = open_page(mine, f"{url}/console/{ana.sid}")
     assert status == 200 and "Account Info" in page and ana.key_sid in page
     assert ana.token not in page  # masked, as before
     for path in (f"/console/{ben.sid}", f"/console?account={ben.sid}"):
-        status, page, _ = _get(mine, url + path)
+        status, page, _ = open_page(mine, url + path)
         assert status == 403 and ben.key_sid not in page and "ben" not in page.split("<main>")[1]
-    status, page, _ = _get(mine, f"{url}/console")  # the index of every account: trainer's only
+    status, page, _ = open_page(
+        mine, f"{url}/console"
+    )  # the index of every account: trainer's only
     assert status == 200 and ben.sid not in page and "name='auth_token'" in page
-    assert _get(mine, f"{url}/console/board")[0] == 403
+    assert open_page(mine, f"{url}/console/board")[0] == 403
     # The owner's login reveals nothing the trainer's unlock guards.
     reveal = urllib.request.Request(
         f"{url}/console/{ana.sid}/auth-token", headers={"X-Console-Reveal": "1"}
     )
-    status, page, _ = _get(mine, reveal)  # type: ignore[arg-type]
+    status, page, _ = open_page(mine, reveal)  # type: ignore[arg-type]
     assert status == 403 and ana.token not in page
-    assert _post(mine, f"{url}/console/{ben.sid}/actions", {"action": "upgrade"}) == 403
+    assert post_form(mine, f"{url}/console/{ben.sid}/actions", {"action": "upgrade"}) == 403
 
     # Wrong token, another's SID with one's own token: no login.
     for sid, token in ((ben.sid, ana.token), (ana.sid, "0" * 32), ("not a sid", ana.token)):
-        browser = _browser()
+        browser = new_browser()
         assert (
-            _post(browser, f"{url}/console/login", {"account_sid": sid, "auth_token": token}) == 403
+            post_form(browser, f"{url}/console/login", {"account_sid": sid, "auth_token": token})
+            == 403
         )
-        assert _get(browser, f"{url}/console/{ben.sid}")[0] == 403
+        assert open_page(browser, f"{url}/console/{ben.sid}")[0] == 403
 
     # A cookie made up from ana's for ben's account is refused.
     signature = next(c.value for c in _cookies(mine) if c.name == ACCOUNT_COOKIE).split(".")[1]
-    forged = _browser()
+    forged = new_browser()
     forged.addheaders = [("Cookie", f"{ACCOUNT_COOKIE}={ben.sid}.{signature}")]
-    assert _get(forged, f"{url}/console/{ben.sid}")[0] == 403
+    assert open_page(forged, f"{url}/console/{ben.sid}")[0] == 403
 
     trainer = trainer_browser(url, sandbox.token_path.read_text().strip())
-    status, page, _ = _get(trainer, f"{url}/console")
+    status, page, _ = open_page(trainer, f"{url}/console")
     assert status == 200 and ana.sid in page and ben.sid in page
-    assert _get(trainer, f"{url}/console/{ben.sid}")[0] == 200
+    assert open_page(trainer, f"{url}/console/{ben.sid}")[0] == 200
 
 
 def _cookies(opener: urllib.request.OpenerDirector) -> list:
@@ -166,14 +175,31 @@ def _class_runbook(tmp_path: Path, url: str) -> Runbook:
     )
 
 
-@pytest.fixture
-def in_class(monkeypatch):
-    """A trainee's server: the class hub's variable set, and no way to reach the admin API."""
-    from onboarding_helpers.sandbox import admin
+@contextmanager
+def trainer_token_out_of_reach(sandbox) -> Iterator[None]:
+    """This process as a trainee's server in a class: it cannot read the trainer token (the hub's
+    folder is root's), has no token in its environment, and holds none that this sandbox proves
+    (a token remembered from before is not the sandbox's). Any call of the admin API then fails
+    with SandboxError; the token and its file are put back after."""
+    token = sandbox.token_path.read_text().strip()
+    hidden = sandbox.token_path.rename(sandbox.token_path.with_name("trainer.token.hidden"))
+    admin.remember_token(sandbox.url, "not the trainer token")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.delenv(admin.TOKEN_ENV, raising=False)
+            yield
+    finally:
+        hidden.rename(sandbox.token_path)
+        admin.remember_token(sandbox.url, token)
 
+
+@pytest.fixture
+def in_class(monkeypatch, sandbox):
+    """A trainee's server: the class hub's variable set, and no way to reach the admin API."""
     monkeypatch.setenv(CLASS_HUB_VARIABLE, "test-class")
     monkeypatch.setenv("JUPYTERHUB_USER", "ana")
-    monkeypatch.setattr(admin, "_call", _no_admin)
+    with trainer_token_out_of_reach(sandbox):
+        yield
 
 
 def test_step_00_in_a_class_checks_the_account_with_its_own_credentials(tmp_path, sandbox):
@@ -181,26 +207,16 @@ def test_step_00_in_a_class_checks_the_account_with_its_own_credentials(tmp_path
     rb = _class_runbook(tmp_path, sandbox.url)
     rb.settings.env_file.parent.mkdir(parents=True)
     rb.store.save({ACCOUNT_SID: ana["account_sid"], AUTH_TOKEN: ana["auth_token"]})
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch, trainer_token_out_of_reach(sandbox):
         patch.setenv(CLASS_HUB_VARIABLE, "test-class")
-        from onboarding_helpers.sandbox import admin
-
-        patch.setattr(admin, "_call", _no_admin)
         result = prepare_sandbox_account(rb)
     assert result.account_sid == ana["account_sid"] and not result.provisioned
-    conn = _db.connect(sandbox.db_path)
-    try:
+    with sandbox_file(sandbox.db_path) as conn:
         fetched = conn.execute(
             "SELECT auth_kind, status FROM request_log WHERE path = ?",
             (f"/2010-04-01/Accounts/{ana['account_sid']}.json",),
         ).fetchall()
-    finally:
-        conn.close()
     assert [(r["auth_kind"], r["status"]) for r in fetched] == [("auth_token", 200)]
-
-
-def _no_admin(*args, **kwargs):
-    raise AssertionError("a trainee's runbook called the sandbox's admin API")
 
 
 def test_step_00_in_a_class_never_makes_or_replaces_an_account(tmp_path, sandbox, in_class):
