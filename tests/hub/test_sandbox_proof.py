@@ -28,11 +28,9 @@ from onboarding_helpers.sandbox import (
     SandboxNotProven,
     SandboxServer,
     account_exists,
-    admin,
     remember_token,
     set_faults,
 )
-from onboarding_helpers.sandbox._http import ensure_token_file
 from onboarding_helpers.training.hub.config import prepare_class_folder
 from onboarding_helpers.training.hub.scenario import start_for
 from onboarding_helpers.training.hub.settings import ClassSettings, unreadable_for_trainees
@@ -149,17 +147,29 @@ def assert_no_token_sent(requests: list[dict[str, object]], token: str) -> None:
         assert str(request["line"]).startswith("GET /_sandbox/health")  # nothing else asked
 
 
+def make_trainer_token(sandbox_dir: Path) -> str:
+    """The class sandbox's trainer token, made as a trainer makes it before the sandbox first
+    runs: the sandbox's ``token`` command (the sandbox then uses that very token)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "onboarding_helpers.sandbox", "token", "--dir", str(sandbox_dir)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
 @pytest.fixture
 def class_folder(tmp_path: Path) -> Iterator[tuple[ClassSettings, str]]:
     """A class's settings on a free sandbox port, its sandbox folder holding a trainer token."""
     settings = ClassSettings(class_dir=tmp_path / "class", sandbox_port=_free_port())
     prepare_class_folder(settings)
-    token = ensure_token_file(settings.sandbox_dir / "trainer.token")
+    token = make_trainer_token(settings.sandbox_dir)
     yield settings, token
 
 
-def test_the_hubs_calls_send_no_token_to_an_impostor_on_the_sandbox_port(class_folder, monkeypatch):
-    monkeypatch.setattr(admin, "_TOKENS", {})  # what this test remembers stays in this test
+def test_the_hubs_calls_send_no_token_to_an_impostor_on_the_sandbox_port(class_folder):
+    # The tokens this test has this process remember are for its own free port: a sandbox that
+    # later listens there has its own token remembered instead (SandboxServer.bind).
     settings, token = class_folder
     impostor = start_impostor(settings.sandbox_port, settings.sandbox_dir / "sandbox.sqlite3")
     try:
@@ -254,7 +264,7 @@ def trainee_impostor(tmp_path: Path) -> Iterator[TraineeImpostor]:
         home_root=homes,
     )
     prepare_class_folder(settings)
-    token = ensure_token_file(settings.sandbox_dir / "trainer.token")
+    token = make_trainer_token(settings.sandbox_dir)
     name = f"eve-{tag}"
     user = create_user(settings, name)
     impostor = None
