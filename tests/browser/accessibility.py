@@ -37,15 +37,16 @@ INSTALL = f"make test installs it; by hand: cd {AXE_FOLDER} && npm ci --ignore-s
 
 
 @functools.cache
-def _checked_source() -> str | None:
-    """axe.min.js, after its hash is checked; None when it is not installed."""
-    if not AXE_FILE.is_file():
+def _checked_source(path: Path) -> str | None:
+    """axe.min.js at ``path``, after its hash is checked (once per file); None when it is not
+    installed."""
+    if not path.is_file():
         return None
-    data = AXE_FILE.read_bytes()
+    data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != AXE_SHA256:
         pytest.fail(
-            f"{AXE_FILE} is not axe-core {AXE_VERSION} as pinned (sha256 {digest}): delete"
+            f"{path} is not axe-core {AXE_VERSION} as pinned (sha256 {digest}): delete"
             f" {AXE_FOLDER / 'node_modules'} and reinstall ({INSTALL})"
         )
     return data.decode("utf-8")
@@ -53,7 +54,7 @@ def _checked_source() -> str | None:
 
 def axe_source() -> str:
     """The pinned axe-core script; skips the test without it (fails it in CI)."""
-    source = _checked_source()
+    source = _checked_source(AXE_FILE)
     if source is None:
         reason = f"axe-core is not installed at {AXE_FILE}: {INSTALL}"
         if os.environ.get("CI"):

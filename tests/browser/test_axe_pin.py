@@ -13,11 +13,9 @@ from .accessibility import AXE_FOLDER, AXE_VERSION, axe_source
 
 @pytest.fixture
 def fresh_axe(monkeypatch, tmp_path):
-    """axe.min.js looked for in an empty folder, with nothing remembered from an earlier read."""
+    """axe.min.js looked for in an empty folder no earlier read has seen."""
     monkeypatch.setattr(accessibility, "AXE_FILE", tmp_path / "axe.min.js")
-    accessibility._checked_source.cache_clear()
-    yield tmp_path / "axe.min.js"
-    accessibility._checked_source.cache_clear()
+    return tmp_path / "axe.min.js"
 
 
 def test_the_lock_pins_the_version_the_helper_checks() -> None:
