@@ -1,9 +1,17 @@
-"""Notebooks 02 and 03 run headless through the real runner and papermill, against the sandbox."""
+"""Notebooks 02 and 03: their wiring run headless through the real runner and papermill, against
+the sandbox; a failure right after the key was made, and its re-run, in-process.
+
+What headless runs here once proved is in-process elsewhere: a re-run reusing the pair and a
+yes/no given as text refused (tests/test_api_key.py, ``test_second_run_reuses_the_pair_...`` and
+``test_bad_parameters_are_refused_...``); a restricted key made, checked by 03 within its policy
+and refused everything else (``test_restricted_key_...``, ``test_step_03_checks_a_restricted_...``).
+"""
 
 from __future__ import annotations
 
 import os
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -16,13 +24,21 @@ from onboarding_helpers.credentials import (
 from onboarding_helpers.errors import TwilioActionError
 from onboarding_helpers.journal import Event, KeyCreated, KeyCreating, KeyReused
 from onboarding_helpers.progress import ProgressRecord
+from onboarding_helpers.runbook import Runbook
 from onboarding_helpers.sandbox import SandboxServer, set_faults, snapshot
+from onboarding_helpers.steps.api_key import set_up_api_key
 from onboarding_helpers.steps.registry import API_KEY, SECRET_KEY
-from onboarding_helpers.twilio_gateway import call, make_client
+from onboarding_helpers.steps.secret_key import check_secret
+from onboarding_helpers.twilio_gateway import make_client
 
-pytestmark = pytest.mark.notebook
+from .secret_audit import run_leaks
+from .test_api_key import actions, authenticates, keys, make_runbook
 
-STEPS_00_03 = ("--only", "00", "--only", "01", "--only", "02", "--only", "03")
+
+@pytest.fixture
+def rb(tmp_path: Path, sandbox) -> Runbook:
+    """Step 01 done on a new sandbox account, in-process."""
+    return make_runbook(tmp_path, sandbox.url)
 
 
 def _sandbox(workspace) -> SandboxServer:
@@ -59,8 +75,10 @@ def _journal(workspace, step=API_KEY) -> list[type[Event]]:
     return [type(e) for e in ProgressRecord(workspace.state_dir).events(step=step)]
 
 
-def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
-    done = workspace.cli(*STEPS_00_03)
+@pytest.mark.notebook
+def test_headless_02_03_saves_a_working_pair(workspace):
+    workspace.prepare("00", "01")
+    done = workspace.cli("--only", "02", "--only", "03")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "02_api_key" in done.stdout and "03_secret_key" in done.stdout
 
@@ -71,80 +89,38 @@ def test_headless_00_03_saves_a_working_pair_and_a_rerun_reuses_it(workspace):
     progress = ProgressRecord(workspace.state_dir)
     assert progress.read(API_KEY).how == "created"
     assert progress.read(SECRET_KEY).verified is True
+    assert _journal(workspace) == [KeyCreating, KeyCreated]
     executed = (workspace.out_dir / "03_secret_key.ipynb").read_text()
     assert "stored safely" in executed and "••••" + values[API_KEY_SECRET][-4:] in executed
     assert _keys(workspace) == [values[API_KEY_SID]]
 
-    again = workspace.cli("--only", "02")
-    assert again.returncode == 0, again.stderr
-    assert _keys(workspace) == [values[API_KEY_SID]]
-    assert _journal(workspace) == [KeyCreating, KeyCreated, KeyReused]
-    assert CredentialStore(workspace.env_file).values() == values
-
-    # A yes/no parameter passed as text is refused, not read as True.
-    refused = workspace.cli("--only", "02", "-r", "revoke_orphan_keys", "False")
-    assert refused.returncode == 1
-    assert "revoke_orphan_keys: must be True or False" in refused.stderr
-    assert _keys(workspace) == [values[API_KEY_SID]]
     # The retired replacement flags are no parameters any more: one rotation path, step 07.
     retired = workspace.cli("--only", "02", "-p", "replace_key", "True")
     assert retired.returncode == 2 and "replace_key" in retired.stderr
     assert _keys(workspace) == [values[API_KEY_SID]]
-
-    texts = [done.stdout, done.stderr, again.stdout, again.stderr, refused.stderr, retired.stderr]
-    assert _audit(workspace, *texts) == []
+    assert _audit(workspace, done.stdout, done.stderr, retired.stdout, retired.stderr) == []
 
 
-def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(workspace):
-    workspace.prepare("00")
-    with _sandbox(workspace) as server:
-        # The first request after the key is created (step 03's check) is refused.
-        set_faults(server.url, "* .", status=401, code=20003, after=r"POST /Keys\.json$")
+def test_failure_right_after_key_creation_loses_nothing_and_duplicates_nothing(rb):
+    # The first request after the key is created (step 03's check) is refused.
+    set_faults(rb.base_url, "* .", status=401, code=20003, after=r"POST /Keys\.json$")
+    made = set_up_api_key(rb)
 
-    failed = workspace.cli(*STEPS_00_03)
+    with pytest.raises(TwilioActionError) as caught:
+        check_secret(rb)
 
-    assert failed.returncode == 1
-    assert "Stopped at step 03_secret_key" in failed.stderr and "NOT accepted" in failed.stderr
-    saved = CredentialStore(workspace.env_file).values()
-    assert saved[API_KEY_SID] and saved[API_KEY_SECRET]  # saved before the failure
-    assert _keys(workspace) == [saved[API_KEY_SID]]
-    assert ProgressRecord(workspace.state_dir).read(SECRET_KEY).verified is False
+    assert caught.value.code == 20003 and "NOT accepted" in caught.value.message
+    saved = rb.store.values()
+    assert saved[API_KEY_SID] == made.key_sid and saved[API_KEY_SECRET]  # saved before it
+    assert keys(rb) == [made.key_sid]
+    assert rb.progress.read(SECRET_KEY).verified is False
 
-    rerun = workspace.cli(*STEPS_00_03)
+    again = set_up_api_key(rb)
+    checked = check_secret(rb)
 
-    assert rerun.returncode == 0, rerun.stderr
-    assert CredentialStore(workspace.env_file).values() == saved
-    assert _keys(workspace) == [saved[API_KEY_SID]]
-    assert _journal(workspace) == [KeyCreating, KeyCreated, KeyReused]
-    assert ProgressRecord(workspace.state_dir).read(API_KEY).orphans == []
-    assert _pair_authenticates(workspace)
-    assert _audit(workspace, failed.stdout, failed.stderr, rerun.stdout, rerun.stderr) == []
-
-
-def test_headless_restricted_key_is_checked_within_its_policy(workspace):
-    bad = workspace.cli(*STEPS_00_03, "-r", "api_key_type", "main")
-    assert bad.returncode == 1 and "api_key_type" in bad.stderr and "Use 'standard'" in bad.stderr
-    assert CredentialStore(workspace.env_file).get(API_KEY_SID) is None  # nothing was made
-
-    done = workspace.cli(*STEPS_00_03, "-r", "api_key_type", "restricted")
-
-    assert done.returncode == 0, done.stdout + done.stderr
-    values = CredentialStore(workspace.env_file).values()
-    with _sandbox(workspace) as server:
-        [key] = snapshot(server.url, values[ACCOUNT_SID])["keys"]
-        client = make_client(
-            values[ACCOUNT_SID],
-            api_key_sid=values[API_KEY_SID],
-            api_secret=values[API_KEY_SECRET],
-            base_url=server.url,
-        )
-        with pytest.raises(TwilioActionError) as outside:
-            call("list numbers", client.incoming_phone_numbers.list, limit=1)  # not in its policy
-    assert key["sid"] == values[API_KEY_SID] and key["key_type"] == "restricted"
-    assert outside.value.code == 70051
-    progress = ProgressRecord(workspace.state_dir)
-    assert progress.read(API_KEY).key_type == "restricted"
-    assert progress.read(SECRET_KEY).verified is True
-    executed = (workspace.out_dir / "03_secret_key.ipynb").read_text()
-    assert "Restricted" in executed and "stored safely" in executed
-    assert _audit(workspace, done.stdout, done.stderr, bad.stderr) == []
+    assert again.how == "reused" and checked.verified
+    assert rb.store.values() == saved and keys(rb) == [made.key_sid]
+    assert actions(rb) == [KeyCreating, KeyCreated, KeyReused]
+    assert rb.progress.read(API_KEY).orphans == []
+    assert authenticates(rb, saved[API_KEY_SID], saved[API_KEY_SECRET])
+    assert run_leaks(rb.store.path, [rb.settings.state_dir], [str(caught.value)]) == []
