@@ -1,4 +1,14 @@
-"""Notebooks 04 and 04a headless through the real runner and papermill, against the sandbox."""
+"""Notebooks 04 and 04a headless through the real runner and papermill, against the sandbox: their
+wiring, from steps 00-01 made in-process (``Workspace.prepare``).
+
+What headless runs here once proved is in-process: a bad Sender ID refused before any request, then
+a good one, then a re-run that creates nothing and costs three requests
+(tests/test_messaging_service.py: ``test_bad_input_sends_nothing_...``,
+``test_first_run_creates_...``, ``test_second_run_creates_nothing_...``); 04a buying nothing
+without confirmation, then one number put in the pool before the alpha sender
+(tests/test_phone_number.py: ``test_buy_without_confirmation_...``,
+``test_confirmed_purchase_buys_one_number_...``).
+"""
 
 from __future__ import annotations
 
@@ -24,71 +34,17 @@ def _audit(workspace, *runs) -> None:
     assert workspace.leaks(*(t for done in runs for t in (done.stdout, done.stderr))) == []
 
 
-def test_bad_sender_id_then_good_then_rerun_creates_nothing(workspace):
-    bad = workspace.cli("--only", "00", "--only", "01", "--only", "04", "-p", "sender_id", "GOV.SG")
-    assert bad.returncode == 1, bad.stdout + bad.stderr
-    assert "Stopped at step 04_messaging_service" in bad.stderr
-    assert "Sender ID" in bad.stderr and "'.'" in bad.stderr and "SGNIC" in bad.stderr
-    snap, _ = _sandbox_view(workspace)
-    assert snap["services"] == []  # refused before any Twilio call
-
-    done = workspace.cli("--only", "04", "-p", "sender_id", "GOVTECH")
-    assert done.returncode == 0, done.stderr
-    sid = CredentialStore(workspace.env_file).get(MESSAGING_SERVICE_SID)
-    assert validate_messaging_service_sid(sid) == sid
-    executed = (workspace.out_dir / "04_messaging_service.ipynb").read_text()
-    assert "Messaging Service SID" in executed and sid in executed
-    snap, log = _sandbox_view(workspace)
-    [service] = snap["services"]
-    assert service["sid"] == sid
-    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
-
-    again = workspace.cli("--only", "04")  # the Sender ID and name come from the first run
-    assert again.returncode == 0, again.stderr
-    snap_again, log_again = _sandbox_view(workspace)
-    assert snap_again == snap
-    new = log_again[len(log) :]
-    assert [r["method"] for r in new] == ["GET", "GET", "GET"]
-    assert all("step/04_messaging_service" in r["user_agent"] for r in new)
-    assert CredentialStore(workspace.env_file).get(MESSAGING_SERVICE_SID) == sid
-    _audit(workspace, bad, done, again)
-
-
-def test_phone_number_branch_needs_confirmation_then_buys_one(workspace):
-    steps = ("--only", "00", "--only", "01", "--only", "04a", "--only", "04")
-    params = ("-p", "sender_id", "GOVTECH", "-p", "buy_phone_number", "True")
-
-    refused = workspace.cli(*steps, *params)
-    assert refused.returncode == 1, refused.stdout + refused.stderr
-    assert "Stopped at step 04a_buy_phone_number" in refused.stderr
-    assert "confirm_purchase" in refused.stderr and "Nothing was bought" in refused.stderr
-    snap, _ = _sandbox_view(workspace)
-    assert snap["incoming_phone_numbers"] == [] and snap["services"] == []
-
-    bought = workspace.cli(
-        "--only", "04a", "--only", "04", *params, "-p", "confirm_purchase", "True"
-    )
-    assert bought.returncode == 0, bought.stderr
-    snap, log = _sandbox_view(workspace)
-    [number] = snap["incoming_phone_numbers"]
-    [service] = snap["services"]
-    assert service["sid"] == CredentialStore(workspace.env_file).get(MESSAGING_SERVICE_SID)
-    assert service["phone_numbers"] == [
-        {"sid": number["sid"], "phone_number": number["phone_number"]}
-    ]
-    assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["GOVTECH"]
-    posts = [r["path"].rsplit("/", 1)[-1] for r in log if r["method"] == "POST"]
-    assert posts == ["IncomingPhoneNumbers.json", "Services", "PhoneNumbers", "AlphaSenders"]
-    _audit(workspace, refused, bought)
-
-
 def test_an_id_with_twilios_symbols_is_added_with_its_warning_and_04a_explains_destinations(
     workspace,
 ):
-    steps = ("--only", "00", "--only", "01", "--only", "04a", "--only", "04")
+    workspace.prepare("00", "01")
+    steps = ("--only", "04a", "--only", "04")
     done = workspace.cli(*steps, "-r", "sender_id", "A&B CO", "-r", "foreign_countries", "MY, US")
     assert done.returncode == 0, done.stdout + done.stderr
+    sid = CredentialStore(workspace.env_file).get(MESSAGING_SERVICE_SID)
+    assert validate_messaging_service_sid(sid) == sid
     shown_04 = (workspace.out_dir / "04_messaging_service.ipynb").read_text()
+    assert "Messaging Service SID" in shown_04 and sid in shown_04
     assert (
         "with a warning about the Sender ID" in shown_04 and "Warning: It contains '&'" in shown_04
     )
@@ -98,5 +54,6 @@ def test_an_id_with_twilios_symbols_is_added_with_its_warning_and_04a_explains_d
     snap, _ = _sandbox_view(workspace)
     assert snap["incoming_phone_numbers"] == []  # nothing bought without buy + confirm
     [service] = snap["services"]
+    assert service["sid"] == sid
     assert [a["alpha_sender"] for a in service["alpha_senders"]] == ["A&B CO"]
     _audit(workspace, done)
