@@ -31,7 +31,7 @@ from onboarding_helpers.credentials import (
     MESSAGING_SERVICE_SID,
     CredentialStore,
 )
-from onboarding_helpers.errors import InputError, StateLocked
+from onboarding_helpers.errors import InputError, StateLocked, TwilioActionError
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.runbook import Runbook, Settings, resolve_settings
 from onboarding_helpers.sandbox import SandboxServer, provision_account, request_log, snapshot
@@ -134,19 +134,22 @@ def test_a_new_practice_account_keeps_the_old_one_in_a_backup_and_says_where(wor
 # ---------------------------------------------------------------- a duplicated line
 
 
-def test_duplicated_secret_line_loses_nothing_over_two_runs(workspace):
-    workspace.prepare("00", "01", "02")
-    values = CredentialStore(workspace.env_file).values()
-    with open(workspace.env_file, "a", encoding="utf-8") as out:
+def test_duplicated_secret_line_loses_nothing_over_two_runs(flow):
+    from onboarding_helpers.steps.api_key import set_up_api_key
+
+    f = flow()
+    values = f.rb.store.values()
+    with open(f.rb.store.path, "a", encoding="utf-8") as out:
         out.write(ENV_EXAMPLE)  # the careless append: empty TWILIO_* lines after the real ones
     for _ in range(2):
-        result = workspace.cli("--only", "02")
-        assert result.returncode == 0, result.stderr
-    now = CredentialStore(workspace.env_file).values()
+        assert set_up_api_key(f.rb).how == "reused"
+    now = f.rb.store.values()
     assert now[API_KEY_SID] == values[API_KEY_SID]
     assert now[API_KEY_SECRET] == values[API_KEY_SECRET]
-    assert _keys(workspace, values[ACCOUNT_SID]) == [values[API_KEY_SID]]  # no key 2, 3 ...
-    assert _pair_works(workspace)
+    assert [k["sid"] for k in snapshot(f.url, f.account_sid)["keys"]] == [values[API_KEY_SID]]
+    make_client(
+        f.account_sid, api_key_sid=now[API_KEY_SID], api_secret=now[API_KEY_SECRET], base_url=f.url
+    ).messaging.v1.services.list(limit=1)  # raises if the pair is refused
 
 
 # ---------------------------------------------------------------- live credentials go to Twilio
@@ -233,17 +236,21 @@ def test_live_run_against_a_local_mock_on_purpose_says_where_requests_go(workspa
 
 
 def test_a_refusal_from_a_server_that_is_not_twilio_does_not_blame_the_credentials(
-    workspace, sandbox
+    tmp_path, sandbox, monkeypatch
 ):
+    from onboarding_helpers.runbook import INSECURE_VARIABLE
+    from onboarding_helpers.steps.account import check_account
+
+    monkeypatch.setenv(INSECURE_VARIABLE, "1")  # a local mock, on purpose
     account = provision_account(sandbox.url)
-    CredentialStore(workspace.env_file, mode="live").save(
-        {ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: "f" * 32}  # not this account's token
-    )
-    env = {"ONBOARDING_TWILIO_BASE_URL": sandbox.url, "ONBOARDING_ALLOW_INSECURE_BASE_URL": "1"}
-    result = _live(workspace, env, "--only", "01")
-    assert result.returncode == 1
-    assert "not Twilio" in result.stderr and "unset ONBOARDING_TWILIO_BASE_URL" in result.stderr
-    assert "Copy both again" not in result.stderr
+    settings = Settings("live", tmp_path / ".env", tmp_path / "state", tmp_path / "sb", sandbox.url)
+    rb = Runbook(settings)  # live, its requests sent to a local mock on purpose
+    rb.store.save({ACCOUNT_SID: account["account_sid"], AUTH_TOKEN: "f" * 32})  # not its token
+    with pytest.raises(TwilioActionError) as refused:
+        check_account(rb)
+    said = str(refused.value)
+    assert "not Twilio" in said and "unset ONBOARDING_TWILIO_BASE_URL" in said
+    assert "Copy both again" not in said
 
 
 # ---------------------------------------------------------------- secrets inside parameters
@@ -414,12 +421,11 @@ def test_another_users_link_in_a_shared_folder_is_never_followed(workspace):
     folder = Path(tempfile.mkdtemp(prefix="shared-project-"))  # in /tmp, which nobody can reach
     env_file = folder / ".env"
     try:
-        made = workspace.cli("--env-file", str(env_file), "--only", "00", "--only", "01")
-        assert made.returncode == 0, made.stdout + made.stderr
+        workspace.prepare("00", "01")  # a practice env file, moved to the shared folder
+        shutil.copy2(workspace.env_file, env_file)
         before = env_file.read_bytes()
         os.chmod(folder, 0o777)
         lock = locks.lock_files(env_file, workspace.state_dir)[0]
-        lock.unlink()
         planted = subprocess.run(
             ["ln", "-s", str(env_file), str(lock)],
             preexec_fn=lambda: (os.setgid(65534), os.setuid(65534)),  # nobody
