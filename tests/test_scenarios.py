@@ -74,8 +74,6 @@ from .conftest import ROOT, Workspace
 from .fixtures_flow import flow_fixture  # noqa: F401
 from .secret_audit import leaks
 
-pytestmark = pytest.mark.notebook
-
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -503,6 +501,7 @@ def test_failing_campaign_is_explained_code_by_code_by_the_health_check(practice
 # ---------------------------------------------------------------- the runner's wiring
 
 
+@pytest.mark.notebook
 def test_the_runner_starts_a_scenario_and_gives_its_parameters_to_the_notebooks(workspace):
     """What only a headless run shows: ``--scenario`` starts the scenario before the notebooks,
     notebook 00 shows its briefing, the scenario's suggested parameters reach the notebooks
@@ -550,6 +549,7 @@ papermill.execute_notebook("01_account_sid.ipynb", out_01, parameters=common, pr
 """
 
 
+@pytest.mark.notebook
 def test_notebook_00_starts_a_scenario_under_plain_papermill_and_01_gives_the_advice(
     workspace, tmp_path
 ):
