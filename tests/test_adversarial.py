@@ -65,11 +65,6 @@ def _sandbox(workspace) -> SandboxServer:
     return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
 
 
-def _keys(workspace, account_sid: str) -> list[str]:
-    with _sandbox(workspace) as server:
-        return [k["sid"] for k in snapshot(server.url, account_sid)["keys"]]
-
-
 def _pair_works(workspace) -> bool:
     values = CredentialStore(workspace.env_file).values()
     with _sandbox(workspace) as server:

@@ -12,7 +12,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +39,7 @@ from onboarding_helpers.steps.test_message import send_test_message
 from .conftest import ROOT
 from .fixtures_flow import SG_MOBILE, Flow, flow_fixture, prepare_flow  # noqa: F401
 from .secret_audit import leaks, run_leaks
+from .test_rotate_key import quick
 
 
 def _prepare(workspace, **options) -> Flow:
@@ -52,13 +52,7 @@ def _sandbox(workspace):
     return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
 
 
-def _quick(seconds: float) -> None:
-    """The steps' wait between two looks at a message, cut short: the sandbox delivers in a few
-    0.02 s steps, so waiting the first look's full second would only cost time."""
-    time.sleep(min(seconds, 0.1))
-
-
-FOLLOW = {"wait_seconds": 10, "sleep": _quick}
+FOLLOW = {"wait_seconds": 10, "sleep": quick}  # short waits between looks at each message
 
 
 @pytest.mark.notebook
