@@ -65,7 +65,7 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("ONBOARDING_")}
 
 
-def _start(ws: Workspace, *args: str, out: Path | None = None) -> subprocess.Popen[str]:
+def start_run(ws: Workspace, *args: str, out: Path | None = None) -> subprocess.Popen[str]:
     where = {
         "--out": out or ws.out_dir,
         "--env-file": ws.env_file,
@@ -102,7 +102,7 @@ def _alive(pids: list[int]) -> list[int]:
     return alive
 
 
-def _kill_when(
+def kill_when(
     proc: subprocess.Popen[str], ws: Workspace, seen: Callable[[list[Event]], bool]
 ) -> tuple[str, str, list[int]]:
     """SIGKILL the runner's process group as soon as the journal shows ``seen``.
@@ -126,7 +126,7 @@ def _kill_when(
     return out, err, _alive(kernels)
 
 
-def _has(kind: type[Event], step: Step) -> Callable[[list[Event]], bool]:
+def journalled(kind: type[Event], step: Step) -> Callable[[list[Event]], bool]:
     """Whether the journal holds an event of this kind written by this step."""
     return lambda events: any(isinstance(e, kind) and e.step == step.id for e in events)
 
@@ -152,15 +152,15 @@ def test_killed_at_three_points_then_rerun_finishes_with_nothing_lost_duplicated
     texts: list[str] = []
     leftover: list[int] = []
     for args, point in (
-        ((*SENDER, *PHONE), _has(KeyCreated, API_KEY)),
-        (("--only", "03", "--only", "04", *SENDER), _has(ServiceCreated, MESSAGING_SERVICE)),
-        (("--only", "04", "--only", "05", *SENDER, *PHONE), _has(MessageSent, TEST_MESSAGE)),
+        ((*SENDER, *PHONE), journalled(KeyCreated, API_KEY)),
+        (("--only", "03", "--only", "04", *SENDER), journalled(ServiceCreated, MESSAGING_SERVICE)),
+        (("--only", "04", "--only", "05", *SENDER, *PHONE), journalled(MessageSent, TEST_MESSAGE)),
     ):
-        out, err, alive = _kill_when(_start(ws, *args), ws, point)
+        out, err, alive = kill_when(start_run(ws, *args), ws, point)
         texts += [out, err]
         leftover += alive
     # The stopped 05 never learnt the outcome: the next run must follow, not send again.
-    assert not _has(MessageStatus, TEST_MESSAGE)(_journal(ws))
+    assert not journalled(MessageStatus, TEST_MESSAGE)(_journal(ws))
     assert leftover == [], f"kernels outlived the killed runner: {leftover}"
     env = CredentialStore(ws.env_file).values()
     assert env.get(API_KEY_SID) and env.get(API_KEY_SECRET)  # saved before the first kill
@@ -168,14 +168,14 @@ def test_killed_at_three_points_then_rerun_finishes_with_nothing_lost_duplicated
         set_account(server.url, account_sid, message_step_seconds=0.05)
 
     # The last run, and a second runner on the same state folder at the same time.
-    last = _start(ws)
+    last = start_run(ws)
     deadline = time.monotonic() + 60
     lock = ws.state_dir / "run.lock"
     while not (lock.exists() and lock.read_text().startswith(f"pid {last.pid}, headless run")):
         assert last.poll() is None and time.monotonic() < deadline, last.stderr.read()
         time.sleep(0.02)
     other_out = ws.root / "other-out"
-    second = _start(ws, *SENDER, *PHONE, out=other_out)
+    second = start_run(ws, *SENDER, *PHONE, out=other_out)
     s_out, s_err = second.communicate(timeout=60)
     assert second.returncode == 2, s_out + s_err
     assert "Another runbook run or notebook is using the" in s_err and str(last.pid) in s_err

@@ -594,7 +594,7 @@ def test_killed_right_after_the_new_key_is_journalled_then_rerun(workspace):
     still there to revoke, no second check SMS, nothing leaked."""
     from onboarding_helpers.sandbox import SandboxServer, set_account
 
-    from .test_interrupted_runs import _has, _kill_when, _start
+    from .test_interrupted_runs import journalled, kill_when, start_run
 
     ws = workspace
     ws.prepare("00", "01", "02", "03", "04")
@@ -604,8 +604,8 @@ def test_killed_right_after_the_new_key_is_journalled_then_rerun(workspace):
         # Slow deliveries: the killed kernel is still following its SMS when it dies.
         set_account(server.url, account, message_step_seconds=0.75)
 
-    proc = _start(ws, "--only", "07", *PHONE, out=ws.root / "out-07")
-    out, err, alive = _kill_when(proc, ws, _has(KeyCreated, ROTATE))
+    proc = start_run(ws, "--only", "07", *PHONE, out=ws.root / "out-07")
+    out, err, alive = kill_when(proc, ws, journalled(KeyCreated, ROTATE))
 
     assert alive == [], f"kernels outlived the killed runner: {alive}"
     [created] = ProgressRecord(ws.state_dir).events(KeyCreated, step=ROTATE)
