@@ -25,6 +25,7 @@ from onboarding_helpers.credentials import (
     CredentialStore,
 )
 from onboarding_helpers.journal import AccountRecord, PhoneNumberRecord, ServiceRecord
+from onboarding_helpers.messages import following
 from onboarding_helpers.progress import ProgressRecord
 from onboarding_helpers.runbook import Runbook, Settings
 from onboarding_helpers.sandbox import provision_account, set_account
@@ -142,9 +143,18 @@ def prepare_flow(
     )
 
 
+# The first look at a sent message, in these in-process tests: the sandbox moves a message on
+# in a fraction of a second, so the officer's first look after a full second (FIRST_DELAY) would
+# only make each test wait. The schedule itself is tested with a fake clock (test_test_message).
+FIRST_LOOK = 0.1
+
+
 @pytest.fixture(name="flow")
-def flow_fixture(sandbox: Any, tmp_path: Path) -> Callable[..., Flow]:
+def flow_fixture(
+    sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Flow]:
     """``flow(**options)``: a prepared flow on the test's sandbox (see ``prepare_flow``)."""
+    monkeypatch.setattr(following, "FIRST_DELAY", FIRST_LOOK)
 
     def make(**options: Any) -> Flow:
         return prepare_flow(sandbox.url, tmp_path / "creds" / ".env", tmp_path / "state", **options)

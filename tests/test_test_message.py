@@ -251,7 +251,7 @@ def test_bad_wait_seconds_is_refused(flow, wait):
 
 
 def test_polling_backs_off_and_stops_at_the_limit():
-    """A fake clock: waits grow 0.2, 0.3, 0.45, ... up to 3 s, and stop at wait_seconds."""
+    """A fake clock: waits grow 1, 1.5, 2.25, ... up to 3 s, and stop at wait_seconds."""
     now = [0.0]
     sleeps = []
 
