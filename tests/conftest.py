@@ -1,6 +1,6 @@
 """Shared fixtures, and how the tests run in parallel.
 
-``make test`` runs them with pytest-xdist (``-n 3 --dist loadfile``, costliest modules first:
+``make test`` runs them with pytest-xdist (``-n 4 --dist loadfile``, costliest modules first:
 ``costliest_first.py``): each worker is its own process (its own ``os.environ``, locks and
 imports), and every test writes under its own temporary folder, never the project's
 ``.env.sandbox``, ``.runbook``, ``.sandbox`` or ``runs``. Each test module runs whole on one
