@@ -37,9 +37,8 @@ from onboarding_helpers.steps.test_message import panel as message_panel
 from onboarding_helpers.steps.test_message import send_test_message
 
 from .conftest import ROOT
-from .fixtures_flow import SG_MOBILE, Flow, flow_fixture, prepare_flow  # noqa: F401
+from .fixtures_flow import SG_MOBILE, Flow, flow_fixture, prepare_flow, quick  # noqa: F401
 from .secret_audit import leaks, run_leaks
-from .test_rotate_key import quick
 
 
 def _prepare(workspace, **options) -> Flow:

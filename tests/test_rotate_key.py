@@ -6,7 +6,6 @@ and interrupted runs never make a second new key; bad input changes nothing; not
 from __future__ import annotations
 
 import errno
-import time
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +59,7 @@ from .fixtures_flow import (
     SG_MOBILE,
     Flow,
     flow_fixture,  # noqa: F401
+    quick,
 )
 from .presses import press
 from .secret_audit import leaks, run_leaks
@@ -96,12 +96,6 @@ def mine(flow: Flow, mark: int = 0) -> list[dict[str, Any]]:
 
 def kinds(flow: Flow) -> list[type[Event]]:
     return [type(e) for e in flow.rb.progress.events(step=ROTATE)]
-
-
-def quick(seconds: float) -> None:
-    """The step's wait between two looks at its check message, cut short: the sandbox delivers
-    in a few 0.02 s steps, so waiting the first look's full second would only cost time."""
-    time.sleep(min(seconds, 0.1))
 
 
 def rotate(flow: Flow, phone: object = SG_MOBILE, **kwargs: Any) -> Any:
