@@ -9,7 +9,6 @@ In a test module: ``from .fixtures_flow import flow_fixture  # noqa: F401`` and 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,12 +147,6 @@ def prepare_flow(
 # in a fraction of a second, so the officer's first look after a full second (FIRST_DELAY) would
 # only make each test wait. The schedule itself is tested with a fake clock (test_test_message).
 FIRST_LOOK = 0.1
-
-
-def quick(seconds: float) -> None:
-    """A step's wait between two looks at a message, cut to at most FIRST_LOOK: for tests that
-    call a step with ``sleep=quick`` outside the ``flow`` fixture."""
-    time.sleep(min(seconds, FIRST_LOOK))
 
 
 @pytest.fixture(name="flow")

@@ -37,7 +37,7 @@ from onboarding_helpers.steps.test_message import panel as message_panel
 from onboarding_helpers.steps.test_message import send_test_message
 
 from .conftest import ROOT
-from .fixtures_flow import SG_MOBILE, Flow, flow_fixture, prepare_flow, quick  # noqa: F401
+from .fixtures_flow import SG_MOBILE, Flow, flow_fixture, prepare_flow  # noqa: F401
 from .secret_audit import leaks, run_leaks
 
 
@@ -51,7 +51,7 @@ def _sandbox(workspace):
     return SandboxServer(workspace.sandbox_dir / "sandbox.sqlite3")
 
 
-FOLLOW = {"wait_seconds": 10, "sleep": quick}  # short waits between looks at each message
+FOLLOW = {"wait_seconds": 10}  # the flow fixture makes the first look at a message quick
 
 
 @pytest.mark.notebook

@@ -59,7 +59,6 @@ from .fixtures_flow import (
     SG_MOBILE,
     Flow,
     flow_fixture,  # noqa: F401
-    quick,
 )
 from .presses import press
 from .secret_audit import leaks, run_leaks
@@ -99,7 +98,7 @@ def kinds(flow: Flow) -> list[type[Event]]:
 
 
 def rotate(flow: Flow, phone: object = SG_MOBILE, **kwargs: Any) -> Any:
-    return rotate_key(flow.rb, phone, wait_seconds=5, sleep=quick, **kwargs)
+    return rotate_key(flow.rb, phone, wait_seconds=5, **kwargs)
 
 
 def audit(flow: Flow, *texts: str, also: list[str] = ()) -> list[str]:
