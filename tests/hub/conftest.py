@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import pytest
 
 from onboarding_helpers.training.hub.settings import ClassSettings, unreadable_for_trainees
 
-from ..browser.conftest import CHROMIUM, LAUNCH_ARGS, browser_missing
+from ..browser.conftest import CHROMIUM, LAUNCH_ARGS, browser_missing, free_port
 from ..ci import cannot_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,12 +62,6 @@ def need_prerequisites() -> None:
     reason = _missing()
     if reason:
         cannot_run(f"hub test: {reason}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def trainee_bin(base: Path) -> Path:
@@ -185,10 +178,10 @@ def class_hub() -> Iterator[ClassHub]:
     base.chmod(0o755)  # the trainees' bridge virtualenv, if any, lives here
     settings = ClassSettings(
         class_dir=base / "class",
-        port=_free_port(),
-        sandbox_port=_free_port(),
-        api_port=_free_port(),
-        proxy_api_port=_free_port(),
+        port=free_port(),
+        sandbox_port=free_port(),
+        api_port=free_port(),
+        proxy_api_port=free_port(),
         group=f"hubtest-{tag}",
         name=f"hub-test-{tag}",
         authenticator="shared-password",

@@ -14,7 +14,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from onboarding_helpers.training.hub.trainees import (
     wait_for_sandbox,
 )
 
+from ..browser.conftest import free_port
 from ..ci import cannot_run
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,12 +95,6 @@ server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
 print("listening", flush=True)
 server.serve_forever()
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -161,7 +155,7 @@ def make_trainer_token(sandbox_dir: Path) -> str:
 @pytest.fixture
 def class_folder(tmp_path: Path) -> Iterator[tuple[ClassSettings, str]]:
     """A class's settings on a free sandbox port, its sandbox folder holding a trainer token."""
-    settings = ClassSettings(class_dir=tmp_path / "class", sandbox_port=_free_port())
+    settings = ClassSettings(class_dir=tmp_path / "class", sandbox_port=free_port())
     prepare_class_folder(settings)
     token = make_trainer_token(settings.sandbox_dir)
     yield settings, token
@@ -256,10 +250,10 @@ def trainee_impostor(tmp_path: Path) -> Iterator[TraineeImpostor]:
     homes.chmod(0o755)
     settings = ClassSettings(
         class_dir=tmp_path / "class",
-        port=_free_port(),
-        sandbox_port=_free_port(),
-        api_port=_free_port(),
-        proxy_api_port=_free_port(),
+        port=free_port(),
+        sandbox_port=free_port(),
+        api_port=free_port(),
+        proxy_api_port=free_port(),
         group=f"prooftest-{tag}",
         home_root=homes,
     )
