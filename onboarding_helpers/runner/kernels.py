@@ -158,33 +158,43 @@ def quick_ready_client_class() -> type:
     jupyter_client's ``wait_for_ready`` ends by draining IOPub until it has been silent for
     0.2 s, a fixed cost per notebook. What the drain guards against is an IOPub subscription
     not yet live (outputs of the first cell lost); the 'idle' status of our own request proves
-    it is live.
+    it is live. The reply's protocol version is then handled as jupyter_client's own wait does,
+    through the session's public ``adapt_version``.
     """
-    from jupyter_client.asynchronous import AsyncKernelClient  # heavy: only to start kernels
+    from jupyter_client import protocol_version_info  # heavy: only to start kernels
+    from jupyter_client.asynchronous import AsyncKernelClient
 
     class QuickReadyClient(AsyncKernelClient):
         async def wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (60.0 if timeout is None else timeout)
             while time.monotonic() < deadline:
-                msg_id = self.kernel_info()
                 try:
-                    while True:  # skip replies to earlier attempts
-                        reply = await self.shell_channel.get_msg(timeout=1)
-                        if reply["parent_header"].get("msg_id") == msg_id:
-                            break
-                    while True:
-                        msg = await self.iopub_channel.get_msg(timeout=0.5)
-                        if (
-                            msg["parent_header"].get("msg_id") == msg_id
-                            and msg["msg_type"] == "status"
-                            and msg["content"].get("execution_state") == "idle"
-                        ):
-                            self._handle_kernel_info_reply(reply)
-                            return
+                    reply = await self._answered(self.kernel_info())
                 except Empty:  # no answer yet, or IOPub not subscribed yet: ask again
                     if not await self.is_alive():
                         raise RuntimeError("Kernel died before replying to kernel_info") from None
+                    continue
+                spoken = int(reply["content"]["protocol_version"].split(".")[0])
+                if spoken != protocol_version_info[0]:
+                    self.session.adapt_version = spoken
+                return
             raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+        async def _answered(self, msg_id: str) -> dict[str, Any]:
+            """The reply to ``msg_id``, once IOPub has carried its 'idle' status; Empty if a
+            channel stays silent."""
+            while True:  # skip replies to earlier attempts
+                reply = await self.shell_channel.get_msg(timeout=1)
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    break
+            while True:
+                msg = await self.iopub_channel.get_msg(timeout=0.5)
+                if (
+                    msg["parent_header"].get("msg_id") == msg_id
+                    and msg["msg_type"] == "status"
+                    and msg["content"].get("execution_state") == "idle"
+                ):
+                    return reply
 
     return QuickReadyClient
 
