@@ -28,6 +28,7 @@ import copy
 import io
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -119,11 +120,13 @@ class Recorder:
 
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
-        self.aimed_at = ""  # the Twilio URL of the request being sent, before the host rewrite
+        # The Twilio URL of the request being sent, before the host rewrite, per thread: requests
+        # runs the hook in the thread that sent, and a second thread's request must not relabel it.
+        self._aimed = threading.local()
 
     def record(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """A requests response hook: it runs once per send, so every retry is recorded too."""
-        self.exchanges.append(Exchange(self.aimed_at, response.request, response))
+        self.exchanges.append(Exchange(self._aimed.url, response.request, response))
 
     @contextmanager
     def installed(self) -> Iterator[Recorder]:
@@ -136,7 +139,7 @@ class Recorder:
             hooks = client.request_hooks.setdefault("response", [])
             if self.record not in hooks:
                 hooks.append(self.record)
-            self.aimed_at = url
+            self._aimed.url = url
             return original(client, method, url, *args, **kwargs)
 
         with pytest.MonkeyPatch.context() as mp:

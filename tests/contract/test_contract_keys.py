@@ -11,6 +11,7 @@ operation (see ``oas.py``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,29 @@ def test_a_wrong_iam_answer_is_caught(scenario: Scenario) -> None:
             del body["policy"]
         problems = scenario.contract.problems(ex.answered(body))
         assert any(expected in p for p in problems), (change, problems)
+
+
+def test_two_threads_sending_at_once_keep_their_own_hosts(contract: Contract, tmp_path) -> None:
+    """The recorder labels each exchange with the host its own thread aimed at: a form's preview
+    reading in a background thread must not relabel the main thread's request (a GET /v1/Keys
+    seen as api.twilio.com's is no operation of any spec)."""
+    with SandboxServer(tmp_path / "sandbox.sqlite3") as server, Recorder().installed() as recorder:
+        acct = provision_account(server.url)
+        ac, token = acct["account_sid"], acct["auth_token"]
+        client = make_client(ac, auth_token=token, base_url=server.url, step=STEP)
+        start = threading.Barrier(2)
+
+        def keys() -> None:
+            start.wait()
+            for _ in range(15):
+                client.iam.v1.get_api_keys.list(account_sid=ac, limit=1)
+
+        other = threading.Thread(target=keys)
+        other.start()
+        start.wait()
+        for _ in range(15):
+            client.messages.list(limit=1)
+        other.join()
+    labels = [contract.op_id(ex) for ex in recorder.exchanges]
+    assert sorted(set(labels)) == ["api.v2010.ListMessage", "iam.v1.ListGetKeys"]
+    assert len(labels) == 30
