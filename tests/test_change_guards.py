@@ -292,6 +292,23 @@ def test_the_service_form_follows_what_the_officer_types(tmp_path, sandbox, monk
     assert "add alpha sender &#x27;MYAGENCY&#x27;" in _settled(shown.preview, before)
 
 
+def test_a_press_asks_twilio_once_not_again_after_the_pause(tmp_path, sandbox, monkeypatch):
+    """A field changed just before a press: the press's own reading replaces the one waiting
+    for its pause, so no reading reaches Twilio later, after the form has moved on."""
+    from onboarding_helpers.change_plan import widget
+    from onboarding_helpers.steps.messaging_service import form
+
+    monkeypatch.setattr(widget, "PAUSE", 0.2)
+    rb = fresh_runbook(tmp_path, sandbox.url)
+    shown = form(rb, "GOVTECH")
+    shown.sender_id.value = "MYAGENCY"
+    shown.preview.refresh()  # what each form's press does once it has acted
+    mark = len(request_log(sandbox.url))
+    time.sleep(0.6)
+    assert request_log(sandbox.url)[mark:] == []
+    assert "add alpha sender &#x27;MYAGENCY&#x27;" in shown.preview.value
+
+
 def test_the_number_form_says_nothing_is_bought_until_the_tick(tmp_path, sandbox, monkeypatch):
     from onboarding_helpers.change_plan import widget
     from onboarding_helpers.steps.phone_number import form

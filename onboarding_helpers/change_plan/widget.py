@@ -40,10 +40,18 @@ class ChangePreview(widgets.HTML):
         self._lock = threading.Lock()
         for field in watch:
             field.observe(self._later, names="value")
-        self.refresh()
+        self._read()
 
     def refresh(self, _: object = None) -> None:
-        """Ask again now (after a press: what the press changed)."""
+        """Ask again now (after a press: what the press changed). A reading still waiting for
+        its pause is dropped: this one sees the same fields, and Twilio is asked once."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._read()
+
+    def _read(self) -> None:
         text = form_preview(self._rb, self._step, self._values())
         self.value = f"<div role='status' style='{_STYLE}'>{html.escape(text)}</div>"
 
@@ -51,6 +59,6 @@ class ChangePreview(widgets.HTML):
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-            self._timer = threading.Timer(PAUSE, self.refresh)
+            self._timer = threading.Timer(PAUSE, self._read)
             self._timer.daemon = True
             self._timer.start()
