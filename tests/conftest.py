@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +35,28 @@ from onboarding_helpers.runner.forked import SERVER_VARIABLE
 pytest_plugins = ("tests.costliest_first", "pytester")
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A form leaves a timer behind when a test changes a field and ends: a preview's reading
+    (``change_plan.widget``, 0.8 s later) or a secret's hiding. Fired later, it would ask a
+    sandbox that has gone, retrying for seconds, and could land in the next test's sandbox or
+    recorded exchanges. Once the test's body ends, with its fixtures still up, pending ones are
+    cancelled and running ones finished."""
+    try:
+        return (yield)
+    finally:
+        left = [
+            t
+            for t in threading.enumerate()
+            if isinstance(t, threading.Timer)
+            and getattr(t.function, "__module__", "").startswith("onboarding_helpers")
+        ]
+        for timer in left:
+            timer.cancel()
+        for timer in left:
+            timer.join(timeout=30)
 
 
 @dataclass
