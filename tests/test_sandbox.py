@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -592,6 +593,16 @@ def test_secrets_hashed_on_disk_and_state_survives_restart(tmp_path: Path) -> No
         assert client.messaging.v1.services(mg).fetch().sid == mg
         fetched = Client(acct.sid, acct.token, http_client=SandboxHttpClient(second.url))
         assert fetched.api.v2010.accounts(acct.sid).fetch().sid == acct.sid
+
+
+def test_a_stopped_sandbox_answers_nothing_even_on_an_open_connection(tmp_path: Path) -> None:
+    """The SDK keeps its connection open between requests; once the sandbox is stopped, a request
+    on that connection fails as on any other: nothing answers from a server that has gone."""
+    with SandboxServer(tmp_path / "sandbox.sqlite3") as server:
+        acct = Acct(server.url)
+        acct.client.api.v2010.accounts(acct.sid).fetch()  # the connection is now open, kept alive
+    with pytest.raises(requests.ConnectionError):
+        acct.client.api.v2010.accounts(acct.sid).fetch()
 
 
 def test_concurrent_requests(acct: Acct) -> None:

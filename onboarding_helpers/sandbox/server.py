@@ -297,6 +297,34 @@ class _SandboxHTTPServer(ThreadingHTTPServer):
     write_lock: threading.Lock
     chaos: faults.ChaosState
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        # Connections being served: clients keep them open between requests, and each holds a
+        # thread that would go on answering after the server stopped listening.
+        self.connections: set[socket.socket] = set()
+        self.connections_closed = threading.Condition()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_closed:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self.connections_closed:
+            self.connections.discard(request)
+            self.connections_closed.notify_all()
+
+    def end_connections(self, timeout: float = 5.0) -> None:
+        """Stop reading every open connection and wait until each is closed: a request being
+        answered is finished, and the next one on that connection finds it closed, as when the
+        sandbox process exits."""
+        with self.connections_closed:
+            for sock in self.connections:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RD)
+            self.connections_closed.wait_for(lambda: not self.connections, timeout)
+
 
 class SandboxServer:
     """A fake Twilio API on 127.0.0.1 whose state lives in the SQLite file ``db_path``."""
@@ -362,6 +390,7 @@ class SandboxServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        self._httpd.end_connections()
         self._httpd.server_close()
         self._httpd = None
 
