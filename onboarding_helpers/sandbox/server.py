@@ -390,7 +390,9 @@ class SandboxServer:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
-        self._httpd.end_connections()
+            # This process goes on (a test, a notebook): its connections must not outlive us.
+            # A sandbox that served in the foreground exits next, and they go with it.
+            self._httpd.end_connections()
         self._httpd.server_close()
         self._httpd = None
 
