@@ -131,20 +131,27 @@ class Recorder:
     @contextmanager
     def installed(self) -> Iterator[Recorder]:
         """Every client the gateway makes meanwhile records into this one: each request of its
-        HTTP client class (the gateway's public seam) hooks ``record`` into the client."""
+        HTTP client class (the gateway's public seam) hooks ``record`` into the client, until the
+        block ends: a client used afterwards records nothing here."""
         client_class = http_client_class()
         original = client_class.request
+        hooked: list[list[Any]] = []
 
         def request(client: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             hooks = client.request_hooks.setdefault("response", [])
             if self.record not in hooks:
                 hooks.append(self.record)
+                hooked.append(hooks)
             self._aimed.url = url
             return original(client, method, url, *args, **kwargs)
 
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(client_class, "request", request)
-            yield self
+        try:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(client_class, "request", request)
+                yield self
+        finally:
+            for hooks in hooked:
+                hooks.remove(self.record)
 
     def mark(self) -> int:
         return len(self.exchanges)

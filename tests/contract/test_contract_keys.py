@@ -217,3 +217,15 @@ def test_two_threads_sending_at_once_keep_their_own_hosts(contract: Contract, tm
     labels = [contract.op_id(ex) for ex in recorder.exchanges]
     assert sorted(set(labels)) == ["api.v2010.ListMessage", "iam.v1.ListGetKeys"]
     assert len(labels) == 30
+
+
+def test_a_client_used_after_recording_ended_records_nothing(tmp_path) -> None:
+    with SandboxServer(tmp_path / "sandbox.sqlite3") as server:
+        acct = provision_account(server.url)
+        client = make_client(
+            acct["account_sid"], auth_token=acct["auth_token"], base_url=server.url, step=STEP
+        )
+        with Recorder().installed() as recorder:
+            client.messages.list(limit=1)
+        client.messages.list(limit=1)
+    assert len(recorder.exchanges) == 1
